@@ -1,0 +1,63 @@
+"""Opening the catalog database: SQLite in WAL mode, schema version in ``user_version``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+
+from nbshelf.catalog.models import Base
+from nbshelf.errors import LibraryError
+
+#: The schema this build writes. Each step in ``_UPGRADES`` takes the schema one version up.
+SCHEMA_VERSION = 1
+_UPGRADES: dict[int, Callable[[Connection], None]] = {}
+
+
+def open_engine(path: Path, *, readonly: bool = False) -> Engine:
+    """Open (and for a writer, create or upgrade) the catalog at ``path``."""
+    engine = create_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", _configure_connection)
+    if not readonly:
+        with engine.begin() as conn:
+            _create_or_upgrade(conn, path)
+    else:
+        with engine.connect() as conn:
+            _check_version(conn, path)
+    return engine
+
+
+def _configure_connection(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # in WAL: consistent after any crash
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")  # readers wait out a writer's commit
+    cursor.close()
+
+
+def _user_version(conn: Connection) -> int:
+    return int(conn.execute(text("PRAGMA user_version")).scalar_one())
+
+
+def _check_version(conn: Connection, path: Path) -> int:
+    version = _user_version(conn)
+    if version > SCHEMA_VERSION:
+        raise LibraryError(
+            f"the library {path.parent} was made by a newer nbshelf (catalog schema {version}, "
+            f"this one reads up to {SCHEMA_VERSION}); update nbshelf to open it"
+        )
+    return version
+
+
+def _create_or_upgrade(conn: Connection, path: Path) -> None:
+    version = _check_version(conn, path)
+    if version == 0:
+        Base.metadata.create_all(conn)
+    else:
+        for step in range(version, SCHEMA_VERSION):
+            _UPGRADES[step](conn)
+    # PRAGMA takes no bound parameters; the value is our own integer constant.
+    conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION:d}"))

@@ -1,0 +1,100 @@
+"""The catalog's tables: the library's source of truth.
+
+Times are POSIX seconds (UTC) as floats: cheap to compare, and formatted only for display.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every catalog table."""
+
+
+class Source(Base):
+    """A folder nbshelf reads notebooks from: a share, a USB stick, a local folder."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String, unique=True)
+    path: Mapped[str]
+    kind: Mapped[str] = mapped_column(default="folder")  # folder | demo
+    added_at: Mapped[float]
+    last_sync: Mapped[float | None]
+    available: Mapped[bool] = mapped_column(default=True)
+
+
+class Content(Base):
+    """One distinct notebook content (a blob) and what was extracted from it."""
+
+    __tablename__ = "contents"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    title: Mapped[str]
+    headings: Mapped[list[str]] = mapped_column(JSON)
+    kernel_name: Mapped[str | None]
+    language: Mapped[str | None]
+    nbformat: Mapped[int]
+    nbformat_minor: Mapped[int]
+    n_cells: Mapped[int]
+    n_code: Mapped[int]
+    n_markdown: Mapped[int]
+    n_raw: Mapped[int]
+    imports: Mapped[list[str]] = mapped_column(JSON)
+    source_hash: Mapped[str] = mapped_column(String(64), index=True)
+    schema_error: Mapped[str | None]
+
+
+class Notebook(Base):
+    """A notebook at one place: (source, relative path), with its current content."""
+
+    __tablename__ = "notebooks"
+    __table_args__ = (UniqueConstraint("source_id", "relpath"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    relpath: Mapped[str]
+    content_hash: Mapped[str] = mapped_column(ForeignKey("contents.hash"), index=True)
+    first_seen: Mapped[float]
+    last_seen: Mapped[float]
+    removed_at: Mapped[float | None]
+    # What the file looked like when last read: an unchanged (size, mtime, inode) is not read.
+    size: Mapped[int]
+    mtime_ns: Mapped[int] = mapped_column(Integer)
+    inode: Mapped[int] = mapped_column(Integer)
+
+
+class Version(Base):
+    """A content a notebook has had, from the time it was first seen with it."""
+
+    __tablename__ = "versions"
+    __table_args__ = (Index("ix_versions_notebook", "notebook_id", "seen_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notebook_id: Mapped[int] = mapped_column(ForeignKey("notebooks.id", ondelete="CASCADE"))
+    content_hash: Mapped[str] = mapped_column(ForeignKey("contents.hash"), index=True)
+    seen_at: Mapped[float]
+    mtime_ns: Mapped[int] = mapped_column(Integer)
+
+
+class Problem(Base):
+    """A file of a source that could not be read as a notebook, or read with a warning."""
+
+    __tablename__ = "problems"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
+    relpath: Mapped[str]
+    kind: Mapped[str]
+    message: Mapped[str]
+    seen_at: Mapped[float]
+    # The file's (size, mtime, inode) when it was found bad: unchanged, it is not read again.
+    size: Mapped[int | None]
+    mtime_ns: Mapped[int | None] = mapped_column(Integer)
+    inode: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,347 @@
+"""The ``nbshelf`` command line: a thin layer over ``Library`` (contract in DESIGN.md).
+
+Exit codes: 0 success, 1 a failure the user can act on (message on stderr, never a
+traceback), 2 bad usage. With ``--json`` one JSON object goes to stdout whenever the command
+ran, failures included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from nbshelf import __version__
+from nbshelf.errors import NbshelfError
+from nbshelf.library import Library, open_library
+from nbshelf.records import iso_time
+from nbshelf.sync import SyncProgress
+
+log = logging.getLogger("nbshelf")
+
+#: Commands that only read: they work while another process holds the writer lock.
+READ_ONLY = {"problems", "show", "history"}
+
+
+class CommandFailed(NbshelfError):
+    """A command ran and failed; its JSON report is printed before the message."""
+
+    def __init__(self, message: str, report: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="nbshelf", description="A library of Jupyter notebooks for isolated workstations."
+    )
+    parser.add_argument("--library", metavar="DIR", type=Path, help="the library folder to use")
+    parser.add_argument("--version", action="version", version=f"nbshelf {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    source = commands.add_parser("source", help="add, list, relocate or remove sources")
+    source_cmds = source.add_subparsers(dest="source_command", metavar="ACTION", required=True)
+    add = source_cmds.add_parser("add", help="add a folder (share, USB stick) as a source")
+    add.add_argument("path")
+    add.add_argument("--name")
+    _json_flag(add)
+    _json_flag(source_cmds.add_parser("list", help="list sources"))
+    relocate = source_cmds.add_parser("relocate", help="point a source at its new folder")
+    relocate.add_argument("name")
+    relocate.add_argument("new_path")
+    _json_flag(relocate)
+    remove = source_cmds.add_parser("remove", help="forget a source and its notebooks")
+    remove.add_argument("name")
+    _json_flag(remove)
+
+    sync = commands.add_parser("sync", help="copy new and changed notebooks into the library")
+    sync.add_argument("sources", nargs="*", metavar="SOURCE", help="only these sources")
+    _json_flag(sync)
+    _json_flag(commands.add_parser("problems", help="files that could not be read"))
+    for name, text in (("show", "what the library knows of a notebook"),
+                       ("history", "a notebook's versions")):
+        cmd = commands.add_parser(name, help=text)
+        cmd.add_argument("notebook", metavar="NOTEBOOK", help="id, path, or SOURCE:PATH")
+        _json_flag(cmd)
+    return parser
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nbshelf", add_help=False)
+    parser.add_argument("--library", type=Path)
+    parser.add_argument("file", nargs="?", type=Path)
+    return parser
+
+
+def _is_app_launch(argv: Sequence[str], commands: set[str]) -> bool:
+    """True when no subcommand is named: ``nbshelf`` or ``nbshelf FILE.ipynb``."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--library":
+            skip = True
+        elif arg.startswith("-"):
+            if not arg.startswith("--library="):
+                return False  # --help, --version and the like belong to the main parser
+        else:
+            if arg in commands:
+                return False
+            if not (arg.lower().endswith(".ipynb") or Path(arg).is_file()):
+                return False  # a mistyped command: let the main parser say so (exit 2)
+            return True
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = set(_subcommand_names(parser))
+    if _is_app_launch(argv, commands):
+        args = _app_parser().parse_args(argv)
+        return _launch_app(args.library, args.file)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        return 2
+    as_json = getattr(args, "json", False)
+    try:
+        report = _run(args)
+    except CommandFailed as err:
+        _emit(err.report, as_json, sys.stdout)
+        print(f"nbshelf: {err}", file=sys.stderr)
+        return 1
+    except NbshelfError as err:
+        if as_json:
+            _emit({"error": str(err)}, True, sys.stdout)
+        print(f"nbshelf: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("nbshelf: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: say so plainly, keep the traceback in the log file
+        where = _log_crash()
+        print(f"nbshelf: internal error ({type(err).__name__}: {err}); details in {where}",
+              file=sys.stderr)
+        return 1
+    if report is not None:
+        _emit(report, as_json, sys.stdout)
+    return 0
+
+
+def _subcommand_names(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:  # argparse keeps subparsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any] | None:
+    handler = _HANDLERS[args.command if args.command != "source" else f"source {args.source_command}"]
+    readonly = args.command in READ_ONLY
+    with open_library(args.library, readonly=readonly) as lib:
+        return handler(lib, args)
+
+
+# -- handlers: each returns the JSON report (also rendered for humans) ------------------------
+
+
+def _source_add(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    info = lib.add_source(args.path, name=args.name)
+    return {"source": info.to_json()}
+
+
+def _source_list(lib: Library, _args: argparse.Namespace) -> dict[str, Any]:
+    return {"sources": [s.to_json() for s in lib.list_sources()]}
+
+
+def _source_relocate(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    return {"source": lib.relocate_source(args.name, args.new_path).to_json()}
+
+
+def _source_remove(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    freed = lib.remove_source(args.name)
+    return {"removed": args.name, "blobs_deleted": freed}
+
+
+def _sync(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    cancel = threading.Event()
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
+
+    def on_sigint(_sig: int, _frame: FrameType | None) -> None:
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        report = lib.sync(args.sources or None, progress=bar, cancel=cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if bar is not None:
+            bar.close()
+    data = report.to_json()
+    if report.cancelled:
+        raise CommandFailed("sync cancelled; run sync again to finish (nothing was lost)", data)
+    return data
+
+
+def _problems(lib: Library, _args: argparse.Namespace) -> dict[str, Any]:
+    return {"problems": [p.to_json() for p in lib.problems()]}
+
+
+def _show(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    return lib.show(args.notebook).to_json()
+
+
+def _history(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    info = lib.show(args.notebook)
+    return {
+        "id": info.id,
+        "source": info.source,
+        "path": info.path,
+        "versions": [v.to_json() for v in lib.history(info.id)],
+    }
+
+
+_HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | None]] = {
+    "source add": _source_add,
+    "source list": _source_list,
+    "source relocate": _source_relocate,
+    "source remove": _source_remove,
+    "sync": _sync,
+    "problems": _problems,
+    "show": _show,
+    "history": _history,
+}
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def _emit(report: dict[str, Any], as_json: bool, out: TextIO) -> None:
+    if as_json:
+        out.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(human(report))
+
+
+def human(report: dict[str, Any]) -> str:
+    """A report as lines for a person at a terminal."""
+    lines: list[str] = []
+    if "title" in report and "cells" in report:
+        lines.extend(_human_notebook(report))
+    elif "sources" in report:
+        for s in report["sources"]:
+            when = s["last_sync"] or "never synced"
+            lines.append(f"{s['name']:<20} {s['status']:<12} {s['notebooks']:>6} notebooks  "
+                         f"{when}  {s['path']}")
+        if not report["sources"]:
+            lines.append("no sources yet: add one with 'nbshelf source add FOLDER'")
+    elif "source" in report:
+        s = report["source"]
+        if s.get("relocated_from"):
+            lines.append(f"relocated source '{s['name']}' from {s['relocated_from']} to {s['path']}")
+        else:
+            lines.append(f"added source '{s['name']}' at {s['path']}; run 'nbshelf sync' to read it")
+    elif "added" in report:
+        lines.append(f"added {report['added']}, updated {report['updated']}, removed "
+                     f"{report['removed']}, unchanged {report['unchanged']}")
+        for name in report.get("unavailable", []):
+            lines.append(f"source '{name}' is unavailable; its notebooks are kept")
+        if report["problems"]:
+            lines.append(f"{len(report['problems'])} problems ('nbshelf problems' lists them)")
+    elif "problems" in report:
+        for p in report["problems"]:
+            lines.append(f"{p['source']}:{p['path']}  [{p['kind']}] {p['message']}")
+        if not report["problems"]:
+            lines.append("no problems")
+    elif "versions" in report:
+        lines.append(f"{report['source']}:{report['path']}")
+        for v in report["versions"]:
+            mark = "  (current)" if v["current"] else ""
+            lines.append(f"  v{v['number']}  {v['seen_at']}  {v['size']:>9,} bytes  "
+                         f"{v['title']}{mark}")
+    else:
+        lines.extend(f"{k}: {v}" for k, v in report.items())
+    return "\n".join(lines) + "\n"
+
+
+def _human_notebook(nb: dict[str, Any]) -> list[str]:
+    lines = [
+        nb["title"],
+        f"  id {nb['id']}  {nb['source']}:{nb['path']}" + ("  (removed)" if nb["removed"] else ""),
+        f"  {nb['language'] or 'unknown language'} (kernel {nb['kernel'] or '?'}), "
+        f"nbformat {nb['nbformat']}, {nb['cells']['total']} cells, {nb['size']:,} bytes",
+        f"  modified {nb['mtime']}, versions {nb['versions']}",
+    ]
+    if nb["imports"]:
+        lines.append(f"  imports {', '.join(nb['imports'])}")
+    for place in nb["also_at"]:
+        lines.append(f"  also at {place['source']}:{place['path']} (id {place['id']})")
+    if nb["schema_warning"]:
+        lines.append(f"  warning: {nb['schema_warning']}")
+    return lines
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal, fed by sync progress."""
+
+    def __init__(self, out: TextIO, width: int = 30) -> None:
+        self.out = out
+        self.width = width
+        self.shown = False
+
+    def __call__(self, p: SyncProgress) -> None:
+        if p.phase == "scan":
+            text = f"{p.source}: scanning… {p.total:,} entries"
+        else:
+            filled = int(self.width * p.scanned / p.total) if p.total else self.width
+            bar = "#" * filled + "-" * (self.width - filled)
+            text = f"{p.source}: [{bar}] {p.scanned:,}/{p.total:,} checked, {p.copied:,} copied"
+        self.out.write("\r" + text[:120].ljust(80))
+        self.out.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        """End the progress line."""
+        if self.shown:
+            self.out.write("\n")
+            self.out.flush()
+
+
+def _log_crash() -> str:
+    import platformdirs
+
+    folder = Path(platformdirs.user_log_dir("nbshelf", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "crash.log"
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(f"--- {iso_time(__import__('time').time())} nbshelf {__version__}\n")
+        out.write(traceback.format_exc())
+    return str(path)
+
+
+def _launch_app(library: Path | None, file: Path | None) -> int:
+    try:
+        from nbshelf.ui.app import run_app
+    except ImportError as err:
+        print(f"nbshelf: the desktop app cannot start: {err}", file=sys.stderr)
+        return 1
+    return run_app(library, file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

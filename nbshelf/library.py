@@ -1,0 +1,484 @@
+"""``Library``: the one facade the CLI, the UI and the tests talk to.
+
+A writer ``Library`` holds ``<library>/lock`` for its lifetime; a read-only one takes no lock
+and never writes, so ``show`` and ``problems`` work while the app syncs. ``Library`` is not
+thread-safe: the UI runs every call on its single library worker thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from nbshelf import sources as srcs
+from nbshelf.catalog.db import open_engine
+from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
+from nbshelf.errors import LibraryError, NotFound, SourceError
+from nbshelf.lock import WriterLock
+from nbshelf.records import NotebookInfo, Place, ProblemInfo, SourceInfo, SyncReport, VersionInfo
+from nbshelf.resources import demo_folder
+from nbshelf.store import BlobStore
+from nbshelf.sync import ProgressFn, SourceSync
+
+CATALOG_NAME = "catalog.sqlite"
+
+
+def default_library_dir() -> Path:
+    """The library used when none is named: ``$NBSHELF_LIBRARY``, else the user data folder."""
+    env = os.environ.get("NBSHELF_LIBRARY")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("nbshelf", appauthor=False)) / "library"
+
+
+def library_exists(root: Path) -> bool:
+    """True when ``root`` holds a catalog."""
+    return (root / CATALOG_NAME).is_file()
+
+
+def open_library(root: Path | None = None, *, readonly: bool = False) -> Library:
+    """Open a library the way the CLI and the app do on start.
+
+    A library that does not exist yet is created. The default library (no folder named)
+    also gets the demo source, synced, so a new user sees a useful library at once.
+    """
+    first_run = root is None and not os.environ.get("NBSHELF_LIBRARY")
+    root = root if root is not None else default_library_dir()
+    if not library_exists(root):
+        with Library.open(root) as lib:
+            if first_run and demo_folder().is_dir():
+                lib.add_source(demo_folder(), name="demo", kind="demo")
+                lib.sync()
+    return Library.open(root, readonly=readonly)
+
+
+class Library:
+    """A library folder: catalog, blob store and (for writers) the writer lock."""
+
+    def __init__(self, root: Path, engine: Engine, lock: WriterLock | None) -> None:
+        self.root = root
+        self.engine = engine
+        self.store = BlobStore(root / "blobs")
+        self._lock = lock
+
+    @classmethod
+    def open(cls, root: Path | str, *, readonly: bool = False) -> Library:
+        """Open (a writer creates) the library at ``root``.
+
+        Raises:
+            LibraryLocked: a writer is asked for while another process writes.
+            LibraryError: the folder cannot hold a library, or a read-only open finds none.
+        """
+        root = Path(root).expanduser().absolute()
+        if readonly:
+            if not library_exists(root):
+                raise LibraryError(f"there is no library at {root}")
+            return cls(root, open_engine(root / CATALOG_NAME, readonly=True), None)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise LibraryError(f"cannot create the library folder {root}: {err.strerror}") from None
+        lock = WriterLock(root / "lock")
+        lock.acquire()
+        try:
+            (root / "blobs").mkdir(exist_ok=True)
+            BlobStore(root / "blobs").remove_leftovers()
+            engine = open_engine(root / CATALOG_NAME)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(root, engine, lock)
+
+    @property
+    def readonly(self) -> bool:
+        """True when this object may not write."""
+        return self._lock is None
+
+    def close(self) -> None:
+        """Release the database and the writer lock."""
+        self.engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _require_writer(self) -> None:
+        if self._lock is None:
+            raise LibraryError("this library was opened read-only")
+
+    # -- sources -----------------------------------------------------------------------------
+
+    def add_source(
+        self, path: str | Path, *, name: str | None = None, kind: str = "folder"
+    ) -> SourceInfo:
+        """Add a folder as a source, or relocate the missing source it turns out to be.
+
+        Raises:
+            SourceError: not a folder, already a source, or nested with the library.
+        """
+        self._require_writer()
+        folder = srcs.real_folder(path)
+        srcs.check_not_nested(folder, self.root)
+        with Session(self.engine) as session:
+            existing = list(session.scalars(select(Source)))
+        for source in existing:
+            other = Path(os.path.realpath(source.path))
+            if other == folder:
+                raise SourceError(f"{folder} is already in the library as source '{source.name}'")
+            if srcs.reachable(source.path) and (
+                srcs.is_within(folder, other) or srcs.is_within(other, folder)
+            ):
+                raise SourceError(
+                    f"{folder} overlaps source '{source.name}' ({source.path}); "
+                    "a notebook can belong to one source only"
+                )
+        moved = self._find_moved_source(folder, existing)
+        if moved is not None:
+            return self.relocate_source(moved.name, folder, _from=moved.path)
+        source_name = srcs.unique_name(name or folder.name or "source", (s.name for s in existing))
+        with self.engine.begin() as conn:
+            conn.execute(
+                Source.__table__.insert().values(
+                    name=source_name,
+                    path=str(folder),
+                    kind=kind,
+                    added_at=time.time(),
+                    last_sync=None,
+                    available=True,
+                )
+            )
+        return self.source_info(source_name)
+
+    def _find_moved_source(self, folder: Path, existing: list[Source]) -> Source | None:
+        best: tuple[float, Source] | None = None
+        for source in existing:
+            if srcs.reachable(source.path):
+                continue
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(Notebook.relpath, Notebook.size, Notebook.content_hash).where(
+                        Notebook.source_id == source.id, Notebook.removed_at.is_(None)
+                    )
+                )
+                notebooks = {r.relpath: (r.size, r.content_hash) for r in rows}
+            share = srcs.match_share(folder, notebooks)
+            if share >= srcs.MATCH_SHARE and (best is None or share > best[0]):
+                best = (share, source)
+        return best[1] if best else None
+
+    def relocate_source(
+        self, name: str, new_path: str | Path, *, _from: str | None = None
+    ) -> SourceInfo:
+        """Point a source at the folder it now lives in (a USB stick mounted elsewhere)."""
+        self._require_writer()
+        folder = srcs.real_folder(new_path)
+        srcs.check_not_nested(folder, self.root)
+        source = self._source(name)
+        with self.engine.begin() as conn:
+            clash = conn.execute(
+                select(Source.name).where(Source.path == str(folder), Source.id != source.id)
+            ).first()
+            if clash:
+                raise SourceError(f"{folder} is already the folder of source '{clash.name}'")
+            conn.execute(
+                update(Source)
+                .where(Source.id == source.id)
+                .values(path=str(folder), available=True)
+            )
+        info = self.source_info(name)
+        return SourceInfo(**{**info.__dict__, "relocated_from": _from or source.path})
+
+    def remove_source(self, name: str) -> int:
+        """Forget a source and its notebooks; return how many blobs were freed.
+
+        Blobs that another source's notebooks still use are kept.
+        """
+        self._require_writer()
+        source = self._source(name)
+        with self.engine.begin() as conn:
+            ids = select(Notebook.id).where(Notebook.source_id == source.id)
+            conn.execute(delete(Version).where(Version.notebook_id.in_(ids)))
+            conn.execute(delete(Notebook).where(Notebook.source_id == source.id))
+            conn.execute(delete(Problem).where(Problem.source_id == source.id))
+            conn.execute(delete(Source).where(Source.id == source.id))
+            used = select(Version.content_hash).union(select(Notebook.content_hash))
+            orphans = list(
+                conn.execute(select(Content.hash).where(Content.hash.not_in(used))).scalars()
+            )
+            conn.execute(delete(Content).where(Content.hash.in_(orphans)))
+        # Files go after the commit: a kill in between leaves unused blobs, never missing ones.
+        for digest in orphans:
+            self.store.delete(digest)
+        return len(orphans)
+
+    def _source(self, name: str) -> Source:
+        with Session(self.engine) as session:
+            source = session.scalars(select(Source).where(Source.name == name)).one_or_none()
+            if source is None:
+                names = ", ".join(session.scalars(select(Source.name))) or "none yet"
+                raise SourceError(f"there is no source named '{name}' (sources: {names})")
+            return source
+
+    def source_info(self, name: str) -> SourceInfo:
+        """One source's current state."""
+        return next(s for s in self.list_sources() if s.name == name)
+
+    def list_sources(self) -> list[SourceInfo]:
+        """Every source with its path, status, notebook count and last sync."""
+        with self.engine.connect() as conn:
+            counts = dict(
+                conn.execute(
+                    select(Notebook.source_id, func.count())
+                    .where(Notebook.removed_at.is_(None))
+                    .group_by(Notebook.source_id)
+                ).all()
+            )
+            sources = conn.execute(select(Source).order_by(Source.name)).all()
+        return [
+            SourceInfo(
+                name=s.name,
+                path=s.path,
+                kind=s.kind,
+                available=srcs.reachable(s.path),
+                notebooks=counts.get(s.id, 0),
+                last_sync=s.last_sync,
+            )
+            for s in sources
+        ]
+
+    # -- sync --------------------------------------------------------------------------------
+
+    def sync(
+        self,
+        names: list[str] | None = None,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+    ) -> SyncReport:
+        """Sync the named sources (all by default) into the library."""
+        self._require_writer()
+        cancel = cancel or threading.Event()
+        with Session(self.engine) as session:
+            query = select(Source).order_by(Source.name)
+            if names:
+                query = query.where(Source.name.in_(names))
+            chosen = list(session.scalars(query))
+        missing = set(names or ()) - {s.name for s in chosen}
+        if missing:
+            raise SourceError(f"there is no source named {', '.join(sorted(missing))}")
+        report = SyncReport()
+        for source in chosen:
+            if cancel.is_set():
+                report.cancelled = True
+                break
+            result = SourceSync(
+                self.engine, self.store, source, progress=progress, cancel=cancel
+            ).run()
+            report.added += result.added
+            report.updated += result.updated
+            report.removed += result.removed
+            report.unchanged += result.unchanged
+            report.changed_ids += result.changed_ids
+            report.removed_ids += result.removed_ids
+            report.cancelled = report.cancelled or result.cancelled
+            if not result.available:
+                report.unavailable.append(source.name)
+        report.problems = self.problems([s.name for s in chosen])
+        return report
+
+    def problems(self, names: list[str] | None = None) -> list[ProblemInfo]:
+        """Files that are problems, notebooks with schema warnings, unavailable sources."""
+        found: list[ProblemInfo] = []
+        with self.engine.connect() as conn:
+            sources = conn.execute(select(Source.id, Source.name, Source.path)).all()
+            wanted = {s.id: s for s in sources if names is None or s.name in names}
+            for s in wanted.values():
+                if not srcs.reachable(s.path):
+                    found.append(
+                        ProblemInfo(
+                            s.name,
+                            "",
+                            "source-unavailable",
+                            f"the folder {s.path} is not reachable (a USB stick unplugged or a "
+                            "share not mounted?); its notebooks stay in the library",
+                        )
+                    )
+            rows = conn.execute(
+                select(Problem.source_id, Problem.relpath, Problem.kind, Problem.message)
+                .where(Problem.source_id.in_(wanted))
+                .order_by(Problem.relpath)
+            )
+            for r in rows:
+                found.append(ProblemInfo(wanted[r.source_id].name, r.relpath, r.kind, r.message))
+            warnings = conn.execute(
+                select(Notebook.source_id, Notebook.relpath, Content.schema_error)
+                .join(Content, Content.hash == Notebook.content_hash)
+                .where(
+                    Notebook.source_id.in_(wanted),
+                    Notebook.removed_at.is_(None),
+                    Content.schema_error.is_not(None),
+                )
+                .order_by(Notebook.relpath)
+            )
+            for r in warnings:
+                found.append(
+                    ProblemInfo(
+                        wanted[r.source_id].name,
+                        r.relpath,
+                        "schema-warning",
+                        f"catalogued, but it breaks the notebook format: {r.schema_error}",
+                    )
+                )
+        return found
+
+    # -- notebooks ---------------------------------------------------------------------------
+
+    def resolve(self, ref: str | int) -> int:
+        """The catalog id of a notebook named by id, path in a source, or ``SOURCE:PATH``.
+
+        Raises:
+            NotFound: nothing matches, or a bare relative path matches several notebooks.
+        """
+        with self.engine.connect() as conn:
+            if isinstance(ref, int) or str(ref).isdigit():
+                found = conn.execute(select(Notebook.id).where(Notebook.id == int(ref))).first()
+                if found:
+                    return int(found.id)
+                raise NotFound(f"there is no notebook with id {ref}")
+            text = str(ref)
+            sources = conn.execute(select(Source.id, Source.name, Source.path)).all()
+            candidates: list[tuple[int, str]] = []
+            name, sep, rest = text.partition(":")
+            for s in sources:
+                if sep and name == s.name:
+                    candidates.append((s.id, rest.replace("\\", "/").strip("/")))
+            if not candidates:
+                real = Path(os.path.realpath(os.path.abspath(text)))
+                for s in sources:
+                    root = Path(os.path.realpath(s.path))
+                    if srcs.is_within(real, root) and real != root:
+                        candidates.append((s.id, real.relative_to(root).as_posix()))
+            for source_id, relpath in candidates:
+                found = conn.execute(
+                    select(Notebook.id).where(
+                        Notebook.source_id == source_id, Notebook.relpath == relpath
+                    )
+                ).first()
+                if found:
+                    return int(found.id)
+            loose = conn.execute(
+                select(Notebook.id).where(Notebook.relpath == text.replace("\\", "/"))
+            ).all()
+            if len(loose) == 1:
+                return int(loose[0].id)
+            if len(loose) > 1:
+                raise NotFound(f"{text} is in several sources; name one as SOURCE:{text}")
+        raise NotFound(
+            f"no notebook in the library matches {text!r} (give an id, a path inside a source, "
+            "or SOURCE:RELATIVE/PATH; run sync if the file is new)"
+        )
+
+    def show(self, ref: str | int) -> NotebookInfo:
+        """Everything the catalog knows about one notebook."""
+        notebook_id = self.resolve(ref)
+        with Session(self.engine) as conn:
+            row = conn.execute(
+                select(Notebook, Content, Source.name)
+                .join(Content, Content.hash == Notebook.content_hash)
+                .join(Source, Source.id == Notebook.source_id)
+                .where(Notebook.id == notebook_id)
+            ).one()
+            nb, content, source_name = row
+            versions = conn.execute(
+                select(func.count()).where(Version.notebook_id == notebook_id)
+            ).scalar_one()
+            places = conn.execute(
+                select(Notebook.id, Source.name, Notebook.relpath, Notebook.removed_at)
+                .join(Source, Source.id == Notebook.source_id)
+                .where(Notebook.content_hash == nb.content_hash, Notebook.id != notebook_id)
+                .order_by(Source.name, Notebook.relpath)
+            ).all()
+            last_sync = conn.execute(
+                select(Source.last_sync).where(Source.id == nb.source_id)
+            ).scalar_one()
+        last_seen = nb.last_seen if nb.removed_at else max(nb.last_seen, last_sync or 0)
+        return NotebookInfo(
+            id=nb.id,
+            source=source_name,
+            path=nb.relpath,
+            title=content.title,
+            headings=list(content.headings),
+            kernel=content.kernel_name,
+            language=content.language,
+            nbformat=f"{content.nbformat}.{content.nbformat_minor}",
+            cells={
+                "total": content.n_cells,
+                "code": content.n_code,
+                "markdown": content.n_markdown,
+                "raw": content.n_raw,
+            },
+            imports=list(content.imports),
+            size=content.size,
+            mtime=nb.mtime_ns / 1e9,
+            content_hash=content.hash,
+            first_seen=nb.first_seen,
+            last_seen=last_seen,
+            removed_at=nb.removed_at,
+            versions=versions,
+            also_at=[Place(p.id, p.name, p.relpath, p.removed_at is not None) for p in places],
+            schema_warning=content.schema_error,
+            blob=str(self.store.path(content.hash)),
+        )
+
+    def history(self, ref: str | int) -> list[VersionInfo]:
+        """A notebook's content versions, oldest first; the last one is current."""
+        notebook_id = self.resolve(ref)
+        with Session(self.engine) as conn:
+            current = conn.execute(
+                select(Notebook.content_hash).where(Notebook.id == notebook_id)
+            ).scalar_one()
+            rows = conn.execute(
+                select(Version, Content.title, Content.size)
+                .join(Content, Content.hash == Version.content_hash)
+                .where(Version.notebook_id == notebook_id)
+                .order_by(Version.seen_at, Version.id)
+            ).all()
+        return [
+            VersionInfo(
+                number=i,
+                content_hash=v.content_hash,
+                seen_at=v.seen_at,
+                mtime=v.mtime_ns / 1e9,
+                title=title,
+                size=size,
+                current=(i == len(rows) and v.content_hash == current),
+            )
+            for i, (v, title, size) in enumerate(rows, start=1)
+        ]
+
+    def read_version(self, ref: str | int, number: int | None = None) -> bytes:
+        """The bytes of a notebook's version ``number`` (1-based), by default the current one."""
+        versions = self.history(ref)
+        if number is None:
+            return self.store.read(self.show(ref).content_hash)
+        if not 1 <= number <= len(versions):
+            raise NotFound(f"the notebook has versions 1 to {len(versions)}, not {number}")
+        return self.store.read(versions[number - 1].content_hash)

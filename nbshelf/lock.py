@@ -1,0 +1,77 @@
+"""The library's writer lock: one process writes, any number read.
+
+The lock is an OS file lock on ``<library>/lock`` (``flock`` on POSIX, ``msvcrt`` on Windows):
+the OS drops it when the holder dies, so a killed app never leaves a stale lock behind. The
+holder's pid is written into the file so a second writer can say who has it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+from nbshelf.errors import LibraryLocked
+
+
+class WriterLock:
+    """Holds ``<library>/lock`` until ``release()`` or process exit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+
+    @property
+    def held(self) -> bool:
+        """True while this object holds the lock."""
+        return self._file is not None
+
+    def acquire(self) -> None:
+        """Take the lock or raise ``LibraryLocked`` naming the process that has it."""
+        handle = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 - held open on purpose
+        try:
+            _lock(handle)
+        except OSError:
+            handle.seek(0)
+            text = handle.read().strip()
+            handle.close()
+            raise LibraryLocked(str(self.path.parent), int(text) if text.isdigit() else None)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        """Give the lock up (idempotent)."""
+        if self._file is None:
+            return
+        with contextlib.suppress(OSError):
+            self._file.seek(0)
+            self._file.truncate()
+            _unlock(self._file)
+        self._file.close()
+        self._file = None
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock(handle: IO[str]) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+
+    def _unlock(handle: IO[str]) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(handle: IO[str]) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(handle: IO[str]) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -1,0 +1,411 @@
+"""Reading any notebook file and extracting what the catalog keeps about it.
+
+Reading is lenient where Jupyter users expect it (a UTF-8 BOM, nbformat v2/v3, a notebook that
+breaks the schema) and precise where it must refuse: every refusal is a ``NotebookInvalid``
+whose ``kind`` and message say what is wrong in words.
+
+The summary is taken from the raw JSON rather than from an upgraded ``NotebookNode``: it is
+several times faster and still works on notebooks that nbformat cannot convert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+import orjson
+
+from nbshelf.errors import NotebookInvalid
+from nbshelf.imports import find_imports
+
+#: The newest nbformat major version this build reads.
+NEWEST_NBFORMAT = 4
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell as the summary and the search index see it, whatever the nbformat."""
+
+    kind: str  # "code", "markdown" or "raw"
+    source: str
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the catalog stores about one content version of a notebook."""
+
+    title: str
+    headings: list[str]
+    kernel_name: str | None
+    language: str | None
+    nbformat: int
+    nbformat_minor: int
+    n_cells: int
+    n_code: int
+    n_markdown: int
+    n_raw: int
+    imports: list[str]
+    source_hash: str
+    schema_error: str | None
+
+
+@dataclass(frozen=True)
+class ParsedNotebook:
+    """A notebook file that could be read: its raw JSON, cells and summary."""
+
+    content_hash: str
+    raw: dict[str, Any]
+    cells: list[Cell]
+    summary: Summary
+
+
+def content_hash(data: bytes) -> str:
+    """Return the hash that names a content version in the blob store."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_notebook(data: bytes, filename: str, *, validate: bool = True) -> ParsedNotebook:
+    """Read notebook bytes into a ``ParsedNotebook``.
+
+    Args:
+        data: the file's bytes.
+        filename: the file's name, used as the title when the notebook has no heading.
+        validate: check the nbformat schema (a failure becomes ``summary.schema_error``).
+
+    Raises:
+        NotebookInvalid: the bytes are not a notebook this build can read.
+    """
+    raw = _load_json(data)
+    major, minor = _check_structure(raw)
+    cells = list(iter_cells(raw))
+    schema_error = _schema_error(raw, major, minor) if validate else None
+    summary = summarize(raw, cells, filename, major, minor, schema_error)
+    return ParsedNotebook(content_hash(data), raw, cells, summary)
+
+
+def _load_json(data: bytes) -> dict[str, Any]:
+    if not data.strip():
+        raise NotebookInvalid("empty", "the file is empty" if not data else "the file is blank")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a UTF-8 BOM, as some Windows editors write; Jupyter accepts it too
+    binary_at = _binary_offset(data)
+    if binary_at is not None:
+        raise NotebookInvalid(
+            "not-text",
+            f"the file holds binary data (byte 0x{data[binary_at]:02x} at offset {binary_at}), "
+            "not notebook JSON",
+        )
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as err:
+        raise NotebookInvalid("invalid-json", _describe_json_error(data, err)) from None
+    if not isinstance(raw, dict):
+        raise NotebookInvalid(
+            "not-a-notebook", f"the file is JSON but holds {_json_type(raw)}, not a notebook object"
+        )
+    return raw
+
+
+def _binary_offset(data: bytes) -> int | None:
+    """Offset of the first byte that cannot be in UTF-8 JSON text, or None."""
+    nul = data.find(b"\x00", 0, 65536)
+    if nul >= 0:
+        return nul
+    try:
+        data[:65536].decode("utf-8")
+    except UnicodeDecodeError as err:
+        if err.reason != "unexpected end of data":  # a character cut at the 64 KiB boundary
+            return err.start
+    return None
+
+
+def _describe_json_error(data: bytes, err: orjson.JSONDecodeError) -> str:
+    text = data.decode("utf-8", errors="replace")
+    pos = min(err.pos, len(text))
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    if not text[pos:].strip():
+        return (
+            f"the JSON ends early at line {line} (the file looks truncated: "
+            f"{len(data):,} bytes, cut before the notebook closes)"
+        )
+    reason = str(err.msg) if getattr(err, "msg", None) else str(err)
+    return f"invalid JSON at line {line}, column {col}: {reason}"
+
+
+def _json_type(value: object) -> str:
+    names = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    return names.get(type(value), "null")
+
+
+def _check_structure(raw: dict[str, Any]) -> tuple[int, int]:
+    """Check that raw JSON is a notebook of a readable version; return (major, minor)."""
+    major = raw.get("nbformat")
+    if major is None:
+        if "cells" in raw or "worksheets" in raw:
+            major = 4 if "cells" in raw else 3
+        else:
+            raise NotebookInvalid(
+                "not-a-notebook",
+                "the file is JSON but not a notebook: it has no 'nbformat', 'cells' or "
+                "'worksheets' key",
+            )
+    if not isinstance(major, int) or isinstance(major, bool):
+        raise NotebookInvalid("not-a-notebook", f"'nbformat' is {major!r}, not a version number")
+    if major > NEWEST_NBFORMAT:
+        raise NotebookInvalid(
+            "unsupported-version",
+            f"nbformat {major} is newer than this version of nbshelf reads "
+            f"(up to {NEWEST_NBFORMAT}); update nbshelf to read it",
+        )
+    if major < 1:
+        raise NotebookInvalid("not-a-notebook", f"'nbformat' is {major}, not a notebook version")
+    minor = raw.get("nbformat_minor", 0)
+    minor = minor if isinstance(minor, int) and not isinstance(minor, bool) else 0
+    if major >= 4:
+        _check_cells(raw.get("cells", []), "'cells'")
+    else:
+        worksheets = raw.get("worksheets", [])
+        if not isinstance(worksheets, list):
+            raise NotebookInvalid(
+                "not-a-notebook", f"'worksheets' is {_json_type(worksheets)}, not a list"
+            )
+        for i, sheet in enumerate(worksheets):
+            if not isinstance(sheet, dict):
+                raise NotebookInvalid(
+                    "not-a-notebook", f"worksheet {i} is {_json_type(sheet)}, not an object"
+                )
+            _check_cells(sheet.get("cells", []), f"worksheet {i}'s 'cells'")
+    return major, minor
+
+
+def _check_cells(cells: object, what: str) -> None:
+    if not isinstance(cells, list):
+        raise NotebookInvalid("not-a-notebook", f"{what} is {_json_type(cells)}, not a list")
+    for i, cell in enumerate(cells):
+        if not isinstance(cell, dict):
+            raise NotebookInvalid(
+                "not-a-notebook",
+                f"cell {i} is {_json_type(cell)}, not an object with a cell type and source",
+            )
+
+
+def _schema_error(raw: dict[str, Any], major: int, minor: int) -> str | None:
+    """Describe the first nbformat schema error, or None when the notebook is valid."""
+    from nbformat.validator import ValidationError, iter_validate
+
+    if major < 3:
+        return f"nbformat {major} is too old to check against a schema; it was read by upgrading"
+    # iter_validate never mutates the dict (validate() would "repair" it). A missing cell id
+    # is skipped: nbformat and Jupyter add one silently, so users never see it as an error.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            errors = iter_validate(raw, version=major, version_minor=minor)
+            error = next((e for e in errors if not _is_missing_cell_id(e)), None)
+        except ValidationError as err:
+            error = err
+    if error is None:
+        return None
+    message = getattr(error, "message", None) or str(error)
+    where = "/".join(str(p) for p in getattr(error, "absolute_path", []) or [])
+    first_line = str(message).splitlines()[0] if str(message) else "invalid"
+    return f"{first_line[:300]} (at {where})" if where else first_line[:300]
+
+
+def _is_missing_cell_id(error: Exception) -> bool:
+    return getattr(error, "validator", None) == "required" and "'id'" in str(
+        getattr(error, "message", "")
+    )
+
+
+def _text(value: object, joiner: str = "") -> str:
+    """Join Jupyter's multiline strings (a str or a list of str); anything else is empty.
+
+    nbformat 3 and 4 keep each line's newline; nbformat 1 and 2 lists hold bare lines.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return joiner.join(v for v in value if isinstance(v, str))
+    return ""
+
+
+def iter_cells(raw: dict[str, Any]) -> Iterator[Cell]:
+    """Yield the cells of a v1–v4 notebook as ``Cell``s; odd cells are read as far as possible."""
+    if "worksheets" in raw and not isinstance(raw.get("cells"), list):
+        sheets = raw.get("worksheets") or []
+        cells = [c for s in sheets if isinstance(s, dict) for c in (s.get("cells") or [])]
+    else:
+        cells = raw.get("cells") or []
+    major = raw.get("nbformat")
+    joiner = "\n" if isinstance(major, int) and major < 3 else ""
+    for cell in cells:
+        if not isinstance(cell, dict):
+            continue
+        kind = cell.get("cell_type")
+        outputs = cell.get("outputs")
+        outputs = [o for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
+        if kind == "code":
+            # v3 keeps code in "input"; v4 in "source"
+            src = _text(cell.get("source") if "source" in cell else cell.get("input"), joiner)
+            yield Cell("code", src, outputs)
+        elif kind == "heading":  # v3 heading cells become markdown headings, as nbformat does
+            level = cell.get("level") if isinstance(cell.get("level"), int) else 1
+            yield Cell("markdown", "#" * max(1, min(level, 6)) + " " + _text(cell.get("source"), joiner))
+        elif kind in ("markdown", "raw"):
+            yield Cell(kind, _text(cell.get("source"), joiner), [])
+        else:
+            # unknown types still count; their text is raw text
+            yield Cell("raw", _text(cell.get("source"), joiner), outputs)
+
+
+#: Headings longer than this are cut: a title is a line, not a paragraph.
+MAX_HEADING = 200
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_HTML_HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_TAG = re.compile(r"<[^>]+>")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+
+
+def clean_heading(text: str) -> str:
+    """Turn a markdown heading's text into plain words: no links, tags, emphasis or anchors."""
+    text = _LINK.sub(r"\1", text)
+    text = _TAG.sub("", text)
+    text = _EMPHASIS.sub("", text)
+    text = " ".join(text.replace("¶", "").split())
+    return text if len(text) <= MAX_HEADING else text[: MAX_HEADING - 1].rstrip() + "…"
+
+
+def markdown_headings(source: str) -> list[tuple[int, str]]:
+    """Headings of one markdown cell as (level, plain text), skipping fenced code."""
+    found: list[tuple[int, str]] = []
+    in_fence = False
+    previous = ""
+    for line in source.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            previous = ""
+            continue
+        if in_fence:
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            found.append((len(atx.group(1)), clean_heading(atx.group(2))))
+        elif _SETEXT.match(line) and previous.strip() and not _SETEXT.match(previous):
+            found.append((1 if line.strip()[0] == "=" else 2, clean_heading(previous)))
+        else:
+            for level, inner in _HTML_HEADING.findall(line):
+                found.append((int(level), clean_heading(inner)))
+        previous = line
+    return [(level, text) for level, text in found if text]
+
+
+def summarize(
+    raw: dict[str, Any],
+    cells: list[Cell],
+    filename: str,
+    major: int,
+    minor: int,
+    schema_error: str | None,
+) -> Summary:
+    """Build the catalog summary of one notebook."""
+    headings: list[str] = []
+    for cell in cells:
+        if cell.kind == "markdown":
+            headings.extend(text for _, text in markdown_headings(cell.source))
+    kernel_name, language = kernel_and_language(raw, cells)
+    code = [c.source for c in cells if c.kind == "code"]
+    sources = "\x1e".join(f"{c.kind}\x1f{c.source}" for c in cells)
+    return Summary(
+        title=headings[0] if headings else PurePosixPath(filename).stem,
+        headings=headings,
+        kernel_name=kernel_name,
+        language=language,
+        nbformat=major,
+        nbformat_minor=minor,
+        n_cells=len(cells),
+        n_code=len(code),
+        n_markdown=sum(1 for c in cells if c.kind == "markdown"),
+        n_raw=sum(1 for c in cells if c.kind == "raw"),
+        imports=find_imports(code, language or "python"),
+        source_hash=hashlib.sha256(sources.encode("utf-8", "surrogatepass")).hexdigest(),
+        schema_error=schema_error,
+    )
+
+
+#: Kernel-name prefixes and language spellings mapped to the one name nbshelf uses.
+_LANGUAGE_ALIASES = {
+    "python": "python", "python2": "python", "python3": "python", "ipython": "python",
+    "py": "python", "r": "r", "ir": "r", "julia": "julia", "c#": "c#", "csharp": "c#",
+    ".net-csharp": "c#", "f#": "f#", "fsharp": "f#", ".net-fsharp": "f#",
+    "powershell": "powershell", ".net-powershell": "powershell", "pwsh": "powershell",
+    "c++": "c++", "c++11": "c++", "c++14": "c++", "c++17": "c++", "c++20": "c++",
+    "c++23": "c++", "xcpp": "c++", "scala": "scala", "kotlin": "kotlin", "go": "go",
+    "gophernotes": "go", "rust": "rust", "haskell": "haskell", "ihaskell": "haskell",
+    "ruby": "ruby", "octave": "octave", "sql": "sql", "sqlite": "sql", "xsql": "sql",
+    "bash": "bash", "sh": "bash", "javascript": "javascript", "typescript": "typescript",
+    "java": "java",
+}
+
+
+def normalize_language(name: str | None) -> str | None:
+    """Map a kernel's language or kernel name to nbshelf's lower-case language name."""
+    if not name or not isinstance(name, str):
+        return None
+    key = name.strip().lower()
+    if key in _LANGUAGE_ALIASES:
+        return _LANGUAGE_ALIASES[key]
+    for prefix in ("python", "julia", "ir", "xcpp", "scala", "kotlin", "haskell", "rust"):
+        if key.startswith(prefix) and (len(key) == len(prefix) or not key[len(prefix)].isalpha()):
+            return _LANGUAGE_ALIASES[prefix]
+    return key
+
+
+def kernel_and_language(raw: dict[str, Any], cells: list[Cell]) -> tuple[str | None, str | None]:
+    """The kernelspec name and the normalized language: from metadata, else guessed."""
+    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    spec = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
+    info = meta.get("language_info") if isinstance(meta.get("language_info"), dict) else {}
+    kernel = spec.get("name") if isinstance(spec.get("name"), str) else None
+    language = (
+        normalize_language(spec.get("language"))
+        or normalize_language(info.get("name"))
+        or normalize_language(meta.get("language"))  # nbformat v3
+        or normalize_language(kernel)
+    )
+    if language is None:
+        language = guess_language([c.source for c in cells if c.kind == "code"])
+    return kernel, language
+
+
+_R_HINTS = re.compile(r"(<-|\blibrary\(|\bc\(|\bfunction\s*\()")
+_JULIA_HINTS = re.compile(r"(^\s*using\s+\w|\bprintln\(|^\s*end\s*$|\bfunction\s+\w+\()", re.M)
+
+
+def guess_language(code_cells: list[str]) -> str | None:
+    """Guess a notebook's language from its code when the metadata says nothing.
+
+    Python is the answer unless R or Julia idioms clearly dominate: most notebooks without
+    metadata are old Python ones.
+    """
+    code = "\n".join(code_cells)
+    if not code.strip():
+        return None
+    r_score = len(_R_HINTS.findall(code))
+    julia_score = len(_JULIA_HINTS.findall(code))
+    python_score = len(re.findall(r"^\s*(import |from \w|def |print\()", code, re.M))
+    if r_score > max(python_score, julia_score):
+        return "r"
+    if julia_score > max(python_score, r_score):
+        return "julia"
+    return "python"

@@ -1,0 +1,254 @@
+"""Walking a source folder: which notebook files it holds, and which entries are problems.
+
+The walk reads no file content: it collects each notebook's (size, mtime, inode) so that sync
+can skip unchanged files. It skips hidden folders (``.ipynb_checkpoints``, ``.git``) and never
+follows a link out of the source, and it remembers the folders it could not list so that
+nothing under them is taken for removed.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+NOTEBOOK_SUFFIX = ".ipynb"
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What identifies one state of a file without reading it."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+@dataclass(frozen=True)
+class ProblemRecord:
+    """A file that is not (or not fully) a readable notebook, in words a user can act on."""
+
+    relpath: str
+    kind: str
+    message: str
+    stat: FileStat | None = None
+
+
+@dataclass
+class ScanResult:
+    """The outcome of walking one source."""
+
+    files: dict[str, FileStat] = field(default_factory=dict)
+    problems: list[ProblemRecord] = field(default_factory=list)
+    #: Folders (relative, "" for the root) that could not be listed: keep what was under them.
+    unlisted: list[str] = field(default_factory=list)
+    entries_seen: int = 0
+    cancelled: bool = False
+
+    def covers(self, relpath: str) -> bool:
+        """True when ``relpath`` lies in a part of the tree the walk really listed."""
+        for folder in self.unlisted:
+            if folder == "" or relpath == folder or relpath.startswith(folder + "/"):
+                return False
+        return True
+
+
+def is_notebook_name(name: str) -> bool:
+    """True for ``*.ipynb`` names, in any letter case (Windows shares keep ``.IPYNB``)."""
+    return name.lower().endswith(NOTEBOOK_SUFFIX)
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
+
+
+def _printable(name: str) -> str:
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def scan_tree(
+    root: str,
+    *,
+    cancel: threading.Event | None = None,
+    on_entry: Callable[[int], None] | None = None,
+) -> ScanResult:
+    """Walk the folder ``root`` and return its notebook files and problems.
+
+    Args:
+        root: the source folder (already known to exist).
+        cancel: set to stop early; the result then has ``cancelled`` and is partial.
+        on_entry: called now and then with the number of entries seen so far.
+    """
+    result = ScanResult()
+    real_root = os.path.realpath(root)
+    visited = {_dir_key(real_root)}
+    stack: list[tuple[str, str, str]] = [(root, "", real_root)]  # (path, relpath, realpath)
+    while stack:
+        if cancel is not None and cancel.is_set():
+            result.cancelled = True
+            break
+        path, prefix, real = stack.pop()
+        try:
+            with os.scandir(path) as entries:
+                listing = list(entries)
+        except OSError as err:
+            _unlisted_folder(result, prefix, err)
+            continue
+        for entry in listing:
+            result.entries_seen += 1
+            child = _scan_entry(entry, prefix, real_root, visited, result)
+            if child is not None:
+                stack.append(child)
+        if on_entry is not None:
+            on_entry(result.entries_seen)
+    return result
+
+
+def _unlisted_folder(result: ScanResult, prefix: str, err: OSError) -> None:
+    result.unlisted.append(prefix)
+    where = f"the folder {prefix}" if prefix else "the source folder"
+    if isinstance(err, PermissionError):
+        message = f"{where} cannot be listed (permission denied); its notebooks are kept as they were"
+    else:
+        message = f"{where} cannot be listed ({err.strerror or err}); its notebooks are kept as they were"
+    result.problems.append(ProblemRecord(prefix or ".", "unreadable", message))
+
+
+def _scan_entry(
+    entry: os.DirEntry[str],
+    prefix: str,
+    real_root: str,
+    visited: set[tuple[int, int]],
+    result: ScanResult,
+) -> tuple[str, str, str] | None:
+    """Record one directory entry; return a folder to descend into, if it is one."""
+    name = entry.name
+    if name.startswith("."):
+        return None  # hidden files and folders: .ipynb_checkpoints, .git, .Trash-1000
+    relpath = _join(prefix, name)
+    notebook_name = is_notebook_name(name)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        if notebook_name or entry.is_dir():
+            result.problems.append(_bad_name(relpath))
+        return None
+    if entry.is_symlink():
+        return _scan_link(entry, relpath, notebook_name, real_root, visited, result)
+    try:
+        if entry.is_dir(follow_symlinks=False):
+            return _folder(entry.path, relpath, notebook_name, entry.path, visited, result)
+        if notebook_name:
+            _notebook_file(entry.path, relpath, entry.stat(follow_symlinks=False), result)
+    except OSError as err:
+        if notebook_name:
+            result.problems.append(_unreadable(relpath, err))
+    return None
+
+
+def _scan_link(
+    entry: os.DirEntry[str],
+    relpath: str,
+    notebook_name: bool,
+    real_root: str,
+    visited: set[tuple[int, int]],
+    result: ScanResult,
+) -> tuple[str, str, str] | None:
+    try:
+        target_stat = os.stat(entry.path)
+    except OSError as err:
+        if not notebook_name:
+            return None
+        if err.errno == errno.ELOOP:
+            result.problems.append(
+                ProblemRecord(relpath, "symlink-loop", "symbolic links form a loop; skipped")
+            )
+        else:
+            target = _printable(os.readlink(entry.path)) if os.path.islink(entry.path) else "?"
+            result.problems.append(
+                ProblemRecord(
+                    relpath,
+                    "broken-link",
+                    f"symbolic link points to {target}, which does not exist",
+                )
+            )
+        return None
+    real = os.path.realpath(entry.path)
+    if real != real_root and not real.startswith(real_root + os.sep):
+        if notebook_name:
+            result.problems.append(
+                ProblemRecord(
+                    relpath,
+                    "link-outside-source",
+                    f"symbolic link leads outside the source (to {_printable(real)}); skipped",
+                )
+            )
+        return None
+    if os.path.isdir(real):
+        return _folder(entry.path, relpath, notebook_name, real, visited, result)
+    if notebook_name:
+        _notebook_file(entry.path, relpath, target_stat, result)
+    return None
+
+
+def _folder(
+    path: str,
+    relpath: str,
+    notebook_name: bool,
+    real: str,
+    visited: set[tuple[int, int]],
+    result: ScanResult,
+) -> tuple[str, str, str] | None:
+    if notebook_name:
+        result.problems.append(
+            ProblemRecord(
+                relpath, "not-a-file", "this is a folder named like a notebook, not a notebook file"
+            )
+        )
+    key = _dir_key(real)
+    if key in visited:
+        result.problems.append(
+            ProblemRecord(
+                relpath,
+                "symlink-loop",
+                "symbolic link leads back to a folder already scanned; skipped",
+            )
+        )
+        return None
+    visited.add(key)
+    return (path, relpath, os.path.realpath(path))
+
+
+def _notebook_file(path: str, relpath: str, st: os.stat_result, result: ScanResult) -> None:
+    import stat as stat_mod
+
+    if not stat_mod.S_ISREG(st.st_mode):
+        result.problems.append(
+            ProblemRecord(relpath, "not-a-file", "this is not a regular file (a device or a pipe)")
+        )
+        return
+    result.files[relpath] = FileStat(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _dir_key(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, hash(path))
+    return (st.st_dev, st.st_ino)
+
+
+def _bad_name(relpath: str) -> ProblemRecord:
+    return ProblemRecord(
+        _printable(relpath),
+        "bad-filename",
+        f"the name {_printable(relpath.rsplit('/', 1)[-1])!r} is not valid UTF-8 text; "
+        "rename it so nbshelf (and Jupyter) can read it",
+    )
+
+
+def _unreadable(relpath: str, err: OSError) -> ProblemRecord:
+    reason = "permission denied" if isinstance(err, PermissionError) else (err.strerror or str(err))
+    return ProblemRecord(relpath, "unreadable", f"the file cannot be read ({reason})")

@@ -1,0 +1,75 @@
+"""The content-addressed blob store: every notebook version, by the hash of its bytes.
+
+Blobs are immutable. A blob is written to a temporary file in its final folder, flushed to
+disk and renamed into place, so a kill at any moment leaves either no blob or a whole one;
+leftover temporary files are removed the next time a writer opens the library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+_TMP_SUFFIX = ".tmp"
+
+
+class BlobStore:
+    """Blobs under ``<library>/blobs/ab/cdef….ipynb``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, digest: str) -> Path:
+        """Where the blob with this hash lives (whether or not it exists)."""
+        return self.root / digest[:2] / f"{digest[2:]}.ipynb"
+
+    def has(self, digest: str) -> bool:
+        """True when the blob is in the store."""
+        return self.path(digest).is_file()
+
+    def read(self, digest: str) -> bytes:
+        """The bytes of a blob; ``FileNotFoundError`` when it is missing."""
+        return self.path(digest).read_bytes()
+
+    def put(self, digest: str, data: bytes) -> bool:
+        """Store ``data`` under ``digest`` atomically; return False if it was already there."""
+        target = self.path(digest)
+        if target.is_file():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, data)
+        return True
+
+    def delete(self, digest: str) -> None:
+        """Remove a blob that nothing references any more."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path(digest).unlink()
+
+    def remove_leftovers(self) -> int:
+        """Delete temporary files a killed writer left behind; return how many."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for folder in self.root.iterdir():
+            if folder.is_dir():
+                for tmp in folder.glob(f"*{_TMP_SUFFIX}"):
+                    tmp.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` so that readers see the old file or the whole new one."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=_TMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

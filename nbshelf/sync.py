@@ -1,0 +1,407 @@
+"""Syncing sources into the library: diff a walk against the catalog, copy what changed.
+
+Order of writes, for a library that survives a kill at any moment: a new content's blob is on
+disk (temp file, fsync, rename) before the transaction that records it commits, and catalog
+changes commit in batches. A killed sync leaves a consistent library holding a prefix of the
+work; the next sync finds the rest changed and completes it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
+from nbshelf.errors import NotebookInvalid
+from nbshelf.notebook import ParsedNotebook, content_hash, parse_notebook
+from nbshelf.scan import FileStat, ProblemRecord, ScanResult, scan_tree
+from nbshelf.store import BlobStore
+
+#: Files larger than this are listed as problems rather than read into memory.
+MAX_NOTEBOOK_BYTES = 256 * 1024 * 1024
+#: A batch of catalog changes commits after this many files or this many seconds.
+BATCH_FILES = 200
+BATCH_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Where a sync is: files found so far, files checked, files copied in."""
+
+    source: str
+    phase: str  # "scan" while walking, "copy" while reading changed files
+    scanned: int
+    copied: int
+    total: int
+
+
+ProgressFn = Callable[[SyncProgress], None]
+
+
+@dataclass
+class SourceSyncResult:
+    """What one source's sync changed."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    available: bool = True
+    cancelled: bool = False
+    #: ids of notebooks whose current content changed (added, updated, reappeared)
+    changed_ids: list[int] = field(default_factory=list)
+    removed_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Known:
+    """A catalog notebook row, as the diff needs it."""
+
+    id: int
+    stat: FileStat
+    content_hash: str
+    removed: bool
+
+
+class SourceSync:
+    """Syncs one source; ``run()`` does the work."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: BlobStore,
+        source: Source,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.source_id = source.id
+        self.name = source.name
+        self.root = source.path
+        self.progress = progress
+        self.cancel = cancel or threading.Event()
+        self.result = SourceSyncResult()
+        self._last_progress = 0.0
+
+    # -- the steps -------------------------------------------------------------------------
+
+    def run(self) -> SourceSyncResult:
+        """Walk the source, copy what changed, mark what vanished, record problems."""
+        now = time.time()
+        if not _reachable(self.root):
+            self._mark_availability(False)
+            self.result.available = False
+            return self.result
+        scan = scan_tree(self.root, cancel=self.cancel, on_entry=self._scan_progress)
+        with self.engine.connect() as conn:
+            known = self._known(conn)
+            old_problems = self._old_problems(conn)
+        if not scan.files and not scan.unlisted and any(not k.removed for k in known.values()):
+            # An empty folder where notebooks were: most likely an unmounted share's mount
+            # point. Treat it as unavailable rather than marking everything removed.
+            self._mark_availability(False)
+            self.result.available = False
+            return self.result
+        problems = self._copy_changed(scan, known, old_problems, now)
+        complete = not (scan.cancelled or self.cancel.is_set())
+        if complete and _reachable(self.root):
+            self._mark_removed(scan, known, now)
+        self._finish(problems, scan, complete, now)
+        self.result.cancelled = not complete
+        return self.result
+
+    def _known(self, conn: Connection) -> dict[str, _Known]:
+        rows = conn.execute(
+            select(
+                Notebook.id,
+                Notebook.relpath,
+                Notebook.size,
+                Notebook.mtime_ns,
+                Notebook.inode,
+                Notebook.content_hash,
+                Notebook.removed_at,
+            ).where(Notebook.source_id == self.source_id)
+        )
+        return {
+            r.relpath: _Known(
+                r.id, FileStat(r.size, r.mtime_ns, r.inode), r.content_hash, r.removed_at is not None
+            )
+            for r in rows
+        }
+
+    def _old_problems(self, conn: Connection) -> dict[str, ProblemRecord]:
+        rows = conn.execute(select(Problem.__table__).where(Problem.source_id == self.source_id))
+        old: dict[str, ProblemRecord] = {}
+        for p in rows:
+            stat = FileStat(p.size, p.mtime_ns, p.inode) if p.size is not None else None
+            old[p.relpath] = ProblemRecord(p.relpath, p.kind, p.message, stat)
+        return old
+
+    def _copy_changed(
+        self,
+        scan: ScanResult,
+        known: dict[str, _Known],
+        old_problems: dict[str, ProblemRecord],
+        now: float,
+    ) -> list[ProblemRecord]:
+        problems = list(scan.problems)
+        todo: list[tuple[str, FileStat]] = []
+        for relpath in sorted(scan.files):
+            stat = scan.files[relpath]
+            row = known.get(relpath)
+            old = old_problems.get(relpath)
+            if row is not None and not row.removed and row.stat == stat:
+                self.result.unchanged += 1
+            elif row is None and old is not None and old.stat == stat:
+                problems.append(old)  # the same bad file as last time: not read again
+            else:
+                todo.append((relpath, stat))
+        total = len(scan.files)
+        done = total - len(todo)
+        self._report("copy", done, total, force=True)
+        conn = self.engine.connect()
+        try:
+            tx = conn.begin()
+            batch_start, in_batch = time.monotonic(), 0
+            for relpath, stat in todo:
+                if self.cancel.is_set():
+                    break
+                problem = self._copy_one(conn, relpath, stat, known.get(relpath), now)
+                if problem is not None:
+                    problems.append(problem)
+                done += 1
+                in_batch += 1
+                self._report("copy", done, total)
+                if in_batch >= BATCH_FILES or time.monotonic() - batch_start > BATCH_SECONDS:
+                    tx.commit()
+                    tx = conn.begin()
+                    batch_start, in_batch = time.monotonic(), 0
+            tx.commit()
+        finally:
+            conn.close()
+        self._report("copy", done, total, force=True)
+        return problems
+
+    def _copy_one(
+        self, conn: Connection, relpath: str, stat: FileStat, row: _Known | None, now: float
+    ) -> ProblemRecord | None:
+        """Read one new or changed file into the store and catalog; a problem if it is bad."""
+        try:
+            data, stat = read_stable(os.path.join(self.root, relpath))
+        except NotebookInvalid as err:
+            return ProblemRecord(relpath, err.kind, err.message, stat)
+        digest = content_hash(data)
+        if row is not None and not row.removed and row.content_hash == digest:
+            # touched but not changed: remember the new stat so it is not read again
+            conn.execute(
+                update(Notebook)
+                .where(Notebook.id == row.id)
+                .values(size=stat.size, mtime_ns=stat.mtime_ns, inode=stat.inode)
+            )
+            self.result.unchanged += 1
+            return None
+        known_content = conn.execute(
+            select(Content.hash).where(Content.hash == digest)
+        ).first() is not None
+        if not known_content:
+            try:
+                parsed = parse_notebook(data, relpath.rsplit("/", 1)[-1])
+            except NotebookInvalid as err:
+                return ProblemRecord(relpath, err.kind, err.message, stat)
+            self.store.put(digest, data)
+            conn.execute(insert(Content).values(**_content_values(parsed, len(data))))
+        elif not self.store.has(digest):
+            self.store.put(digest, data)  # the blob was lost from disk; we have its bytes
+        self._record_version(conn, relpath, stat, row, digest, now)
+        return None
+
+    def _record_version(
+        self,
+        conn: Connection,
+        relpath: str,
+        stat: FileStat,
+        row: _Known | None,
+        digest: str,
+        now: float,
+    ) -> None:
+        file_values = {"size": stat.size, "mtime_ns": stat.mtime_ns, "inode": stat.inode}
+        if row is None:
+            notebook_id = conn.execute(
+                insert(Notebook).values(
+                    source_id=self.source_id,
+                    relpath=relpath,
+                    content_hash=digest,
+                    first_seen=now,
+                    last_seen=now,
+                    removed_at=None,
+                    **file_values,
+                )
+            ).inserted_primary_key[0]
+            self.result.added += 1
+        else:
+            notebook_id = row.id
+            conn.execute(
+                update(Notebook)
+                .where(Notebook.id == notebook_id)
+                .values(content_hash=digest, last_seen=now, removed_at=None, **file_values)
+            )
+            if row.removed:
+                self.result.added += 1
+            else:
+                self.result.updated += 1
+            if row.content_hash == digest:
+                self.result.changed_ids.append(notebook_id)
+                return  # reappeared with the same content: no new version
+        conn.execute(
+            insert(Version).values(
+                notebook_id=notebook_id, content_hash=digest, seen_at=now, mtime_ns=stat.mtime_ns
+            )
+        )
+        self.result.changed_ids.append(notebook_id)
+
+    def _mark_removed(self, scan: ScanResult, known: dict[str, _Known], now: float) -> None:
+        gone = [
+            k.id
+            for relpath, k in known.items()
+            if not k.removed and relpath not in scan.files and scan.covers(relpath)
+        ]
+        if not gone:
+            return
+        with self.engine.begin() as conn:
+            for start in range(0, len(gone), 500):
+                conn.execute(
+                    update(Notebook)
+                    .where(Notebook.id.in_(gone[start : start + 500]))
+                    .values(removed_at=now)
+                )
+        self.result.removed = len(gone)
+        self.result.removed_ids = gone
+
+    def _finish(
+        self, problems: list[ProblemRecord], scan: ScanResult, complete: bool, now: float
+    ) -> None:
+        with self.engine.begin() as conn:
+            query = delete(Problem).where(Problem.source_id == self.source_id)
+            if not complete:
+                # keep last time's problems for files this partial sync did not reach
+                query = query.where(Problem.relpath.in_([p.relpath for p in problems]))
+            conn.execute(query)
+            if problems:
+                conn.execute(insert(Problem), [self._problem_row(p, now) for p in problems])
+            values: dict[str, object] = {"available": True}
+            if complete:
+                values["last_sync"] = now
+            conn.execute(update(Source).where(Source.id == self.source_id).values(**values))
+
+    def _problem_row(self, p: ProblemRecord, now: float) -> dict[str, object]:
+        return {
+            "source_id": self.source_id,
+            "relpath": p.relpath,
+            "kind": p.kind,
+            "message": p.message,
+            "seen_at": now,
+            "size": p.stat.size if p.stat else None,
+            "mtime_ns": p.stat.mtime_ns if p.stat else None,
+            "inode": p.stat.inode if p.stat else None,
+        }
+
+    def _mark_availability(self, available: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(Source).where(Source.id == self.source_id).values(available=available)
+            )
+
+    # -- progress --------------------------------------------------------------------------
+
+    def _scan_progress(self, entries: int) -> None:
+        self._report("scan", 0, entries)
+
+    def _report(self, phase: str, done: int, total: int, *, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_progress < 0.05:
+            return
+        self._last_progress = now
+        copied = self.result.added + self.result.updated
+        self.progress(SyncProgress(self.name, phase, done, copied, total))
+
+
+def _content_values(parsed: ParsedNotebook, size: int) -> dict[str, object]:
+    s = parsed.summary
+    return {
+        "hash": parsed.content_hash,
+        "size": size,
+        "title": s.title,
+        "headings": s.headings,
+        "kernel_name": s.kernel_name,
+        "language": s.language,
+        "nbformat": s.nbformat,
+        "nbformat_minor": s.nbformat_minor,
+        "n_cells": s.n_cells,
+        "n_code": s.n_code,
+        "n_markdown": s.n_markdown,
+        "n_raw": s.n_raw,
+        "imports": s.imports,
+        "source_hash": s.source_hash,
+        "schema_error": s.schema_error,
+    }
+
+
+def _reachable(root: str) -> bool:
+    try:
+        with os.scandir(root):
+            return True
+    except OSError:
+        return False
+
+
+def read_stable(path: str) -> tuple[bytes, FileStat]:
+    """Read a whole file, checking it did not change while it was read.
+
+    Raises:
+        NotebookInvalid: the file vanished, cannot be read, is too large, or changed meanwhile.
+    """
+    try:
+        with open(path, "rb") as handle:
+            before = os.fstat(handle.fileno())
+            if before.st_size > MAX_NOTEBOOK_BYTES:
+                raise NotebookInvalid(
+                    "too-large",
+                    f"the file is {before.st_size / 2**20:,.0f} MB; nbshelf reads notebooks up "
+                    f"to {MAX_NOTEBOOK_BYTES // 2**20} MB",
+                )
+            data = handle.read()
+            after = os.fstat(handle.fileno())
+    except FileNotFoundError:
+        raise NotebookInvalid(
+            "vanished", "the file disappeared while the sync was reading it"
+        ) from None
+    except IsADirectoryError:
+        raise NotebookInvalid(
+            "not-a-file", "this is a folder named like a notebook, not a notebook file"
+        ) from None
+    except PermissionError:
+        raise NotebookInvalid("unreadable", "the file cannot be read (permission denied)") from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise NotebookInvalid("symlink-loop", "symbolic links form a loop; skipped") from None
+        raise NotebookInvalid(
+            "unreadable", f"the file cannot be read ({err.strerror or err})"
+        ) from None
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
+        data
+    ) != after.st_size:
+        raise NotebookInvalid(
+            "changed-while-reading",
+            "the file changed while it was being read; it will be read again at the next sync",
+        )
+    return data, FileStat(after.st_size, after.st_mtime_ns, after.st_ino)
