@@ -151,7 +151,8 @@ def _subcommand_names(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any] | None:
-    handler = _HANDLERS[args.command if args.command != "source" else f"source {args.source_command}"]
+    key = f"source {args.source_command}" if args.command == "source" else args.command
+    handler = _HANDLERS[key]
     readonly = args.command in READ_ONLY
     with open_library(args.library, readonly=readonly) as lib:
         return handler(lib, args)
@@ -253,9 +254,13 @@ def human(report: dict[str, Any]) -> str:
     elif "source" in report:
         s = report["source"]
         if s.get("relocated_from"):
-            lines.append(f"relocated source '{s['name']}' from {s['relocated_from']} to {s['path']}")
+            lines.append(
+                f"relocated source '{s['name']}' from {s['relocated_from']} to {s['path']}"
+            )
         else:
-            lines.append(f"added source '{s['name']}' at {s['path']}; run 'nbshelf sync' to read it")
+            lines.append(
+                f"added source '{s['name']}' at {s['path']}; run 'nbshelf sync' to read it"
+            )
     elif "added" in report:
         lines.append(f"added {report['added']}, updated {report['updated']}, removed "
                      f"{report['removed']}, unchanged {report['unchanged']}")

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from nbshelf import sources as srcs
@@ -156,7 +156,7 @@ class Library:
         source_name = srcs.unique_name(name or folder.name or "source", (s.name for s in existing))
         with self.engine.begin() as conn:
             conn.execute(
-                Source.__table__.insert().values(
+                insert(Source).values(
                     name=source_name,
                     path=str(folder),
                     kind=kind,
@@ -328,7 +328,7 @@ class Library:
             )
             for r in rows:
                 found.append(ProblemInfo(wanted[r.source_id].name, r.relpath, r.kind, r.message))
-            warnings = conn.execute(
+            schema_rows = conn.execute(
                 select(Notebook.source_id, Notebook.relpath, Content.schema_error)
                 .join(Content, Content.hash == Notebook.content_hash)
                 .where(
@@ -338,13 +338,13 @@ class Library:
                 )
                 .order_by(Notebook.relpath)
             )
-            for r in warnings:
+            for w in schema_rows:
                 found.append(
                     ProblemInfo(
-                        wanted[r.source_id].name,
-                        r.relpath,
+                        wanted[w.source_id].name,
+                        w.relpath,
                         "schema-warning",
-                        f"catalogued, but it breaks the notebook format: {r.schema_error}",
+                        f"catalogued, but it breaks the notebook format: {w.schema_error}",
                     )
                 )
         return found

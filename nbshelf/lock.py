@@ -33,11 +33,12 @@ class WriterLock:
         handle = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 - held open on purpose
         try:
             _lock(handle)
-        except OSError:
+        except OSError as err:
             handle.seek(0)
             text = handle.read().strip()
             handle.close()
-            raise LibraryLocked(str(self.path.parent), int(text) if text.isdigit() else None)
+            pid = int(text) if text.isdigit() else None
+            raise LibraryLocked(str(self.path.parent), pid) from err
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))

@@ -257,8 +257,9 @@ def iter_cells(raw: dict[str, Any]) -> Iterator[Cell]:
             src = _text(cell.get("source") if "source" in cell else cell.get("input"), joiner)
             yield Cell("code", src, outputs)
         elif kind == "heading":  # v3 heading cells become markdown headings, as nbformat does
-            level = cell.get("level") if isinstance(cell.get("level"), int) else 1
-            yield Cell("markdown", "#" * max(1, min(level, 6)) + " " + _text(cell.get("source"), joiner))
+            level = cell.get("level")
+            marks = "#" * (max(1, min(level, 6)) if isinstance(level, int) else 1)
+            yield Cell("markdown", f"{marks} {_text(cell.get('source'), joiner)}")
         elif kind in ("markdown", "raw"):
             yield Cell(kind, _text(cell.get("source"), joiner), [])
         else:
@@ -371,11 +372,15 @@ def normalize_language(name: str | None) -> str | None:
     return key
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def kernel_and_language(raw: dict[str, Any], cells: list[Cell]) -> tuple[str | None, str | None]:
     """The kernelspec name and the normalized language: from metadata, else guessed."""
-    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
-    spec = meta.get("kernelspec") if isinstance(meta.get("kernelspec"), dict) else {}
-    info = meta.get("language_info") if isinstance(meta.get("language_info"), dict) else {}
+    meta = _mapping(raw.get("metadata"))
+    spec = _mapping(meta.get("kernelspec"))
+    info = _mapping(meta.get("language_info"))
     kernel = spec.get("name") if isinstance(spec.get("name"), str) else None
     language = (
         normalize_language(spec.get("language"))

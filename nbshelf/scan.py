@@ -109,10 +109,8 @@ def scan_tree(
 def _unlisted_folder(result: ScanResult, prefix: str, err: OSError) -> None:
     result.unlisted.append(prefix)
     where = f"the folder {prefix}" if prefix else "the source folder"
-    if isinstance(err, PermissionError):
-        message = f"{where} cannot be listed (permission denied); its notebooks are kept as they were"
-    else:
-        message = f"{where} cannot be listed ({err.strerror or err}); its notebooks are kept as they were"
+    reason = "permission denied" if isinstance(err, PermissionError) else (err.strerror or err)
+    message = f"{where} cannot be listed ({reason}); its notebooks are kept as they were"
     result.problems.append(ProblemRecord(prefix or ".", "unreadable", message))
 
 

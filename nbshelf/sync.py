@@ -132,7 +132,10 @@ class SourceSync:
         )
         return {
             r.relpath: _Known(
-                r.id, FileStat(r.size, r.mtime_ns, r.inode), r.content_hash, r.removed_at is not None
+                r.id,
+                FileStat(r.size, r.mtime_ns, r.inode),
+                r.content_hash,
+                r.removed_at is not None,
             )
             for r in rows
         }
@@ -234,7 +237,7 @@ class SourceSync:
     ) -> None:
         file_values = {"size": stat.size, "mtime_ns": stat.mtime_ns, "inode": stat.inode}
         if row is None:
-            notebook_id = conn.execute(
+            notebook_id: int = conn.execute(
                 insert(Notebook).values(
                     source_id=self.source_id,
                     relpath=relpath,
@@ -244,7 +247,7 @@ class SourceSync:
                     removed_at=None,
                     **file_values,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             self.result.added += 1
         else:
             notebook_id = row.id
