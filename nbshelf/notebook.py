@@ -140,7 +140,10 @@ def _describe_json_error(data: bytes, err: orjson.JSONDecodeError) -> str:
 
 
 def _json_type(value: object) -> str:
-    names = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    names = {
+        dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
+        bool: "a boolean",
+    }
     return names.get(type(value), "null")
 
 
