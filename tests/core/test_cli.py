@@ -1,0 +1,74 @@
+"""The command line contract of DESIGN.md, run as a user runs it: a separate process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from helpers import run_cli, write_notebook
+
+
+def test_add_sync_show_history_problems_as_json(library_dir: Path, share: Path) -> None:
+    write_notebook(share / "a" / "first.ipynb", title="First")
+    (share / "broken.ipynb").write_text('{"cells": [')
+    added = run_cli(library_dir, "source", "add", str(share), "--name", "team", "--json")
+    assert added.code == 0 and added.json["source"]["name"] == "team"
+    synced = run_cli(library_dir, "sync", "--json")
+    assert synced.code == 0, synced.stderr
+    data = synced.json
+    assert {k: data[k] for k in ("added", "updated", "removed", "unchanged")} == {
+        "added": 1, "updated": 0, "removed": 0, "unchanged": 0}
+    assert data["problems"] == [{"source": "team", "path": "broken.ipynb", "kind": "invalid-json",
+                                 "message": data["problems"][0]["message"]}]
+    shown = run_cli(library_dir, "show", "team:a/first.ipynb", "--json").json
+    assert (shown["title"], shown["path"], shown["source"]) == ("First", "a/first.ipynb", "team")
+    by_path = run_cli(library_dir, "show", "a/first.ipynb", "--json", cwd=share).json
+    assert by_path["id"] == shown["id"]
+    history = run_cli(library_dir, "history", str(shown["id"]), "--json").json
+    assert [v["number"] for v in history["versions"]] == [1]
+    listed = run_cli(library_dir, "source", "list", "--json").json["sources"]
+    assert [(s["name"], s["status"], s["notebooks"]) for s in listed] == [("team", "available", 1)]
+    problems = run_cli(library_dir, "problems", "--json").json["problems"]
+    assert [p["kind"] for p in problems] == ["invalid-json"]
+
+
+def test_human_output_and_exit_codes(library_dir: Path, share: Path) -> None:
+    write_notebook(share / "n.ipynb", title="Readable title")
+    run_cli(library_dir, "source", "add", str(share))
+    sync = run_cli(library_dir, "sync")
+    assert sync.code == 0 and "added 1" in sync.stdout
+    assert "Readable title" in run_cli(library_dir, "show", "share:n.ipynb").stdout
+    missing = run_cli(library_dir, "show", "share:nope.ipynb")
+    assert missing.code == 1 and "no notebook in the library matches" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    missing_json = run_cli(library_dir, "show", "999", "--json")
+    assert missing_json.code == 1 and "no notebook with id 999" in missing_json.json["error"]
+    assert run_cli(library_dir, "frobnicate").code == 2
+    assert run_cli(library_dir, "show").code == 2
+    bad_add = run_cli(library_dir, "source", "add", str(share / "nowhere"))
+    assert bad_add.code == 1 and "there is no folder" in bad_add.stderr
+
+
+def test_second_writer_is_told_who_holds_the_library(library_dir: Path, share: Path) -> None:
+    write_notebook(share / "n.ipynb")
+    assert run_cli(library_dir, "source", "add", str(share)).code == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from nbshelf.library import Library\n"
+         "lib = Library.open(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
+         str(library_dir)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        blocked = run_cli(library_dir, "sync")
+        assert blocked.code == 1
+        assert f"in use by process {holder.pid}" in blocked.stderr
+        assert run_cli(library_dir, "problems").code == 0  # reading still works
+    finally:
+        holder.kill()
+        holder.communicate()
+    time.sleep(0.1)
+    assert run_cli(library_dir, "sync").code == 0  # the dead holder left no stale lock

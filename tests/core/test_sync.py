@@ -1,0 +1,145 @@
+"""Incremental, versioned sync: what a user sees after adding, editing and deleting files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from helpers import write_notebook
+
+import nbshelf.sync
+from nbshelf.library import Library
+from nbshelf.sync import SyncProgress
+
+
+@pytest.fixture
+def synced(library: Library, share: Path) -> Library:
+    write_notebook(share / "sales" / "summary.ipynb", title="Sales summary",
+                   code=["import pandas as pd\npd.read_csv('data/sales.csv')"])
+    write_notebook(share / "ops" / "uptime.ipynb", title="Uptime")
+    library.add_source(share, name="team")
+    report = library.sync()
+    assert (report.added, report.updated, report.removed, report.unchanged) == (2, 0, 0, 0)
+    return library
+
+
+def test_sync_catalogues_notebooks_with_their_summary(synced: Library, share: Path) -> None:
+    info = synced.show("team:sales/summary.ipynb")
+    assert (info.title, info.language, info.kernel, info.imports) == (
+        "Sales summary", "python", "python3", ["pandas"])
+    assert Path(info.blob).read_bytes() == (share / "sales" / "summary.ipynb").read_bytes()
+    assert synced.show(str(share / "sales" / "summary.ipynb")).id == info.id
+    assert synced.show(info.id).path == "sales/summary.ipynb"
+
+
+def test_resync_of_unchanged_files_reads_nothing(
+    synced: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    real = nbshelf.sync.read_stable
+    monkeypatch.setattr(nbshelf.sync, "read_stable", lambda p: reads.append(p) or real(p))
+    report = synced.sync()
+    assert (report.added, report.updated, report.unchanged, reads) == (0, 0, 2, [])
+
+
+def test_changed_file_gets_a_new_version_and_old_one_stays_readable(
+    synced: Library, share: Path
+) -> None:
+    path = write_notebook(share / "ops" / "uptime.ipynb", title="Uptime, revised")
+    os.utime(path, ns=(1, 2_000_000_000_000_000_000))  # a different mtime, as a real save has
+    report = synced.sync()
+    assert (report.updated, report.unchanged) == (1, 1)
+    history = synced.history("team:ops/uptime.ipynb")
+    assert [v.title for v in history] == ["Uptime", "Uptime, revised"]
+    assert [v.current for v in history] == [False, True]
+    assert b'"# Uptime"' in synced.read_version("team:ops/uptime.ipynb", 1)
+
+
+def test_touched_but_unchanged_file_is_no_new_version(synced: Library, share: Path) -> None:
+    os.utime(share / "ops" / "uptime.ipynb", ns=(1, 3_000_000_000_000_000_000))
+    report = synced.sync()
+    assert (report.updated, report.unchanged) == (0, 2)
+    assert len(synced.history("team:ops/uptime.ipynb")) == 1
+
+
+def test_deleted_file_is_marked_removed_and_keeps_its_versions(
+    synced: Library, share: Path
+) -> None:
+    (share / "ops" / "uptime.ipynb").unlink()
+    report = synced.sync()
+    assert report.removed == 1
+    info = synced.show("team:ops/uptime.ipynb")
+    assert info.removed_at is not None
+    assert b"Uptime" in synced.read_version(info.id)
+    assert synced.list_sources()[0].notebooks == 1
+    write_notebook(share / "ops" / "uptime.ipynb", title="Uptime")  # restored from backup
+    assert synced.sync().added == 1
+    assert synced.show("team:ops/uptime.ipynb").removed_at is None
+
+
+def test_unplugged_source_is_unavailable_and_nothing_is_removed(
+    synced: Library, share: Path, tmp_path: Path
+) -> None:
+    share.rename(tmp_path / "unplugged")
+    report = synced.sync()
+    assert (report.removed, report.unavailable) == (0, ["team"])
+    assert [p.kind for p in report.problems] == ["source-unavailable"]
+    assert synced.list_sources()[0].available is False
+    assert synced.list_sources()[0].notebooks == 2
+
+
+def test_empty_mount_point_is_not_taken_for_deleted_notebooks(
+    synced: Library, share: Path
+) -> None:
+    for child in share.iterdir():
+        shutil.rmtree(child)  # what an unmounted share's mount point looks like
+    report = synced.sync()
+    assert (report.removed, report.unavailable) == (0, ["team"])
+
+
+def test_identical_content_is_stored_once_and_shown_everywhere(
+    synced: Library, share: Path
+) -> None:
+    shutil.copy(share / "sales" / "summary.ipynb", share / "archive-copy.ipynb")
+    synced.sync()
+    info = synced.show("team:archive-copy.ipynb")
+    assert [(p.source, p.path) for p in info.also_at] == [("team", "sales/summary.ipynb")]
+    blobs = [p for p in (synced.root / "blobs").rglob("*.ipynb")]
+    assert len(blobs) == 2
+
+
+def test_progress_reports_scanned_copied_total_and_cancel_finishes_next_time(
+    library: Library, share: Path
+) -> None:
+    for i in range(30):
+        write_notebook(share / f"n{i:02}.ipynb", title=f"Notebook {i}")
+    library.add_source(share, name="team")
+    cancel = threading.Event()
+    seen: list[SyncProgress] = []
+
+    def progress(p: SyncProgress) -> None:
+        seen.append(p)
+        if p.phase == "copy" and p.copied >= 10:
+            cancel.set()
+
+    nbshelf.sync.BATCH_FILES, old = 5, nbshelf.sync.BATCH_FILES
+    try:
+        first = library.sync(progress=progress, cancel=cancel)
+    finally:
+        nbshelf.sync.BATCH_FILES = old
+    assert first.cancelled and 10 <= first.added < 30
+    assert seen[-1].total == 30 and seen[-1].scanned < 30
+    second = library.sync()
+    assert (second.added, second.unchanged, second.cancelled) == (30 - first.added,
+                                                                  first.added, False)
+
+
+def test_other_readers_see_the_library_while_a_writer_holds_it(
+    synced: Library, library_dir: Path
+) -> None:
+    with Library.open(library_dir, readonly=True) as reader:
+        assert reader.show("team:ops/uptime.ipynb").title == "Uptime"
+        assert len(reader.problems()) == 0
