@@ -14,7 +14,8 @@ pytestmark = pytest.mark.corpus
 def test_corpus_syncs_every_notebook_and_flags_schema_breakage(
     corpus: Path, library_dir: Path
 ) -> None:
-    manifest = list(csv.DictReader(open(corpus / "MANIFEST.tsv"), delimiter="\t"))
+    with open(corpus / "MANIFEST.tsv", encoding="utf-8") as rows:
+        manifest = list(csv.DictReader(rows, delimiter="\t"))
     assert run_cli(library_dir, "source", "add", str(corpus), "--name", "corpus").code == 0
     sync = run_cli(library_dir, "sync", "--json", timeout=600)
     assert sync.code == 0 and "Traceback" not in sync.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -27,7 +28,8 @@ KILLS = 12
 
 def make_tree(root: Path, rng: random.Random) -> None:
     for i in range(N_NOTEBOOKS):
-        nb = make_notebook(title=f"Analysis {i}", code=[f"import math\nx = {i}"] * rng.randint(1, 8))
+        code = [f"import math\nx = {i}"] * rng.randint(1, 8)
+        nb = make_notebook(title=f"Analysis {i}", code=code)
         nb.cells[-1].outputs = [v4.new_output("stream", text="z" * rng.randint(0, 200_000))]
         write_notebook(root / f"team{i % 7}" / f"year{i % 3}" / f"nb{i:03}.ipynb", nb)
     (root / "broken.ipynb").write_text('{"cells": [')
@@ -71,14 +73,14 @@ def test_sync_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
 
     start = time.monotonic()  # how long a whole sync takes here, start-up included
     calibrate = tmp_path / "calibrate"
-    subprocess.run(["cp", "-a", str(template), str(calibrate)], check=True)
+    shutil.copytree(template, calibrate)
     assert start_sync(calibrate).wait(timeout=300) == 0
     whole = time.monotonic() - start
 
     listed_counts = []
     for round_no in range(KILLS):
         library_dir = tmp_path / f"lib{round_no}"
-        subprocess.run(["cp", "-a", str(template), str(library_dir)], check=True)
+        shutil.copytree(template, library_dir)
         sync = start_sync(library_dir)
         # past interpreter start-up (about a quarter of the run), up to the very end
         time.sleep(rng.uniform(0.25, 0.99) * whole)

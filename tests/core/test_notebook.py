@@ -37,8 +37,8 @@ def test_setext_and_html_headings() -> None:
 def test_python_imports_survive_magics_shell_lines_and_syntax_errors() -> None:
     code = [
         "%matplotlib inline\nimport numpy as np, os.path\n!pip install foo\nx = np.array([",
-        "from pandas.io import json as pj\nfrom . import local\nfrom sklearn.linear_model import (\n"
-        "    LinearRegression,\n)",
+        "from pandas.io import json as pj\nfrom . import local\n"
+        "from sklearn.linear_model import (\n    LinearRegression,\n)",
         "%%bash\nimport notpython",
         "try:\n    import scipy.stats\nexcept ImportError:\n    pass",
     ]
