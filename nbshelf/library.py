@@ -21,7 +21,15 @@ from nbshelf.catalog.db import open_engine
 from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
 from nbshelf.errors import LibraryError, NotFound, SourceError
 from nbshelf.lock import WriterLock
-from nbshelf.records import NotebookInfo, Place, ProblemInfo, SourceInfo, SyncReport, VersionInfo
+from nbshelf.records import (
+    NotebookInfo,
+    NotebookRow,
+    Place,
+    ProblemInfo,
+    SourceInfo,
+    SyncReport,
+    VersionInfo,
+)
 from nbshelf.resources import demo_folder
 from nbshelf.store import BlobStore
 from nbshelf.sync import ProgressFn, SourceSync
@@ -350,6 +358,45 @@ class Library:
         return found
 
     # -- notebooks ---------------------------------------------------------------------------
+
+    def notebook_ids(self, *, include_removed: bool = False) -> list[int]:
+        """Ids of the library's notebooks, by title then path (the list's default order)."""
+        query = (
+            select(Notebook.id)
+            .join(Content, Content.hash == Notebook.content_hash)
+            .order_by(func.lower(Content.title), Notebook.relpath)
+        )
+        if not include_removed:
+            query = query.where(Notebook.removed_at.is_(None))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def notebook_rows(self, ids: list[int]) -> list[NotebookRow]:
+        """The list rows of these notebooks, in the order asked (unknown ids are left out)."""
+        found: dict[int, NotebookRow] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(
+                    select(
+                        Notebook.id,
+                        Content.title,
+                        Source.name,
+                        Notebook.relpath,
+                        Content.language,
+                        Notebook.mtime_ns,
+                        Content.size,
+                        Notebook.removed_at,
+                    )
+                    .join(Content, Content.hash == Notebook.content_hash)
+                    .join(Source, Source.id == Notebook.source_id)
+                    .where(Notebook.id.in_(ids[start : start + 500]))
+                )
+                for r in rows:
+                    found[r.id] = NotebookRow(
+                        r.id, r.title, r.name, r.relpath, r.language, r.mtime_ns / 1e9, r.size,
+                        r.removed_at is not None,
+                    )
+        return [found[i] for i in ids if i in found]
 
     def resolve(self, ref: str | int) -> int:
         """The catalog id of a notebook named by id, path in a source, or ``SOURCE:PATH``.

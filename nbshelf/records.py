@@ -125,6 +125,26 @@ class NotebookInfo:
 
 
 @dataclass(frozen=True)
+class NotebookRow:
+    """One line of the library list: what the table shows, nothing more."""
+
+    id: int
+    title: str
+    source: str
+    path: str
+    language: str | None
+    mtime: float
+    size: int
+    removed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form, with the time as ISO 8601."""
+        data = asdict(self)
+        data["mtime"] = iso_time(self.mtime)
+        return data
+
+
+@dataclass(frozen=True)
 class VersionInfo:
     """One content version in a notebook's history."""
 
