@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from nbshelf import __version__
-from nbshelf.errors import NbshelfError
+from nbshelf.errors import LibraryLocked, NbshelfError
 from nbshelf.library import Library, open_library
 from nbshelf.records import iso_time
 from nbshelf.sync import SyncProgress
@@ -29,6 +29,8 @@ log = logging.getLogger("nbshelf")
 
 #: Commands that only read: they work while another process holds the writer lock.
 READ_ONLY = {"problems", "show", "history"}
+#: Commands that write when they can (to catch the index up) and read when another writes.
+READ_PREFERRING_WRITE = {"search"}
 
 
 class CommandFailed(NbshelfError):
@@ -67,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("sources", nargs="*", metavar="SOURCE", help="only these sources")
     _json_flag(sync)
     _json_flag(commands.add_parser("problems", help="files that could not be read"))
+    search = commands.add_parser("search", help="find notebooks")
+    search.add_argument(
+        "query", nargs="+", metavar="QUERY",
+        help='words, "a phrase", prefix*, lang:/import:/source:/tag:/title:, -word, OR',
+    )
+    search.add_argument("--limit", type=int, default=20, metavar="N")
+    _json_flag(search)
+    _json_flag(commands.add_parser("reindex", help="rebuild the search index from the catalog"))
     for name, text in (("show", "what the library knows of a notebook"),
                        ("history", "a notebook's versions")):
         cmd = commands.add_parser(name, help=text)
@@ -154,7 +164,13 @@ def _run(args: argparse.Namespace) -> dict[str, Any] | None:
     key = f"source {args.source_command}" if args.command == "source" else args.command
     handler = _HANDLERS[key]
     readonly = args.command in READ_ONLY
-    with open_library(args.library, readonly=readonly) as lib:
+    try:
+        lib = open_library(args.library, readonly=readonly)
+    except LibraryLocked:
+        if args.command not in READ_PREFERRING_WRITE:
+            raise
+        lib = open_library(args.library, readonly=True)
+    with lib:
         return handler(lib, args)
 
 
@@ -199,6 +215,20 @@ def _sync(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     return data
 
 
+def _search(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    if args.limit < 1:
+        raise NbshelfError("--limit must be 1 or more")
+    return lib.search(" ".join(args.query), limit=args.limit).to_json()
+
+
+def _reindex(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
+    count = lib.reindex(progress=bar.step if bar else None)
+    if bar is not None:
+        bar.close()
+    return {"indexed": count}
+
+
 def _problems(lib: Library, _args: argparse.Namespace) -> dict[str, Any]:
     return {"problems": [p.to_json() for p in lib.problems()]}
 
@@ -224,6 +254,8 @@ _HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | No
     "source remove": _source_remove,
     "sync": _sync,
     "problems": _problems,
+    "search": _search,
+    "reindex": _reindex,
     "show": _show,
     "history": _history,
 }
@@ -268,6 +300,8 @@ def human(report: dict[str, Any]) -> str:
             lines.append(f"source '{name}' is unavailable; its notebooks are kept")
         if report["problems"]:
             lines.append(f"{len(report['problems'])} problems ('nbshelf problems' lists them)")
+    elif "results" in report:
+        lines.extend(_human_search(report))
     elif "problems" in report:
         for p in report["problems"]:
             lines.append(f"{p['source']}:{p['path']}  [{p['kind']}] {p['message']}")
@@ -282,6 +316,32 @@ def human(report: dict[str, Any]) -> str:
     else:
         lines.extend(f"{k}: {v}" for k, v in report.items())
     return "\n".join(lines) + "\n"
+
+
+def _human_search(report: dict[str, Any]) -> list[str]:
+    lines = []
+    if report["plain"]:
+        lines.append("(the query was read as plain words)")
+    if report["total"] == 0:
+        lines.append(f"no notebook matches {report['query']!r}")
+        if report["suggestion"]:
+            lines.append(f"did you mean: {report['suggestion']}")
+        return lines
+    if report["partial"]:
+        lines.append("no notebook has all the words; these have some of them")
+    shown = len(report["results"])
+    lines.append(f"{report['total']} notebooks" + (f", best {shown}:" if shown < report["total"]
+                                                  else ":"))
+    for hit in report["results"]:
+        lines.append(f"{hit['id']:>6}  {hit['title']}  [{hit['source']}:{hit['path']}]")
+        for snip in hit["snippets"]:
+            text = snip["text"]
+            for start, end in reversed(snip["highlights"]):
+                text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
+            lines.append(f"        {snip['kind']} {snip['cell']}: {text}")
+        for other in hit["also_at"]:
+            lines.append(f"        also at {other['source']}:{other['path']}")
+    return lines
 
 
 def _human_notebook(nb: dict[str, Any]) -> list[str]:
@@ -317,6 +377,14 @@ class ProgressBar:
             bar = "#" * filled + "-" * (self.width - filled)
             text = f"{p.source}: [{bar}] {p.scanned:,}/{p.total:,} checked, {p.copied:,} copied"
         self.out.write("\r" + text[:120].ljust(80))
+        self.out.flush()
+        self.shown = True
+
+    def step(self, done: int, total: int, message: str) -> None:
+        """Show a (done, total, message) progress report, as long jobs give them."""
+        filled = int(self.width * done / total) if total else self.width
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.out.write(f"\r{message}: [{bar}] {done:,}/{total:,}".ljust(80))
         self.out.flush()
         self.shown = True
 

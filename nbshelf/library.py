@@ -19,7 +19,10 @@ from sqlalchemy.orm import Session
 from nbshelf import sources as srcs
 from nbshelf.catalog.db import open_engine
 from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
+from nbshelf.catalog.pending import mark_pending
 from nbshelf.errors import LibraryError, NotFound, SourceError
+from nbshelf.index import ProgressFn as IndexProgressFn
+from nbshelf.index import SearchIndex
 from nbshelf.lock import WriterLock
 from nbshelf.records import (
     NotebookInfo,
@@ -31,6 +34,7 @@ from nbshelf.records import (
     VersionInfo,
 )
 from nbshelf.resources import demo_folder
+from nbshelf.search import Searching, SearchResults
 from nbshelf.store import BlobStore
 from nbshelf.sync import ProgressFn, SourceSync
 
@@ -68,6 +72,18 @@ def open_library(root: Path | None = None, *, readonly: bool = False) -> Library
     return Library.open(root, readonly=readonly)
 
 
+def _index_procs() -> int:
+    """Writer processes for a full index build: two where there are cores for them.
+
+    ``NBSHELF_INDEX_PROCS`` overrides it (1 inside the desktop app, where forking a process
+    that runs Qt threads is not safe).
+    """
+    env = os.environ.get("NBSHELF_INDEX_PROCS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
 class Library:
     """A library folder: catalog, blob store and (for writers) the writer lock."""
 
@@ -76,6 +92,10 @@ class Library:
         self.engine = engine
         self.store = BlobStore(root / "blobs")
         self._lock = lock
+        self.index = SearchIndex(root / "index", engine, self.store)
+        self._searching = Searching(engine, self.store)
+        if lock is not None:
+            self.index.clear_stale_locks()
 
     @classmethod
     def open(cls, root: Path | str, *, readonly: bool = False) -> Library:
@@ -111,7 +131,8 @@ class Library:
         return self._lock is None
 
     def close(self) -> None:
-        """Release the database and the writer lock."""
+        """Release the index, the database and the writer lock."""
+        self.index.close()
         self.engine.dispose()
         if self._lock is not None:
             self._lock.release()
@@ -223,6 +244,12 @@ class Library:
         source = self._source(name)
         with self.engine.begin() as conn:
             ids = select(Notebook.id).where(Notebook.source_id == source.id)
+            mark_pending(
+                conn,
+                conn.execute(
+                    select(Notebook.content_hash).where(Notebook.source_id == source.id)
+                ).scalars(),
+            )
             conn.execute(delete(Version).where(Version.notebook_id.in_(ids)))
             conn.execute(delete(Notebook).where(Notebook.source_id == source.id))
             conn.execute(delete(Problem).where(Problem.source_id == source.id))
@@ -310,7 +337,40 @@ class Library:
             if not result.available:
                 report.unavailable.append(source.name)
         report.problems = self.problems([s.name for s in chosen])
+        if not report.cancelled:
+            self.refresh_index(cancel=cancel)
         return report
+
+    # -- search ------------------------------------------------------------------------------
+
+    def refresh_index(
+        self, progress: IndexProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> int:
+        """Bring the search index up to date: rebuilt if missing, old or corrupt, else the
+        queued changes applied. Returns the documents written or updated."""
+        self._require_writer()
+        if not self.index.is_current():
+            return self.index.rebuild(progress, cancel, procs=_index_procs())
+        return self.index.update_pending()
+
+    def reindex(
+        self, progress: IndexProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> int:
+        """Rebuild the search index from the catalog; return the documents written."""
+        self._require_writer()
+        return self.index.rebuild(progress, cancel, procs=_index_procs())
+
+    def search(self, text: str, *, limit: int = 20) -> SearchResults:
+        """Notebooks matching ``text`` (see ``nbshelf.query`` for the syntax), best first."""
+        if not self.readonly:
+            self.refresh_index()
+        return self._searching.search(self.index.searcher(), text, limit=limit)
+
+    def facets(self, text: str) -> dict[str, dict[str, int]]:
+        """Counts by language, source, module and tag for the notebooks matching ``text``."""
+        if not self.readonly:
+            self.refresh_index()
+        return self._searching.facets(self.index.searcher(), text)
 
     def problems(self, names: list[str] | None = None) -> list[ProblemInfo]:
         """Files that are problems, notebooks with schema warnings, unavailable sources."""

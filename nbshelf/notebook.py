@@ -375,15 +375,16 @@ def normalize_language(name: str | None) -> str | None:
     return key
 
 
-def _mapping(value: object) -> dict[str, Any]:
+def as_mapping(value: object) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: metadata is often odd."""
     return value if isinstance(value, dict) else {}
 
 
 def kernel_and_language(raw: dict[str, Any], cells: list[Cell]) -> tuple[str | None, str | None]:
     """The kernelspec name and the normalized language: from metadata, else guessed."""
-    meta = _mapping(raw.get("metadata"))
-    spec = _mapping(meta.get("kernelspec"))
-    info = _mapping(meta.get("language_info"))
+    meta = as_mapping(raw.get("metadata"))
+    spec = as_mapping(meta.get("kernelspec"))
+    info = as_mapping(meta.get("language_info"))
     kernel = spec.get("name") if isinstance(spec.get("name"), str) else None
     language = (
         normalize_language(spec.get("language"))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
+from nbshelf.catalog.pending import mark_pending
 from nbshelf.errors import NotebookInvalid
 from nbshelf.notebook import ParsedNotebook, content_hash, parse_notebook
 from nbshelf.scan import FileStat, ProblemRecord, ScanResult, scan_tree
@@ -236,6 +237,7 @@ class SourceSync:
         now: float,
     ) -> None:
         file_values = {"size": stat.size, "mtime_ns": stat.mtime_ns, "inode": stat.inode}
+        mark_pending(conn, [digest] if row is None else [digest, row.content_hash])
         if row is None:
             notebook_id: int = conn.execute(
                 insert(Notebook).values(
@@ -271,14 +273,16 @@ class SourceSync:
         self.result.changed_ids.append(notebook_id)
 
     def _mark_removed(self, scan: ScanResult, known: dict[str, _Known], now: float) -> None:
-        gone = [
-            k.id
+        gone_rows = [
+            k
             for relpath, k in known.items()
             if not k.removed and relpath not in scan.files and scan.covers(relpath)
         ]
-        if not gone:
+        if not gone_rows:
             return
+        gone = [k.id for k in gone_rows]
         with self.engine.begin() as conn:
+            mark_pending(conn, (k.content_hash for k in gone_rows))
             for start in range(0, len(gone), 500):
                 conn.execute(
                     update(Notebook)

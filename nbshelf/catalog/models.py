@@ -81,6 +81,19 @@ class Version(Base):
     mtime_ns: Mapped[int] = mapped_column(Integer)
 
 
+class IndexPending(Base):
+    """A content whose search document must be (re)written or deleted.
+
+    Rows are added in the same transaction as the catalog change that causes them, and
+    removed only after the index has committed: a kill in between makes the index redo the
+    work, never miss it.
+    """
+
+    __tablename__ = "index_pending"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class Problem(Base):
     """A file of a source that could not be read as a notebook, or read with a warning."""
 

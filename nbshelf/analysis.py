@@ -1,0 +1,180 @@
+"""Turning text into search terms: prose is stemmed, code is split the way people search it.
+
+Code: ``pd.read_csv(`` is indexed as ``pd.read_csv`` (the dotted name), ``pd``, ``readcsv``
+(each identifier in one canonical form: lower case, no underscores, so ``groupBy``,
+``group_by`` and ``groupby`` are one term) and its parts ``read``, ``csv``. A query word is
+turned into the same canonical form, so each of those spellings finds the others.
+
+Every script is searchable: accents fold (``ünïcödé`` is ``unicode``), and runs of Chinese,
+Japanese or Korean characters, which have no spaces, are indexed as overlapping pairs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.lang.porter import stem
+
+# Han, Hiragana, Katakana, Hangul: scripts written without spaces between words.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORD = re.compile(rf"[^\W_{_CJK}](?:[^\W{_CJK}]|['’](?=\w))*|[{_CJK}]+")
+_IDENT = re.compile(rf"[^\W\d{_CJK}][^\W{_CJK}]*(?:\.[^\W\d{_CJK}][^\W{_CJK}]*)*|[{_CJK}]+|\d+")
+_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_]+")
+#: Common English words that carry no meaning in a query (a short list: code needs "in", "is").
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the this to was "
+    "were will with".split()
+)
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower-case and strip accents (``Ünïcödé`` -> ``unicode``); CJK is left alone."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def canonical(identifier: str) -> str:
+    """One spelling for an identifier: ``groupBy``, ``group_by``, ``GROUPBY`` -> ``groupby``."""
+    return fold(identifier).replace("_", "")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return stem(word)
+
+
+def cjk_pairs(run: str) -> list[str]:
+    """Overlapping character pairs of a CJK run (a lone character stands alone)."""
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def prose_terms(text: str, *, stemming: bool = True, numbers: bool = True) -> Iterator[str]:
+    """Terms of prose: folded words, stemmed, stop words out, CJK as pairs.
+
+    ``numbers=False`` drops numbers: in outputs they are table cells and timings, never
+    what anyone searches, and half of all output terms.
+    """
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if _CJK_RUN.fullmatch(word):
+            yield from cjk_pairs(word)
+            continue
+        if not numbers and word.isdigit():
+            continue
+        word = fold(word).replace("’", "'")
+        if word in STOP_WORDS or len(word) > 60:
+            continue
+        yield _stem(word) if stemming else word
+
+
+@lru_cache(maxsize=131072)
+def _identifier_terms(ident: str) -> tuple[str, ...]:
+    if _CJK_RUN.fullmatch(ident):
+        return tuple(cjk_pairs(ident))
+    if ident.isdigit():
+        return (ident,) if len(ident) <= 12 else ()
+    terms: list[str] = []
+    pieces = ident.split(".")
+    if len(pieces) > 1:
+        terms.append(fold(ident))
+    for piece in pieces:
+        whole = canonical(piece)
+        if whole:
+            terms.append(whole)
+        parts = [fold(p) for p in _PARTS.findall(piece)]
+        if len(parts) > 1:
+            terms.extend(p for p in parts if p != whole)
+    return tuple(terms)
+
+
+def code_terms(text: str) -> Iterator[str]:
+    """Terms of code: dotted names, canonical identifiers and their parts, numbers."""
+    for match in _IDENT.finditer(text):
+        ident = match.group()
+        if len(ident) <= 100:
+            yield from _identifier_terms(ident)
+
+
+def code_query_term(word: str) -> str:
+    """The one code term a query word stands for (a dotted name stays dotted)."""
+    return fold(word) if "." in word.strip(".") else canonical(word)
+
+
+class _TermTokenizer(Tokenizer):
+    """A Whoosh tokenizer over one of the term functions above.
+
+    One Token object is reused, as Whoosh asks; positions count terms, so parts of one
+    identifier are adjacent and phrase queries over them work.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _TermTokenizer) and other.kind == self.kind
+
+    def __hash__(self) -> int:
+        return hash(self.kind)
+
+    def __call__(  # noqa: PLR0913 - Whoosh's tokenizer signature
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            terms: Iterator[str] = iter([value])
+        elif self.kind == "code":
+            terms = code_terms(value)
+        else:
+            terms = prose_terms(
+                value, stemming=self.kind == "prose", numbers=self.kind != "output"
+            )
+        for pos, term in enumerate(terms, start_pos):
+            token.text = term
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = term
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = token.endchar = start_char
+            yield token
+
+
+def prose_analyzer() -> _TermTokenizer:
+    """The analyzer of prose fields (stemmed)."""
+    return _TermTokenizer("prose")
+
+
+def words_analyzer() -> _TermTokenizer:
+    """The analyzer of text that is searched word for word (outputs, names): not stemmed."""
+    return _TermTokenizer("words")
+
+
+def output_analyzer() -> _TermTokenizer:
+    """The analyzer of output text: words as they are, numbers left out."""
+    return _TermTokenizer("output")
+
+
+def code_analyzer() -> _TermTokenizer:
+    """The analyzer of code fields."""
+    return _TermTokenizer("code")

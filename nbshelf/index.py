@@ -1,0 +1,292 @@
+"""The Whoosh full-text index: one document per distinct notebook content.
+
+The index is derived data. It is rebuilt from the catalog whenever it is missing, corrupt or
+of an older schema, into a fresh folder that replaces the old one only when complete. Day to
+day it catches up from the catalog's ``index_pending`` queue after each sync.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.index import FileIndex
+from whoosh.searching import Searcher
+
+from nbshelf.analysis import code_analyzer, output_analyzer, prose_analyzer, words_analyzer
+from nbshelf.catalog.models import Content, Notebook, Source
+from nbshelf.catalog.pending import clear_pending, pending_hashes
+from nbshelf.doctext import cell_texts, notebook_labels
+from nbshelf.errors import NbshelfError, NotebookInvalid
+from nbshelf.notebook import parse_notebook
+from nbshelf.store import BlobStore, atomic_write
+
+#: Bump when the schema or the analysis changes: an older index is then rebuilt.
+INDEX_VERSION = "1"
+INDEX_NAME = "notebooks"
+#: Field weights, tuned so a title match beats a passing mention, and code use beats prose.
+WEIGHTS = {"title": 6.0, "headings": 3.0, "markdown": 1.0, "code": 1.2, "outputs": 0.3,
+           "path": 1.0, "author": 1.0}
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+class IndexUnavailable(NbshelfError):
+    """The index is missing and this process may not build it (another one writes)."""
+
+
+def build_schema() -> Schema:
+    """The index's fields; keyword fields are lower case and comma separated."""
+    return Schema(
+        hash=ID(stored=True, unique=True),
+        title=TEXT(analyzer=prose_analyzer(), field_boost=WEIGHTS["title"], phrase=True),
+        # Positions (for phrase search) only where phrases are searched: they cost time.
+        headings=TEXT(analyzer=prose_analyzer(), field_boost=WEIGHTS["headings"], phrase=False),
+        markdown=TEXT(analyzer=prose_analyzer(), field_boost=WEIGHTS["markdown"]),
+        code=TEXT(analyzer=code_analyzer(), field_boost=WEIGHTS["code"]),
+        outputs=TEXT(analyzer=output_analyzer(), field_boost=WEIGHTS["outputs"], phrase=False),
+        path=TEXT(analyzer=code_analyzer(), field_boost=WEIGHTS["path"], phrase=False),
+        author=TEXT(analyzer=words_analyzer(), field_boost=WEIGHTS["author"], phrase=False),
+        tags=KEYWORD(lowercase=True, commas=True, scorable=True),
+        imports=KEYWORD(lowercase=True, commas=True, scorable=True),
+        lang=ID,
+        source=KEYWORD(lowercase=True, commas=True),
+        marking=ID,
+        facets=STORED,  # what the facet sidebar counts, read back per hit
+    )
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where a content lives now (present notebooks only)."""
+
+    sources: list[str]
+    paths: list[str]
+
+
+class SearchIndex:
+    """The index folder ``<library>/index`` and the work of keeping it current."""
+
+    def __init__(self, folder: Path, engine: Engine, store: BlobStore) -> None:
+        self.folder = folder
+        self.engine = engine
+        self.store = store
+        self._index: FileIndex | None = None
+        self._searcher: Searcher | None = None
+        self._checked = False
+        self._lock = threading.Lock()
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def is_current(self) -> bool:
+        """True when an index of this version exists and opens (checked once per process)."""
+        if self._checked:
+            return True
+        version = self.folder / "VERSION"
+        if not version.is_file() or version.read_text().strip() != INDEX_VERSION:
+            return False
+        try:
+            whoosh_index.open_dir(str(self.folder), indexname=INDEX_NAME).close()
+        except Exception:  # noqa: BLE001 - any failure to open means "rebuild it"
+            return False
+        self._checked = True
+        return True
+
+    def open(self) -> FileIndex:
+        """The open index; ``IndexUnavailable`` if there is none to open."""
+        if self._index is None:
+            if not self.is_current():
+                raise IndexUnavailable(
+                    "the search index is not built yet; it is built by the process that holds "
+                    "the library (the app, or the next 'nbshelf sync')"
+                )
+            self._index = whoosh_index.open_dir(str(self.folder), indexname=INDEX_NAME)
+        return self._index
+
+    def searcher(self) -> Searcher:
+        """A searcher kept open across queries and refreshed after each commit."""
+        if self._searcher is None:
+            self._searcher = self.open().searcher()
+        else:
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def close(self) -> None:
+        """Close the open searcher and index."""
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    def clear_stale_locks(self) -> None:
+        """Remove Whoosh's lock and leftovers: only the library's lock holder calls this."""
+        for leftover in (self.folder.parent / "index.new", self.folder.parent / "index.old"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            (self.folder / f"{INDEX_NAME}_WRITELOCK").unlink()
+
+    # -- building and updating -------------------------------------------------------------
+
+    def rebuild(self, progress: ProgressFn | None = None, cancel: threading.Event | None = None,
+                *, procs: int = 1) -> int:
+        """Build the whole index anew from the catalog; return the documents written.
+
+        The new index is written beside the old one and swapped in only when complete.
+        """
+        with self.engine.connect() as conn:
+            queued = set(pending_hashes(conn))
+            hashes = list(conn.execute(
+                select(Notebook.content_hash).where(Notebook.removed_at.is_(None)).distinct()
+            ).scalars())
+        staging = self.folder.parent / "index.new"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        index = whoosh_index.create_in(str(staging), build_schema(), indexname=INDEX_NAME)
+        kwargs: dict[str, Any] = {"limitmb": 128}
+        if procs > 1:
+            kwargs.update(procs=procs, multisegment=True)
+        writer = index.writer(**kwargs)
+        written = 0
+        try:
+            for done, batch in enumerate(_batches(hashes, 200)):
+                if cancel is not None and cancel.is_set():
+                    writer.cancel()
+                    index.close()
+                    shutil.rmtree(staging, ignore_errors=True)
+                    return 0
+                for document in self._documents(batch):
+                    writer.add_document(**document)
+                    written += 1
+                if progress is not None:
+                    progress(min((done + 1) * 200, len(hashes)), len(hashes), "indexing")
+            writer.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            raise
+        finally:
+            index.close()
+        atomic_write(staging / "VERSION", INDEX_VERSION.encode())
+        self._swap_in(staging)
+        with self.engine.begin() as conn:
+            clear_pending(conn, queued)
+        return written
+
+    def _swap_in(self, staging: Path) -> None:
+        with self._lock:
+            self.close()
+            old = self.folder.parent / "index.old"
+            if self.folder.exists():
+                os.replace(self.folder, old)
+            os.replace(staging, self.folder)
+            shutil.rmtree(old, ignore_errors=True)
+            self._checked = True
+
+    def update_pending(self) -> int:
+        """Bring the index up to date with the catalog's queue; return contents handled."""
+        with self.engine.connect() as conn:
+            queued = pending_hashes(conn)
+        if not queued:
+            return 0
+        index = self.open()
+        writer = index.writer(limitmb=64)
+        try:
+            present = {d["hash"]: d for d in self._documents(queued)}
+            for digest in queued:
+                if digest in present:
+                    writer.update_document(**present[digest])
+                else:
+                    writer.delete_by_term("hash", digest)
+            writer.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            raise
+        with self.engine.begin() as conn:
+            clear_pending(conn, queued)
+        return len(queued)
+
+    def optimize(self) -> None:
+        """Merge the index into one segment (small updates each add one)."""
+        self.open().optimize()
+
+    # -- documents -------------------------------------------------------------------------
+
+    def _documents(self, hashes: list[str]) -> Iterable[dict[str, Any]]:
+        """Index documents for the contents that still have a present place."""
+        places = self._places(hashes)
+        with self.engine.connect() as conn:
+            contents = {
+                c.hash: c
+                for c in conn.execute(select(Content.__table__).where(Content.hash.in_(hashes)))
+            }
+        for digest in hashes:
+            where = places.get(digest)
+            content = contents.get(digest)
+            if where is None or content is None:
+                continue
+            try:
+                parsed = parse_notebook(self.store.read(digest), "x.ipynb", validate=False)
+            except (OSError, NotebookInvalid):
+                continue  # a lost blob is re-copied by the next sync, then indexed
+            yield _document(digest, content, parsed, where)
+
+    def _places(self, hashes: list[str]) -> dict[str, Places]:
+        found: dict[str, Places] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Notebook.content_hash, Source.name, Notebook.relpath)
+                .join(Source, Source.id == Notebook.source_id)
+                .where(Notebook.content_hash.in_(hashes), Notebook.removed_at.is_(None))
+            )
+            for digest, source, relpath in rows:
+                entry = found.setdefault(digest, Places([], []))
+                entry.sources.append(source)
+                entry.paths.append(relpath)
+        return found
+
+
+def _document(digest: str, content: Any, parsed: Any, where: Places) -> dict[str, Any]:
+    texts = cell_texts(parsed.cells)
+    labels = notebook_labels(parsed.raw)
+    language = content.language or ""
+    imports = [m.lower() for m in content.imports]
+    document = {
+        "hash": digest,
+        "title": content.title,
+        "headings": "\n".join(content.headings),
+        "markdown": "\n".join(t.text for t in texts if t.kind in ("markdown", "raw")),
+        "code": "\n".join(t.text for t in texts if t.kind == "code"),
+        "outputs": "\n".join(t.text for t in texts if t.kind == "output"),
+        "path": "\n".join(where.paths),
+        "author": ", ".join(labels.authors),
+        "tags": ",".join(t.lower() for t in labels.tags),
+        "imports": ",".join(imports),
+        "lang": language,
+        "source": ",".join(s.lower() for s in sorted(set(where.sources))),
+        "marking": (labels.marking or "").lower(),
+        "facets": {
+            "language": language,
+            "sources": sorted(set(where.sources)),
+            "imports": imports,
+            "tags": [t.lower() for t in labels.tags],
+        },
+    }
+    # An empty value would still be indexed as a term in every document: leave it out.
+    return {k: v for k, v in document.items() if v != ""}
+
+
+def _batches(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,185 @@
+"""What a user types in the search box, turned into a Whoosh query. It never raises.
+
+Syntax: words (all must match), ``"exact phrase"``, ``prefix*``, ``field:value`` filters
+(``lang:``, ``import:``, ``source:``, ``tag:``, ``title:``, ``marking:``, ``path:``,
+``author:``), ``-word`` to exclude, and ``OR`` between two terms. Anything malformed
+(an unbalanced quote, a lone ``OR`` or ``-``, an empty filter) is read as plain words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from nbshelf.analysis import code_query_term, code_terms, fold, prose_terms
+from nbshelf.notebook import normalize_language
+
+#: The text fields a plain word is looked for in.
+TEXT_FIELDS = ("title", "headings", "markdown", "code", "outputs", "path", "author")
+#: Fields whose words are stemmed like prose.
+_PROSE = {"title", "headings", "markdown"}
+_UNSTEMMED = {"outputs", "author"}
+#: What a user may write before ``:``, and the index field it filters.
+FILTERS = {
+    "lang": "lang", "language": "lang", "import": "imports", "imports": "imports",
+    "module": "imports", "source": "source", "tag": "tags", "tags": "tags", "title": "title",
+    "marking": "marking", "path": "path", "author": "author",
+}
+_TOKEN = re.compile(r'"[^"]*"|\S+')
+#: Prefixes shorter than this match too many terms to be useful (and are slow).
+MIN_PREFIX = 2
+
+
+@dataclass
+class ParsedQuery:
+    """The Whoosh query, and the words to highlight in snippets."""
+
+    query: wq.Query
+    words: list[str] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
+    plain: bool = False  # True when the input was malformed and read as plain words
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing searchable was typed."""
+        return self.query is wq.NullQuery
+
+
+def field_terms(fieldname: str, text: str) -> list[str]:
+    """The index terms ``text`` stands for in one field, as a query sees them."""
+    if fieldname == "code" or fieldname == "path":
+        if re.fullmatch(r"[\w.]+", text) and not text.isdigit():
+            return [code_query_term(text)]
+        return list(code_terms(text))
+    if fieldname in _PROSE:
+        return list(prose_terms(text))
+    return list(prose_terms(text, stemming=False))
+
+
+def word_query(text: str) -> wq.Query | None:
+    """A word: found in any text field (all its terms, in the field where it occurs)."""
+    alternatives: list[wq.Query] = []
+    for fieldname in TEXT_FIELDS:
+        terms = field_terms(fieldname, text)
+        if not terms:
+            continue
+        if len(terms) == 1:
+            alternatives.append(wq.Term(fieldname, terms[0]))
+        else:
+            alternatives.append(wq.And([wq.Term(fieldname, t) for t in terms]))
+    alternatives.append(wq.Term("imports", text.lower()))
+    alternatives.append(wq.Term("tags", text.lower()))
+    return wq.Or(alternatives) if alternatives else None
+
+
+def phrase_query(text: str) -> wq.Query | None:
+    """Words in this order, in one of the fields that keep positions."""
+    alternatives: list[wq.Query] = []
+    for fieldname in ("title", "markdown", "code"):
+        terms = field_terms(fieldname, text)
+        if len(terms) == 1:
+            alternatives.append(wq.Term(fieldname, terms[0]))
+        elif terms:
+            alternatives.append(wq.Phrase(fieldname, terms))
+    return wq.Or(alternatives) if alternatives else None
+
+
+def prefix_query(text: str) -> wq.Query | None:
+    """Words starting with ``text`` in titles, headings, prose, code and module names."""
+    stem = fold(text.rstrip("*"))
+    if len(stem) < MIN_PREFIX or not re.fullmatch(r"[\w.]+", stem):
+        return None
+    code_stem = stem.replace("_", "")
+    return wq.Or([
+        wq.Prefix("title", stem), wq.Prefix("headings", stem), wq.Prefix("markdown", stem),
+        wq.Prefix("code", code_stem), wq.Prefix("imports", stem),
+    ])
+
+
+def filter_query(name: str, value: str) -> wq.Query | None:
+    """``lang:julia``, ``import:pandas``, ``title:pivot`` and the like."""
+    fieldname = FILTERS[name]
+    value = value.strip('"')
+    if not value:
+        return None
+    if fieldname == "lang":
+        return wq.Term("lang", normalize_language(value) or value.lower())
+    if fieldname in ("imports", "tags", "source", "marking"):
+        if value.endswith("*"):
+            return wq.Prefix(fieldname, value.rstrip("*").lower())
+        return wq.Term(fieldname, value.lower())
+    terms = field_terms(fieldname, value)
+    if not terms:
+        return None
+    return wq.And([wq.Term(fieldname, t) for t in terms])
+
+
+def parse(text: str) -> ParsedQuery:
+    """Parse a user's query; malformed input falls back to plain words."""
+    if text.count('"') % 2:
+        return _plain(text)
+    tokens = _TOKEN.findall(text)
+    parsed = ParsedQuery(wq.NullQuery)
+    required: list[wq.Query] = []
+    excluded: list[wq.Query] = []
+    pending_or = False
+    for token in tokens:
+        if token == "OR":  # noqa: S105 - the OR operator, not a password
+            if not required:
+                return _plain(text)
+            pending_or = True
+            continue
+        if token in ("AND", "NOT") or not re.search(r"\w", token):
+            continue  # punctuation and words of a syntax we do not have: nothing to find
+        negate = token.startswith("-") and len(token) > 1
+        clause = _clause(token[1:] if negate else token, parsed)
+        if clause is None:
+            return _plain(text)
+        if negate:
+            excluded.append(clause)
+        elif pending_or:
+            required[-1] = wq.Or([required[-1], clause])
+            pending_or = False
+        else:
+            required.append(clause)
+    if pending_or:
+        return _plain(text)
+    if not required:
+        return parsed if not excluded else _plain(text)
+    query: wq.Query = wq.And(required) if len(required) > 1 else required[0]
+    if excluded:
+        query = wq.AndNot(query, wq.Or(excluded))
+    parsed.query = query
+    return parsed
+
+
+def _clause(token: str, parsed: ParsedQuery) -> wq.Query | None:
+    if token.startswith('"') and token.endswith('"') and len(token) >= 2:
+        inner = token[1:-1].strip()
+        parsed.words.extend(inner.split())
+        return phrase_query(inner) if inner else None
+    name, sep, value = token.partition(":")
+    if sep and name.lower() in FILTERS:
+        if FILTERS[name.lower()] in ("title", "path", "author"):
+            parsed.words.append(value.strip('"'))
+        return filter_query(name.lower(), value)
+    if token.endswith("*") and len(token) > 1:
+        parsed.prefixes.append(fold(token.rstrip("*")))
+        return prefix_query(token)
+    word = token.strip("()[]{},;!?")
+    if not word:
+        return None
+    parsed.words.append(word)
+    return word_query(word)
+
+
+def _plain(text: str) -> ParsedQuery:
+    """Every word of ``text``, all required: the reading of a malformed query."""
+    words = [w for w in re.findall(r"[\w.]+", text) if w not in ("OR", "AND", "NOT")]
+    clauses = [q for q in (word_query(w) for w in words) if q is not None]
+    if not clauses:
+        return ParsedQuery(wq.NullQuery, plain=True)
+    query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
+    return ParsedQuery(query, words=words, plain=True)

@@ -1,0 +1,324 @@
+"""Answering a search: ranked notebooks, each with the cells that matched, and facets.
+
+Snippets are made only for the hits returned, from the matching cells' own text (the
+notebook's blob, parsed once and cached), never by re-tokenising whole documents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, select
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from nbshelf.analysis import _IDENT, _PARTS, _WORD, code_terms, fold, prose_terms
+from nbshelf.catalog.models import Content, Notebook, Source
+from nbshelf.doctext import CellText, cell_texts
+from nbshelf.errors import NotebookInvalid
+from nbshelf.notebook import parse_notebook
+from nbshelf.query import ParsedQuery, field_terms, parse
+from nbshelf.store import BlobStore
+
+MAX_SNIPPETS = 3
+SNIPPET_CHARS = 180
+_CELL_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A matching cell: its index, kind, an excerpt, and where the terms are in it."""
+
+    cell: int
+    kind: str
+    text: str
+    highlights: list[tuple[int, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        """cell, kind, text and highlights (start, end offsets into text)."""
+        return {"cell": self.cell, "kind": self.kind, "text": self.text,
+                "highlights": [list(h) for h in self.highlights]}
+
+
+@dataclass(frozen=True)
+class AlsoAt:
+    """Another place holding the same content."""
+
+    id: int
+    source: str
+    path: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One notebook in the results (identical copies elsewhere are in ``also_at``)."""
+
+    id: int
+    source: str
+    path: str
+    title: str
+    language: str | None
+    score: float
+    snippets: list[Snippet]
+    also_at: list[AlsoAt]
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's result object."""
+        return {
+            "id": self.id, "source": self.source, "path": self.path, "title": self.title,
+            "language": self.language, "score": round(self.score, 4),
+            "snippets": [s.to_json() for s in self.snippets],
+            "also_at": [{"id": a.id, "source": a.source, "path": a.path} for a in self.also_at],
+        }
+
+
+@dataclass
+class SearchResults:
+    """The answer to one query."""
+
+    query: str
+    total: int
+    hits: list[SearchHit] = field(default_factory=list)
+    #: When nothing matched: a corrected query that would match, if one is close.
+    suggestion: str | None = None
+    #: True when nothing had every word, and these hits have only some of them.
+    partial: bool = False
+    #: True when the query was malformed and read as plain words.
+    plain: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's JSON object."""
+        return {
+            "query": self.query, "total": self.total,
+            "results": [h.to_json() for h in self.hits],
+            "suggestion": self.suggestion, "partial": self.partial, "plain": self.plain,
+        }
+
+
+class Searching:
+    """Runs queries against an open searcher and the catalog."""
+
+    def __init__(self, engine: Engine, store: BlobStore) -> None:
+        self.engine = engine
+        self.store = store
+        self._cells: OrderedDict[str, list[tuple[CellText, str]]] = OrderedDict()
+
+    def search(self, searcher: Searcher, text: str, limit: int = 20) -> SearchResults:
+        """Ranked results for ``text`` with snippets for each returned hit."""
+        parsed = parse(text)
+        answer = SearchResults(text, 0, plain=parsed.plain)
+        if parsed.empty:
+            return answer
+        results = searcher.search(parsed.query, limit=limit)
+        answer.total = len(results)
+        scored = [(hit["hash"], hit.score) for hit in results]
+        if not scored and len(parsed.words) > 0:
+            answer.suggestion = _suggest(searcher, parsed)
+            if len(parsed.words) > 1 and answer.suggestion is None:
+                loose = parse(" OR ".join(parsed.words))
+                results = searcher.search(loose.query, limit=limit)
+                answer.total = len(results)
+                scored = [(hit["hash"], hit.score) for hit in results]
+                answer.partial = bool(scored)
+        answer.hits = self._hits(scored, parsed)
+        return answer
+
+    def facets(self, searcher: Searcher, text: str) -> dict[str, dict[str, int]]:
+        """Counts by language, source, module and tag over every notebook matching ``text``."""
+        parsed = parse(text)
+        query = wq.Every() if parsed.empty else parsed.query
+        counts: dict[str, Counter[str]] = {k: Counter() for k in
+                                           ("language", "source", "import", "tag")}
+        for docnum in searcher.docs_for_query(query):
+            stored = searcher.stored_fields(docnum).get("facets") or {}
+            if stored.get("language"):
+                counts["language"][stored["language"]] += 1
+            counts["source"].update(stored.get("sources", []))
+            counts["import"].update(stored.get("imports", []))
+            counts["tag"].update(stored.get("tags", []))
+        return {name: dict(c.most_common(50)) for name, c in counts.items()}
+
+    # -- hits --------------------------------------------------------------------------------
+
+    def _hits(self, scored: list[tuple[str, float]], parsed: ParsedQuery) -> list[SearchHit]:
+        if not scored:
+            return []
+        places = self._places([h for h, _ in scored])
+        hits: list[SearchHit] = []
+        for digest, score in scored:
+            where = places.get(digest)
+            if not where:
+                continue  # not in the catalog any more: the index is catching up
+            first, *others = where
+            hits.append(SearchHit(
+                id=first[0], source=first[1], path=first[2], title=first[3], language=first[4],
+                score=score, snippets=self.snippets(digest, parsed),
+                also_at=[AlsoAt(o[0], o[1], o[2]) for o in others],
+            ))
+        return hits
+
+    def _places(self, hashes: list[str]) -> dict[str, list[tuple[Any, ...]]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Notebook.content_hash, Notebook.id, Source.name, Notebook.relpath,
+                       Content.title, Content.language)
+                .join(Source, Source.id == Notebook.source_id)
+                .join(Content, Content.hash == Notebook.content_hash)
+                .where(Notebook.content_hash.in_(hashes), Notebook.removed_at.is_(None))
+                .order_by(Source.name, Notebook.relpath)
+            )
+            found: dict[str, list[tuple[Any, ...]]] = {}
+            for digest, *rest in rows:
+                found.setdefault(digest, []).append(tuple(rest))
+        return found
+
+    # -- snippets ----------------------------------------------------------------------------
+
+    def _cell_texts(self, digest: str) -> list[tuple[CellText, str]]:
+        """The content's cells with their folded text (for a fast first look), cached."""
+        cached = self._cells.get(digest)
+        if cached is not None:
+            self._cells.move_to_end(digest)
+            return cached
+        try:
+            parsed = parse_notebook(self.store.read(digest), "x.ipynb", validate=False)
+            texts = [(c, fold(c.text)) for c in cell_texts(parsed.cells)]
+        except (OSError, NotebookInvalid):
+            texts = []
+        self._cells[digest] = texts
+        if len(self._cells) > _CELL_CACHE_SIZE:
+            self._cells.popitem(last=False)
+        return texts
+
+    def snippets(self, digest: str, parsed: ParsedQuery) -> list[Snippet]:
+        """Up to three best-matching cells of a content, with the query's terms marked."""
+        wanted = _wanted_terms(parsed)
+        if not wanted["code"] and not wanted["markdown"] and not parsed.prefixes:
+            return []
+        needles = _needles(parsed)
+        ranked: list[tuple[tuple[int, int, int], CellText, list[tuple[int, int]]]] = []
+        for cell, folded in self._cell_texts(digest):
+            if not any(n in folded for n in needles):
+                continue  # no word of the query can be in this cell: skip tokenising it
+            spans = _match_spans(cell, wanted, parsed.prefixes)
+            if spans:
+                words = {cell.text[s:e].lower() for s, e in spans}
+                strong = {w for w in words if _is_strong(cell, w, wanted)}
+                distinct = len(words)
+                ranked.append(((len(strong), distinct, len(spans)), cell, spans))
+        ranked.sort(key=lambda r: (tuple(-x for x in r[0]), r[1].index))
+        return [_excerpt(cell, spans) for _, cell, spans in ranked[:MAX_SNIPPETS]]
+
+
+def _needles(parsed: ParsedQuery) -> set[str]:
+    """Substrings one of which any matching cell's folded text must contain.
+
+    A Porter stem less its last letter is a prefix of every word with that stem, and an
+    identifier always contains its first part, so no matching cell is ever skipped.
+    """
+    needles = set(parsed.prefixes)
+    for word in parsed.words:
+        parts = [p for piece in re.findall(r"[^\W_]+", word) for p in _PARTS.findall(piece)]
+        if not parts:
+            continue
+        # every match of the word holds all its parts: the longest is the rarest to find
+        folded = fold(max(parts, key=len))
+        stems = list(prose_terms(folded)) or [folded]
+        needles.add(min([folded, *(s[:-1] or s for s in stems)], key=len))
+    return {n for n in needles if n}
+
+
+def _is_strong(cell: CellText, word: str, wanted: dict[str, set[str]]) -> bool:
+    """True when the matched word is a whole query word, not just a part of one."""
+    if cell.kind != "code":
+        return True
+    return bool(wanted["code_whole"].intersection(_code_word_terms(word)[:2]))
+
+
+def _wanted_terms(parsed: ParsedQuery) -> dict[str, set[str]]:
+    whole = {t for w in parsed.words for t in field_terms("code", w)}
+    return {
+        "code_whole": whole,
+        "code": whole | {t for w in parsed.words for t in code_terms(w)},
+        "markdown": {t for w in parsed.words for t in field_terms("markdown", w)},
+        "output": {t for w in parsed.words for t in field_terms("outputs", w)},
+    }
+
+
+@lru_cache(maxsize=65536)
+def _code_word_terms(word: str) -> tuple[str, ...]:
+    return tuple(code_terms(word))
+
+
+@lru_cache(maxsize=65536)
+def _prose_word_terms(word: str) -> tuple[str, ...]:
+    return tuple(prose_terms(word))
+
+
+@lru_cache(maxsize=65536)
+def _output_word_terms(word: str) -> tuple[str, ...]:
+    return tuple(prose_terms(word, stemming=False))
+
+
+def _match_spans(
+    cell: CellText, wanted: dict[str, set[str]], prefixes: list[str]
+) -> list[tuple[int, int]]:
+    if cell.kind == "code":
+        pattern, terms_of, targets = _IDENT, _code_word_terms, wanted["code"]
+    elif cell.kind == "output":
+        pattern, terms_of, targets = _WORD, _output_word_terms, wanted["output"]
+    else:
+        pattern, terms_of, targets = _WORD, _prose_word_terms, wanted["markdown"]
+    spans = []
+    for match in pattern.finditer(cell.text):
+        word = match.group()
+        terms = terms_of(word)
+        if targets.intersection(terms) or any(
+            t.startswith(p) for p in prefixes for t in terms
+        ):
+            spans.append(match.span())
+    return spans
+
+
+def _excerpt(cell: CellText, spans: list[tuple[int, int]]) -> Snippet:
+    """A window of the cell around its first matches, on word boundaries, one line."""
+    start = max(0, spans[0][0] - SNIPPET_CHARS // 3)
+    if start:
+        space = cell.text.rfind(" ", 0, start + 1)
+        start = space + 1 if space > start - 20 else start
+    end = min(len(cell.text), start + SNIPPET_CHARS)
+    raw = cell.text[start:end]
+    prefix = "…" if start else ""
+    suffix = "…" if end < len(cell.text) else ""
+    # one line: newlines become spaces (same length, so offsets still hold)
+    text = prefix + re.sub(r"\s", " ", raw) + suffix
+    shift = len(prefix) - start
+    marks = [(s + shift, e + shift) for s, e in spans if s >= start and e <= end]
+    return Snippet(cell.index, cell.kind, text, marks)
+
+
+def _suggest(searcher: Searcher, parsed: ParsedQuery) -> str | None:
+    """A query with each unknown word replaced by the closest word the index has."""
+    changed = False
+    words = []
+    for word in parsed.words:
+        known = any(
+            searcher.doc_frequency(f, t) for f in ("title", "markdown", "code")
+            for t in field_terms(f, word)[:1]
+        )
+        if known:
+            words.append(word)
+            continue
+        best = None
+        for fieldname in ("code", "title", "headings"):
+            found = searcher.corrector(fieldname).suggest(word.lower(), limit=1, maxdist=2)
+            if found:
+                best = found[0]
+                break
+        words.append(best or word)
+        changed = changed or best is not None
+    return " ".join(words) if changed else None
