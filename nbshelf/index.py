@@ -8,9 +8,11 @@ day it catches up from the catalog's ``index_pending`` queue after each sync.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,9 +96,17 @@ class SearchIndex:
         version = self.folder / "VERSION"
         if not version.is_file() or version.read_text().strip() != INDEX_VERSION:
             return False
-        try:
-            whoosh_index.open_dir(str(self.folder), indexname=INDEX_NAME).close()
-        except Exception:  # noqa: BLE001 - any failure to open means "rebuild it"
+        # Whoosh leaves a broken file open when it fails to read it: that is expected here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                whoosh_index.open_dir(str(self.folder), indexname=INDEX_NAME).close()
+            except Exception:  # noqa: BLE001 - any failure to open means "rebuild it"
+                opened = False
+            else:
+                opened = True
+            gc.collect()
+        if not opened:
             return False
         self._checked = True
         return True

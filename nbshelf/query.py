@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from nbshelf.analysis import code_query_term, code_terms, fold, prose_terms
+from nbshelf.analysis import STOP_WORDS, code_query_term, code_terms, fold, prose_terms
 from nbshelf.notebook import normalize_language
 
 #: The text fields a plain word is looked for in.
@@ -30,6 +30,8 @@ FILTERS = {
 _TOKEN = re.compile(r'"[^"]*"|\S+')
 #: Prefixes shorter than this match too many terms to be useful (and are slow).
 MIN_PREFIX = 2
+#: A clause that adds nothing to the query (a stop word).
+_SKIP = wq.Every()
 
 
 @dataclass
@@ -135,6 +137,8 @@ def parse(text: str) -> ParsedQuery:
             continue  # punctuation and words of a syntax we do not have: nothing to find
         negate = token.startswith("-") and len(token) > 1
         clause = _clause(token[1:] if negate else token, parsed)
+        if clause is _SKIP:
+            continue
         if clause is None:
             return _plain(text)
         if negate:
@@ -172,12 +176,15 @@ def _clause(token: str, parsed: ParsedQuery) -> wq.Query | None:
     if not word:
         return None
     parsed.words.append(word)
+    if fold(word) in STOP_WORDS:
+        return _SKIP  # "the", "by": never required (prose does not even index them)
     return word_query(word)
 
 
 def _plain(text: str) -> ParsedQuery:
     """Every word of ``text``, all required: the reading of a malformed query."""
-    words = [w for w in re.findall(r"[\w.]+", text) if w not in ("OR", "AND", "NOT")]
+    words = [w for w in re.findall(r"[\w.]+", text)
+             if w not in ("OR", "AND", "NOT") and fold(w) not in STOP_WORDS]
     clauses = [q for q in (word_query(w) for w in words) if q is not None]
     if not clauses:
         return ParsedQuery(wq.NullQuery, plain=True)

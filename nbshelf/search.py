@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from nbshelf.analysis import _IDENT, _PARTS, _WORD, code_terms, fold, prose_terms
+from nbshelf.analysis import _IDENT, _PARTS, _WORD, STOP_WORDS, code_terms, fold, prose_terms
 from nbshelf.catalog.models import Content, Notebook, Source
 from nbshelf.doctext import CellText, cell_texts
 from nbshelf.errors import NotebookInvalid
@@ -119,7 +119,7 @@ class Searching:
         if not scored and len(parsed.words) > 0:
             answer.suggestion = _suggest(searcher, parsed)
             if len(parsed.words) > 1 and answer.suggestion is None:
-                loose = parse(" OR ".join(parsed.words))
+                loose = parse(" OR ".join(w for w in parsed.words if fold(w) not in STOP_WORDS))
                 results = searcher.search(loose.query, limit=limit)
                 answer.total = len(results)
                 scored = [(hit["hash"], hit.score) for hit in results]
@@ -276,12 +276,24 @@ def _match_spans(
     spans = []
     for match in pattern.finditer(cell.text):
         word = match.group()
-        terms = terms_of(word)
-        if targets.intersection(terms) or any(
-            t.startswith(p) for p in prefixes for t in terms
-        ):
+        if not _matches(terms_of(word), targets, prefixes):
+            continue
+        if cell.kind == "code" and "." in word and fold(word) not in targets:
+            # df.pivot_table matched through one of its names: mark only that name
+            offset = match.start()
+            for piece in word.split("."):
+                if _matches(terms_of(piece), targets, prefixes):
+                    spans.append((offset, offset + len(piece)))
+                offset += len(piece) + 1
+        else:
             spans.append(match.span())
     return spans
+
+
+def _matches(terms: tuple[str, ...], targets: set[str], prefixes: list[str]) -> bool:
+    return bool(targets.intersection(terms)) or any(
+        t.startswith(p) for p in prefixes for t in terms
+    )
 
 
 def _excerpt(cell: CellText, spans: list[tuple[int, int]]) -> Snippet:

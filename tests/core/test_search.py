@@ -1,0 +1,207 @@
+"""Search as an analyst uses it: query forms, code-aware matching, any script, snippets."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import make_notebook, write_notebook
+from nbformat import v4
+
+from nbshelf.library import Library
+
+JULIA = {"kernelspec": {"name": "julia-1.9", "language": "julia", "display_name": "Julia"}}
+
+
+@pytest.fixture
+def searchable(library: Library, share: Path) -> Library:
+    write_notebook(share / "finance" / "pivot.ipynb", title="Pivot Tables",
+                   markdown=["Summarise revenue by region and month."],
+                   code=["import pandas as pd\ndf = pd.read_csv('sales.csv')",
+                         "df.pivot_table(index='region', values='revenue')"])
+    write_notebook(share / "ops" / "grouping.ipynb", title="Grouping logs",
+                   code=[f"logs.groupby('host').size()  # step {i}" for i in range(10)])
+    write_notebook(share / "ops" / "mention.ipynb", title="Notes on tools",
+                   markdown=["We could use groupby for this someday."], code=["x = 1"])
+    write_notebook(share / "spark" / "camel.ipynb", title="Spark job",
+                   code=["val counts = rdd.groupBy(_.key).count()"])
+    write_notebook(share / "julia" / "frames.ipynb", title="Data frames in Julia",
+                   code=["using DataFrames\ndf = DataFrame(a=1:3)"], metadata=JULIA)
+    write_notebook(share / "intl" / "zh.ipynb", title="数据结构",
+                   markdown=["一旦我们开始处理大量数据，采用数组或者字典"])
+    write_notebook(share / "intl" / "accents.ipynb", title="Ünïcödé handling",
+                   markdown=["Le café est très bon"])
+    write_notebook(share / "plots" / "matplotlib.ipynb", title="Plotting sales",
+                   code=["import matplotlib.pyplot as plt\nplt.plot([1, 2])"])
+    library.add_source(share, name="team")
+    library.sync()
+    return library
+
+
+def titles(library: Library, query: str) -> list[str]:
+    return [h.title for h in library.search(query).hits]
+
+
+def test_all_words_must_match_and_title_ranks_first(searchable: Library) -> None:
+    assert titles(searchable, "pivot table")[0] == "Pivot Tables"
+    assert titles(searchable, "pivot revenue") == ["Pivot Tables"]
+    no_single_notebook = searchable.search("pivot julia")
+    assert no_single_notebook.partial  # nothing has both: some-of-the-words hits, said so
+
+
+def test_code_use_outranks_a_passing_mention(searchable: Library) -> None:
+    ranked = titles(searchable, "groupby")
+    assert ranked.index("Grouping logs") < ranked.index("Notes on tools")
+
+
+@pytest.mark.parametrize("query", ["read_csv", "read csv", "pd.read_csv", "pd.read_csv("])
+def test_identifiers_are_found_the_way_people_type_them(searchable: Library, query: str) -> None:
+    assert titles(searchable, query) == ["Pivot Tables"]
+
+
+def test_camel_and_snake_case_and_whole_identifiers(searchable: Library) -> None:
+    assert "Spark job" in titles(searchable, "groupBy")
+    assert "Spark job" in titles(searchable, "group_by")
+    assert "Spark job" in titles(searchable, "group by")
+    assert "Grouping logs" in titles(searchable, "groupBy")
+    assert titles(searchable, "pivot_table") == ["Pivot Tables"]
+
+
+def test_phrase_prefix_filters_exclusion_and_or(searchable: Library) -> None:
+    assert titles(searchable, '"revenue by region"') == ["Pivot Tables"]
+    wrong_order = searchable.search('"region by revenue"')
+    assert wrong_order.partial and wrong_order.hits[0].title == "Pivot Tables"
+    assert titles(searchable, "piv*") == ["Pivot Tables"]
+    assert titles(searchable, "lang:julia") == ["Data frames in Julia"]
+    assert titles(searchable, "import:pandas") == ["Pivot Tables"]
+    assert titles(searchable, "import:matplotlib plot") == ["Plotting sales"]
+    assert len(titles(searchable, "source:team")) == 8
+    assert titles(searchable, "title:spark") == ["Spark job"]
+    assert "Notes on tools" not in titles(searchable, "groupby -someday")
+    assert sorted(titles(searchable, "pivot OR spark")) == ["Pivot Tables", "Spark job"]
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "OR", "pivot OR", "-", "AND", "((", "lang:",
+                                   "tag:", '"" pivot', "title:"])
+def test_malformed_queries_never_raise(searchable: Library, query: str) -> None:
+    result = searchable.search(query)
+    assert result.total >= 0
+
+
+def test_unbalanced_quote_falls_back_to_plain_words(searchable: Library) -> None:
+    result = searchable.search('"pivot table')
+    assert result.plain and [h.title for h in result.hits] == ["Pivot Tables"]
+
+
+def test_nothing_found_offers_the_closest_alternative(searchable: Library) -> None:
+    result = searchable.search("pivto")
+    assert result.total == 0 and result.suggestion == "pivot"
+    partial = searchable.search("pivot spaceship")
+    assert partial.partial and partial.hits[0].title == "Pivot Tables"
+
+
+def test_chinese_and_accents(searchable: Library) -> None:
+    assert titles(searchable, "数据") == ["数据结构"]
+    assert titles(searchable, "字典") == ["数据结构"]
+    assert titles(searchable, "unicode") == ["Ünïcödé handling"]
+    assert titles(searchable, "CAFE") == ["Ünïcödé handling"]
+
+
+def test_snippets_point_at_the_matching_cells(searchable: Library) -> None:
+    hit = searchable.search("pivot_table").hits[0]
+    snippet = hit.snippets[0]
+    assert (snippet.cell, snippet.kind) == (3, "code")  # title, prose, import, pivot_table
+    start, end = snippet.highlights[0]
+    assert snippet.text[start:end] == "pivot_table"
+    revenue = searchable.search("revenue").hits[0].snippets
+    assert {s.kind for s in revenue} == {"markdown", "code"}
+
+
+def test_output_text_is_searchable(library: Library, share: Path) -> None:
+    nb = make_notebook(title="Model fit", code=["fit()"])
+    nb.cells[1].outputs = [v4.new_output("stream", text="converged after 12 iterations\n")]
+    write_notebook(share / "fit.ipynb", nb)
+    library.add_source(share)
+    library.sync()
+    hit = library.search("converged").hits[0]
+    assert (hit.title, hit.snippets[0].kind, hit.snippets[0].cell) == ("Model fit", "output", 1)
+
+
+def test_identical_copies_appear_once_with_also_at(searchable: Library, share: Path) -> None:
+    shutil.copy(share / "finance" / "pivot.ipynb", share / "archive-pivot.ipynb")
+    searchable.sync()
+    hits = searchable.search("pivot").hits
+    assert len(hits) == 1
+    places = {(hits[0].path), *(a.path for a in hits[0].also_at)}
+    assert places == {"finance/pivot.ipynb", "archive-pivot.ipynb"}
+
+
+def test_index_follows_sync_changes_and_removals(searchable: Library, share: Path) -> None:
+    (share / "spark" / "camel.ipynb").unlink()
+    write_notebook(share / "new.ipynb", title="Brand new forecast")
+    searchable.sync()
+    assert titles(searchable, "spark") == []
+    assert titles(searchable, "forecast") == ["Brand new forecast"]
+
+
+def test_facets_count_languages_sources_modules(searchable: Library) -> None:
+    facets = searchable.facets("")
+    assert facets["language"] == {"python": 7, "julia": 1}
+    assert facets["source"] == {"team": 8}
+    assert facets["import"]["pandas"] == 1
+    assert searchable.facets("import:pandas")["language"] == {"python": 1}
+
+
+def test_missing_old_or_corrupt_index_is_rebuilt(searchable: Library, library_dir: Path) -> None:
+    searchable.close()
+    shutil.rmtree(library_dir / "index")
+    with Library.open(library_dir) as lib:
+        assert titles(lib, "pivot") == ["Pivot Tables"]
+    (library_dir / "index" / "VERSION").write_text("0")
+    with Library.open(library_dir) as lib:
+        assert titles(lib, "pivot") == ["Pivot Tables"]
+    for toc in (library_dir / "index").glob("*.toc"):
+        toc.write_bytes(b"garbage")
+    (library_dir / "index" / "notebooks_WRITELOCK").write_text("dead process")
+    with Library.open(library_dir) as lib:
+        assert titles(lib, "pivot") == ["Pivot Tables"]
+
+
+def test_reader_gets_a_clear_message_when_no_index_exists(
+    searchable: Library, library_dir: Path
+) -> None:
+    searchable.close()
+    shutil.rmtree(library_dir / "index")
+    with Library.open(library_dir, readonly=True) as reader:
+        with pytest.raises(Exception, match="search index is not built yet"):
+            reader.search("pivot")
+
+
+@pytest.mark.slow
+def test_kill_during_indexing_never_shows_notebooks_outside_the_catalog(
+    library: Library, share: Path, library_dir: Path
+) -> None:
+    for i in range(400):
+        write_notebook(share / f"nb{i:03}.ipynb", title=f"Forecast {i}",
+                       markdown=["demand forecast " * 50], code=[f"forecast_{i}()"] * 5)
+    library.add_source(share, name="team")
+    library.sync()
+    for i in range(0, 400, 2):
+        (share / f"nb{i:03}.ipynb").unlink()
+    library.sync()  # half the notebooks are now removed from the catalog
+    library.close()
+    for delay in (0.8, 1.5, 2.5):
+        proc = subprocess.Popen([sys.executable, "-m", "nbshelf", "--library", str(library_dir),
+                                 "reindex"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with Library.open(library_dir) as lib:
+            result = lib.search("forecast", limit=500)
+            assert result.total == 200
+            assert all(int(h.path[2:5]) % 2 == 1 for h in result.hits)
