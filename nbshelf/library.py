@@ -307,8 +307,13 @@ class Library:
         *,
         progress: ProgressFn | None = None,
         cancel: threading.Event | None = None,
+        index: bool = True,
     ) -> SyncReport:
-        """Sync the named sources (all by default) into the library."""
+        """Sync the named sources (all by default) into the library.
+
+        With ``index`` (the default) the search index catches up before this returns;
+        without it, the changes wait in the catalog's queue for ``refresh_index``.
+        """
         self._require_writer()
         cancel = cancel or threading.Event()
         with Session(self.engine) as session:
@@ -337,7 +342,7 @@ class Library:
             if not result.available:
                 report.unavailable.append(source.name)
         report.problems = self.problems([s.name for s in chosen])
-        if not report.cancelled:
+        if index and not report.cancelled:
             self.refresh_index(cancel=cancel)
         return report
 

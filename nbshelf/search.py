@@ -204,7 +204,7 @@ class Searching:
         for cell, folded in self._cell_texts(digest):
             if not any(n in folded for n in needles):
                 continue  # no word of the query can be in this cell: skip tokenising it
-            spans = _match_spans(cell, wanted, parsed.prefixes)
+            spans = _match_spans(cell, folded, needles, wanted, parsed.prefixes)
             if spans:
                 words = {cell.text[s:e].lower() for s, e in spans}
                 strong = {w for w in words if _is_strong(cell, w, wanted)}
@@ -264,8 +264,38 @@ def _output_word_terms(word: str) -> tuple[str, ...]:
     return tuple(prose_terms(word, stemming=False))
 
 
+def _candidate_words(
+    pattern: re.Pattern[str], text: str, folded: str, needles: set[str]
+) -> list[re.Match[str]]:
+    """The words of ``text`` that may match: those holding a needle.
+
+    For ASCII text the folded text is the lower-cased text, offsets and all, so only the
+    words around needle occurrences are looked at; other text is read word by word.
+    """
+    if not text.isascii():
+        return list(pattern.finditer(text))
+    found: dict[int, re.Match[str]] = {}
+    for needle in needles:
+        at = folded.find(needle)
+        while at >= 0:
+            start = at
+            while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_."):
+                start -= 1
+            for match in pattern.finditer(text, start, at + len(needle) + 200):
+                if match.end() > at:
+                    if match.start() <= at:
+                        found[match.start()] = match
+                    break
+            at = folded.find(needle, at + len(needle))
+    return [found[k] for k in sorted(found)]
+
+
 def _match_spans(
-    cell: CellText, wanted: dict[str, set[str]], prefixes: list[str]
+    cell: CellText,
+    folded: str,
+    needles: set[str],
+    wanted: dict[str, set[str]],
+    prefixes: list[str],
 ) -> list[tuple[int, int]]:
     if cell.kind == "code":
         pattern, terms_of, targets = _IDENT, _code_word_terms, wanted["code"]
@@ -274,7 +304,7 @@ def _match_spans(
     else:
         pattern, terms_of, targets = _WORD, _prose_word_terms, wanted["markdown"]
     spans = []
-    for match in pattern.finditer(cell.text):
+    for match in _candidate_words(pattern, cell.text, folded, needles):
         word = match.group()
         if not _matches(terms_of(word), targets, prefixes):
             continue
