@@ -36,7 +36,7 @@ from nbshelf.records import (
 from nbshelf.resources import demo_folder
 from nbshelf.search import Searching, SearchResults
 from nbshelf.store import BlobStore
-from nbshelf.sync import ProgressFn, SourceSync
+from nbshelf.sync import OPENED, ProgressFn, SourceSync
 
 CATALOG_NAME = "catalog.sqlite"
 
@@ -169,6 +169,8 @@ class Library:
         with Session(self.engine) as session:
             existing = list(session.scalars(select(Source)))
         for source in existing:
+            if source.kind == OPENED:
+                continue
             other = Path(os.path.realpath(source.path))
             if other == folder:
                 raise SourceError(f"{folder} is already in the library as source '{source.name}'")
@@ -196,10 +198,67 @@ class Library:
             )
         return self.source_info(source_name)
 
+    def open_file(self, path: str | Path) -> int:
+        """Bring a notebook file the user opened into the library; return its id.
+
+        A file inside a source is read from there; any other file joins the library as an
+        opened file (its own version history, no source folder needed). Either way only
+        this one file is read.
+
+        Raises:
+            NotFound: not a readable notebook file (the message says why).
+        """
+        self._require_writer()
+        real = Path(os.path.realpath(os.path.abspath(os.path.expanduser(str(path)))))
+        if not real.is_file():
+            raise NotFound(f"there is no notebook file at {path}")
+        with Session(self.engine) as session:
+            sources = list(session.scalars(select(Source)))
+        owner = next(
+            (s for s in sources if s.kind != OPENED and srcs.reachable(s.path)
+             and srcs.is_within(real, Path(os.path.realpath(s.path)))),
+            None,
+        )
+        if owner is not None:
+            relpath = real.relative_to(os.path.realpath(owner.path)).as_posix()
+        else:
+            owner = self._opened_source(sources)
+            relpath = real.as_posix()
+        SourceSync(self.engine, self.store, owner).sync_paths([relpath])
+        self.refresh_index()
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(Notebook.id).where(
+                    Notebook.source_id == owner.id, Notebook.relpath == relpath
+                )
+            ).first()
+            if found is None:
+                problem = conn.execute(
+                    select(Problem.message).where(
+                        Problem.source_id == owner.id, Problem.relpath == relpath
+                    )
+                ).first()
+                reason = problem.message if problem else "it could not be read"
+                raise NotFound(f"{real} cannot be opened: {reason}")
+        return int(found.id)
+
+    def _opened_source(self, sources: list[Source]) -> Source:
+        existing = next((s for s in sources if s.kind == OPENED), None)
+        if existing is not None:
+            return existing
+        name = srcs.unique_name("opened", (s.name for s in sources))
+        with self.engine.begin() as conn:
+            conn.execute(insert(Source).values(
+                name=name, path="", kind=OPENED, added_at=time.time(), last_sync=None,
+                available=True,
+            ))
+        with Session(self.engine) as session:
+            return session.scalars(select(Source).where(Source.kind == OPENED)).one()
+
     def _find_moved_source(self, folder: Path, existing: list[Source]) -> Source | None:
         best: tuple[float, Source] | None = None
         for source in existing:
-            if srcs.reachable(source.path):
+            if source.kind == OPENED or srcs.reachable(source.path):
                 continue
             with self.engine.connect() as conn:
                 rows = conn.execute(
@@ -292,7 +351,7 @@ class Library:
                 name=s.name,
                 path=s.path,
                 kind=s.kind,
-                available=srcs.reachable(s.path),
+                available=s.kind == OPENED or srcs.reachable(s.path),
                 notebooks=counts.get(s.id, 0),
                 last_sync=s.last_sync,
             )
@@ -381,10 +440,10 @@ class Library:
         """Files that are problems, notebooks with schema warnings, unavailable sources."""
         found: list[ProblemInfo] = []
         with self.engine.connect() as conn:
-            sources = conn.execute(select(Source.id, Source.name, Source.path)).all()
+            sources = conn.execute(select(Source.id, Source.name, Source.path, Source.kind)).all()
             wanted = {s.id: s for s in sources if names is None or s.name in names}
             for s in wanted.values():
-                if not srcs.reachable(s.path):
+                if s.kind != OPENED and not srcs.reachable(s.path):
                     found.append(
                         ProblemInfo(
                             s.name,
@@ -476,7 +535,7 @@ class Library:
                     return int(found.id)
                 raise NotFound(f"there is no notebook with id {ref}")
             text = str(ref)
-            sources = conn.execute(select(Source.id, Source.name, Source.path)).all()
+            sources = conn.execute(select(Source.id, Source.name, Source.path, Source.kind)).all()
             candidates: list[tuple[int, str]] = []
             name, sep, rest = text.partition(":")
             for s in sources:
@@ -485,6 +544,9 @@ class Library:
             if not candidates:
                 real = Path(os.path.realpath(os.path.abspath(text)))
                 for s in sources:
+                    if s.kind == OPENED:
+                        candidates.append((s.id, real.as_posix()))
+                        continue
                     root = Path(os.path.realpath(s.path))
                     if srcs.is_within(real, root) and real != root:
                         candidates.append((s.id, real.relative_to(root).as_posix()))

@@ -87,6 +87,7 @@ class SourceSync:
         self.source_id = source.id
         self.name = source.name
         self.root = source.path
+        self.opened = source.kind == OPENED
         self.progress = progress
         self.cancel = cancel or threading.Event()
         self.result = SourceSyncResult()
@@ -97,6 +98,8 @@ class SourceSync:
     def run(self) -> SourceSyncResult:
         """Walk the source, copy what changed, mark what vanished, record problems."""
         now = time.time()
+        if self.opened:
+            return self._run_opened(now)
         if not _reachable(self.root):
             self._mark_availability(False)
             self.result.available = False
@@ -114,6 +117,31 @@ class SourceSync:
         problems = self._copy_changed(scan, known, old_problems, now)
         complete = not (scan.cancelled or self.cancel.is_set())
         if complete and _reachable(self.root):
+            self._mark_removed(scan, known, now)
+        self._finish(problems, scan, complete, now)
+        self.result.cancelled = not complete
+        return self.result
+
+    def sync_paths(self, relpaths: list[str]) -> SourceSyncResult:
+        """Copy just these files of the source (a file the user opened); nothing else."""
+        now = time.time()
+        with self.engine.connect() as conn:
+            known = self._known(conn)
+            old_problems = self._old_problems(conn)
+        scan = _stat_files(self.root, relpaths)
+        problems = self._copy_changed(scan, known, old_problems, now)
+        self._finish(problems, scan, False, now)
+        return self.result
+
+    def _run_opened(self, now: float) -> SourceSyncResult:
+        """Opened files are not walked: each known file is looked at again, alone."""
+        with self.engine.connect() as conn:
+            known = self._known(conn)
+            old_problems = self._old_problems(conn)
+        scan = _stat_files(self.root, list(known))
+        problems = self._copy_changed(scan, known, old_problems, now)
+        complete = not self.cancel.is_set()
+        if complete:
             self._mark_removed(scan, known, now)
         self._finish(problems, scan, complete, now)
         self.result.cancelled = not complete
@@ -361,6 +389,32 @@ def _content_values(parsed: ParsedNotebook, size: int) -> dict[str, object]:
         "source_hash": s.source_hash,
         "schema_error": s.schema_error,
     }
+
+
+#: The kind of the source that holds notebooks opened from outside every source folder;
+#: its notebooks' paths are absolute, and it is never walked.
+OPENED = "opened"
+
+
+def _stat_files(root: str, relpaths: list[str]) -> ScanResult:
+    """A scan of just these files: present ones with their stat, unreachable folders kept."""
+    scan = ScanResult()
+    for relpath in relpaths:
+        path = os.path.join(root, relpath)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            if not os.path.isdir(os.path.dirname(path)):
+                scan.unlisted.append(relpath)  # its folder is gone (a stick unplugged): keep it
+            continue
+        except OSError as err:
+            scan.problems.append(
+                ProblemRecord(relpath, "unreadable", f"the file cannot be read ({err.strerror})")
+            )
+            scan.unlisted.append(relpath)
+            continue
+        scan.files[relpath] = FileStat(st.st_size, st.st_mtime_ns, st.st_ino)
+    return scan
 
 
 def _reachable(root: str) -> bool:
