@@ -72,3 +72,54 @@ def test_second_writer_is_told_who_holds_the_library(library_dir: Path, share: P
         holder.communicate()
     time.sleep(0.1)
     assert run_cli(library_dir, "sync").code == 0  # the dead holder left no stale lock
+
+
+def test_ctrl_c_cancels_sync_and_the_next_sync_finishes(library_dir: Path, share: Path) -> None:
+    import json
+    import os
+    import signal
+
+    for i in range(400):
+        write_notebook(share / f"n{i:03}.ipynb", title=f"N {i}", code=["x = 1"] * 20)
+    assert run_cli(library_dir, "source", "add", str(share)).code == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbshelf", "--library", str(library_dir), "sync", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if k != "NBSHELF_LIBRARY"},
+    )
+    db = library_dir / "catalog.sqlite"
+    deadline = time.monotonic() + 60
+    import sqlite3
+
+    while time.monotonic() < deadline:  # wait until copying has begun, then press Ctrl+C
+        with sqlite3.connect(db) as conn:
+            if conn.execute("SELECT count(*) FROM notebooks").fetchone()[0] > 0:
+                break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert "sync cancelled; run sync again to finish" in err and "Traceback" not in err
+    first = json.loads(out)
+    assert first["cancelled"] is True and 0 < first["added"] < 400
+    second = run_cli(library_dir, "sync", "--json").json
+    assert second["added"] + second["unchanged"] == 400 and second["cancelled"] is False
+
+
+def test_first_run_opens_the_demo_library(tmp_path: Path) -> None:
+    import json
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "NBSHELF_LIBRARY"}
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    proc = subprocess.run([sys.executable, "-m", "nbshelf", "source", "list", "--json"],
+                          capture_output=True, text=True, env=env, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    sources = json.loads(proc.stdout)["sources"]
+    assert [(s["name"], s["kind"], s["status"]) for s in sources] == [("demo", "demo",
+                                                                      "available")]
+    assert 8 <= sources[0]["notebooks"] <= 12
+    assert (tmp_path / "data" / "nbshelf" / "library" / "catalog.sqlite").is_file()
+    found = subprocess.run([sys.executable, "-m", "nbshelf", "search", "moving average",
+                            "--json"], capture_output=True, text=True, env=env, check=True)
+    assert json.loads(found.stdout)["total"] >= 1
