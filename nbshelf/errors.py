@@ -49,3 +49,44 @@ class NotebookInvalid(NbshelfError):
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+
+class KernelMissing(NbshelfError):
+    """No installed kernel runs a notebook's kernel or language.
+
+    Attributes:
+        kernel_name: the kernelspec name the notebook asks for, or None.
+        language: the notebook's language, or None.
+        installed: the kernels that are installed, as "Display name (name)".
+    """
+
+    def __init__(self, kernel_name: str | None, language: str | None, installed: list[str]) -> None:
+        if kernel_name and language:
+            wanted = f"the kernel '{kernel_name}' ({language})"
+            other = f" and no other {language} kernel is either"
+        elif kernel_name:
+            wanted, other = f"the kernel '{kernel_name}'", ""
+        else:
+            wanted = f"a {language or 'suitable'} kernel"
+            other = ""
+        listed = ", ".join(installed) if installed else "none"
+        super().__init__(
+            f"This notebook needs {wanted}, which is not installed on this computer{other}. "
+            f"Installed kernels: {listed}. Install the missing kernel, or run the notebook "
+            "with one of the installed kernels."
+        )
+        self.kernel_name = kernel_name
+        self.language = language
+        self.installed = installed
+
+
+class ParameterError(NbshelfError):
+    """Run parameters that do not fit the notebook's ``parameters`` cell."""
+
+
+class UnknownParameter(ParameterError):
+    """A parameter name the notebook's ``parameters`` cell does not define."""
+
+
+class BadParameterValue(ParameterError):
+    """A parameter value that is not of the type of the parameter's default."""

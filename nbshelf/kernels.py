@@ -1,0 +1,216 @@
+"""The kernels a notebook can run in here, and which one a notebook gets.
+
+Installed kernels are Jupyter kernelspecs found the usual way (jupyter_client's
+``KernelSpecManager``: the user's, this environment's and the system's kernel folders). Beside
+them nbshelf always offers a Python kernel of its own, so a fresh install runs Python notebooks
+with nothing else set up: the running interpreter with ``-m ipykernel_launcher``. Only
+``own_kernel_argv`` knows how that kernel starts; a PyInstaller bundle changes that one function.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbshelf.errors import KernelMissing
+from nbshelf.notebook import normalize_language
+
+#: The kernelspec name of nbshelf's own Python kernel.
+OWN_KERNEL_NAME = "nbshelf-python3"
+#: How the UI and the messages call it.
+OWN_KERNEL_DISPLAY_NAME = "Python 3 (nbshelf)"
+
+# The names jupyter_client replaces with the running interpreter in a kernelspec's argv.
+_PYTHON_ALIASES = {"python", "python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"}
+
+
+def own_kernel_argv() -> list[str]:
+    """The command that starts nbshelf's own Python kernel.
+
+    ``{connection_file}`` is filled in by jupyter_client. In a PyInstaller bundle this becomes
+    the bundle's executable with a flag that makes it run ipykernel; nothing else changes.
+    """
+    return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
+@dataclass(frozen=True)
+class KernelChoice:
+    """A kernel that can be started, as a kernelspec plus what nbshelf knows about it.
+
+    Attributes:
+        name: the kernelspec name (``python3``, ``ir``, ``nbshelf-python3``).
+        display_name: the name people see ("Python 3 (ipykernel)").
+        language: nbshelf's normalized language name (``python``, ``r``...), or None.
+        argv: the kernelspec's command, with ``{connection_file}`` still in it.
+        env: extra environment variables the kernelspec sets.
+        interrupt_mode: ``signal`` or ``message``, as the kernelspec says.
+        resource_dir: the kernelspec's folder; None for nbshelf's own kernel.
+        own: True for nbshelf's own Python kernel.
+        replaces: the notebook's kernel name when this kernel was chosen by language instead.
+    """
+
+    name: str
+    display_name: str
+    language: str | None
+    argv: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    interrupt_mode: str = "signal"
+    resource_dir: str | None = None
+    own: bool = False
+    replaces: str | None = None
+
+    @property
+    def label(self) -> str:
+        """"Display name (name)", as messages list kernels."""
+        return f"{self.display_name} ({self.name})"
+
+    def kernelspec_metadata(self) -> dict[str, str]:
+        """The ``metadata.kernelspec`` a notebook run in this kernel carries."""
+        return {
+            "name": self.name,
+            "display_name": self.display_name,
+            "language": self.language or "",
+        }
+
+
+def own_kernel() -> KernelChoice:
+    """nbshelf's own Python kernel: the interpreter nbshelf runs in, with ipykernel."""
+    return KernelChoice(
+        name=OWN_KERNEL_NAME,
+        display_name=OWN_KERNEL_DISPLAY_NAME,
+        language="python",
+        argv=tuple(own_kernel_argv()),
+        own=True,
+    )
+
+
+def installed_kernels() -> list[KernelChoice]:
+    """Every kernel that can run here: installed kernelspecs by name, then nbshelf's own."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    # ensure_native_kernel would add a "python3" pointing at sys.executable even where no such
+    # spec is installed; nbshelf's own kernel already plays that part, under its own name.
+    manager = KernelSpecManager(ensure_native_kernel=False)
+    found: list[KernelChoice] = []
+    for name, entry in sorted(manager.get_all_specs().items()):
+        spec: dict[str, Any] = entry.get("spec") or {}
+        argv = spec.get("argv") or []
+        if not isinstance(argv, list) or not argv or name == OWN_KERNEL_NAME:
+            continue
+        env = spec.get("env") or {}
+        found.append(
+            KernelChoice(
+                name=name,
+                display_name=str(spec.get("display_name") or name),
+                language=normalize_language(spec.get("language")),
+                argv=tuple(str(a) for a in argv),
+                env={str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {},
+                interrupt_mode=str(spec.get("interrupt_mode") or "signal"),
+                resource_dir=str(entry.get("resource_dir") or "") or None,
+            )
+        )
+    found.append(own_kernel())
+    return found
+
+
+def get_kernel(name: str, kernels: list[KernelChoice] | None = None) -> KernelChoice:
+    """The installed kernel called ``name`` (case-insensitive), with no fallback.
+
+    Raises:
+        KernelMissing: no kernel of that name is installed.
+    """
+    kernels = installed_kernels() if kernels is None else kernels
+    for kernel in kernels:
+        if kernel.name.lower() == name.lower():
+            return kernel
+    raise KernelMissing(name, None, [k.label for k in kernels])
+
+
+def choose_kernel(
+    kernel_name: str | None,
+    language: str | None,
+    kernels: list[KernelChoice] | None = None,
+) -> KernelChoice:
+    """The kernel a notebook runs in here.
+
+    The notebook's own kernelspec name when it is installed; else a kernel for its language
+    (for Python: ``python3`` if installed, then nbshelf's own kernel, then any other Python
+    kernel); a notebook that names neither runs in Python.
+
+    Args:
+        kernel_name: ``metadata.kernelspec.name`` of the notebook, or None.
+        language: the notebook's language (any spelling; normalized here), or None.
+        kernels: the installed kernels, to avoid listing them again in a batch.
+
+    Raises:
+        KernelMissing: nothing installed runs the notebook's kernel or language; the message
+            names both and lists the installed kernels.
+    """
+    kernels = installed_kernels() if kernels is None else kernels
+    if kernel_name:
+        for kernel in kernels:
+            if kernel.name.lower() == kernel_name.lower():
+                return kernel
+    wanted = normalize_language(language) or normalize_language(kernel_name)
+    if wanted is None and not kernel_name:
+        wanted = "python"
+    candidates = [k for k in kernels if wanted is not None and k.language == wanted]
+    if candidates:
+        candidates.sort(key=lambda k: (k.name != "python3", not k.own, k.name))
+        chosen = candidates[0]
+        if kernel_name:
+            chosen = KernelChoice(
+                name=chosen.name,
+                display_name=chosen.display_name,
+                language=chosen.language,
+                argv=chosen.argv,
+                env=chosen.env,
+                interrupt_mode=chosen.interrupt_mode,
+                resource_dir=chosen.resource_dir,
+                own=chosen.own,
+                replaces=kernel_name,
+            )
+        return chosen
+    raise KernelMissing(kernel_name, language_label(wanted), [k.label for k in kernels])
+
+
+_LANGUAGE_LABELS = {
+    "python": "Python", "r": "R", "julia": "Julia", "c#": "C#", "f#": "F#", "c++": "C++",
+    "powershell": "PowerShell", "javascript": "JavaScript", "typescript": "TypeScript",
+    "sql": "SQL", "bash": "Bash", "go": "Go", "rust": "Rust", "scala": "Scala",
+    "kotlin": "Kotlin", "haskell": "Haskell", "ruby": "Ruby", "octave": "Octave", "java": "Java",
+}
+
+
+def language_label(language: str | None) -> str | None:
+    """A normalized language name as people write it: ``r`` → ``R``."""
+    if language is None:
+        return None
+    return _LANGUAGE_LABELS.get(language, language)
+
+
+def kernel_python(kernel: KernelChoice) -> str | None:
+    """The Python interpreter a Python kernel runs in, or None when it cannot be told.
+
+    That is the first word of the kernelspec's command when it is a Python interpreter started
+    with ipykernel (``python`` alone means the running interpreter, as jupyter_client reads
+    it). Kernels started through a wrapper (``conda run``, a shell script) give None.
+    """
+    if kernel.own:
+        return sys.executable
+    if kernel.language != "python" or not kernel.argv:
+        return None
+    program = kernel.argv[0]
+    if program in _PYTHON_ALIASES:
+        return sys.executable
+    starts_ipykernel = any(a.startswith("ipykernel") for a in kernel.argv[1:4])
+    if not starts_ipykernel or not Path(program).name.lower().startswith("python"):
+        return None
+    program = os.path.expanduser(program)
+    if os.path.isabs(program):
+        return program
+    return shutil.which(program, path=kernel.env.get("PATH"))
