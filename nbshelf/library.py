@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -20,11 +22,22 @@ from nbshelf import sources as srcs
 from nbshelf.catalog.db import open_engine
 from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
 from nbshelf.catalog.pending import mark_pending
-from nbshelf.errors import LibraryError, NotFound, SourceError
+from nbshelf.errors import LibraryError, NbshelfError, NotFound, SourceError
 from nbshelf.index import ProgressFn as IndexProgressFn
 from nbshelf.index import SearchIndex
+
+if TYPE_CHECKING:
+    from nbshelf.diff import CellChange
+    from nbshelf.health import HealthChecker
+    from nbshelf.kernels import KernelChoice
+    from nbshelf.parameters import Parameter
+    from nbshelf.publish import Prepared, PublishResult
+    from nbshelf.run import CellEvent, RunResult
+    from nbshelf.settings import Settings
 from nbshelf.lock import WriterLock
+from nbshelf.notebook import content_hash
 from nbshelf.records import (
+    NotebookHealth,
     NotebookInfo,
     NotebookRow,
     Place,
@@ -34,8 +47,9 @@ from nbshelf.records import (
     VersionInfo,
 )
 from nbshelf.resources import demo_folder
+from nbshelf.runs import RunBook, RunInfo, RunPlan
 from nbshelf.search import Searching, SearchResults
-from nbshelf.store import BlobStore
+from nbshelf.store import BlobStore, atomic_write
 from nbshelf.sync import OPENED, ProgressFn, SourceSync
 
 CATALOG_NAME = "catalog.sqlite"
@@ -72,6 +86,17 @@ def open_library(root: Path | None = None, *, readonly: bool = False) -> Library
     return Library.open(root, readonly=readonly)
 
 
+def _reader(store: BlobStore, digest: str) -> Callable[[], bytes]:
+    return lambda: store.read(digest)
+
+
+def _notebook_folder(source_path: str, kind: str, relpath: str) -> Path | None:
+    """The notebook's folder in its source, or None when it is not reachable now."""
+    folder = (Path(PurePosixPath(relpath).parent) if kind == OPENED
+              else Path(source_path) / PurePosixPath(relpath).parent)
+    return folder if folder.is_dir() else None
+
+
 def _index_procs() -> int:
     """Writer processes for a full index build: two where there are cores for them.
 
@@ -94,6 +119,8 @@ class Library:
         self._lock = lock
         self.index = SearchIndex(root / "index", engine, self.store)
         self._searching = Searching(engine, self.store)
+        self.runbook = RunBook(root / "runs", engine, self.store)
+        self._health: HealthChecker | None = None
         if lock is not None:
             self.index.clear_stale_locks()
 
@@ -480,6 +507,205 @@ class Library:
                     )
                 )
         return found
+
+    # -- running -----------------------------------------------------------------------------
+
+    def kernels(self) -> list[KernelChoice]:
+        """The kernels a notebook can run in here (nbshelf's own Python kernel included)."""
+        from nbshelf.kernels import installed_kernels
+
+        return installed_kernels()
+
+    def kernel_for(self, ref: str | int, kernel: str | None = None) -> KernelChoice:
+        """The kernel a notebook would run in: ``kernel`` by name, else its own or one for
+        its language (``KernelMissing`` names what is missing and what is installed)."""
+        from nbshelf.kernels import choose_kernel, get_kernel
+
+        if kernel:
+            return get_kernel(kernel)
+        info = self.show(ref)
+        return choose_kernel(info.kernel, info.language)
+
+    def parameters(self, ref: str | int) -> list[Parameter]:
+        """The notebook's papermill parameters (name, default, type) for a form."""
+        from nbshelf.parameters import notebook_parameters
+        from nbshelf.run import read_for_run
+
+        return notebook_parameters(read_for_run(self.read_version(ref)))
+
+    def begin_run(self, ref: str | int, *, kernel: str | None = None,
+                  parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
+                  stop_on_error: bool = True) -> RunPlan:
+        """Record a run as started; ``RunBook.execute(plan)`` then runs it on any thread."""
+        self._require_writer()
+        notebook_id = self.resolve(ref)
+        choice = self.kernel_for(notebook_id, kernel)
+        return self.runbook.begin(notebook_id, choice, parameters=parameters,
+                                  cell_timeout=cell_timeout, stop_on_error=stop_on_error)
+
+    def finish_run(self, plan: RunPlan, result: RunResult | None, error: str | None = None
+                   ) -> None:
+        """Record how a run begun with ``begin_run`` ended."""
+        self.runbook.finish(plan, result, error)
+
+    def run(self, ref: str | int, *, kernel: str | None = None,
+            parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
+            stop_on_error: bool = True, on_event: Callable[[CellEvent], None] | None = None,
+            cancel: threading.Event | None = None) -> RunResult:
+        """Run a copy of a notebook's current version in a local kernel, and record it.
+
+        Raises:
+            KernelMissing: no kernel fits (the message lists the installed ones).
+            ParameterError: a parameter does not fit the notebook.
+        """
+        plan = self.begin_run(ref, kernel=kernel, parameters=parameters,
+                              cell_timeout=cell_timeout, stop_on_error=stop_on_error)
+        try:
+            result = RunBook.execute(plan, on_event=on_event, cancel=cancel)
+        except NbshelfError as err:
+            self.finish_run(plan, None, str(err))
+            raise
+        except BaseException:
+            self.finish_run(plan, None, "the run was stopped")
+            raise
+        self.finish_run(plan, result)
+        return result
+
+    def runs(self, ref: str | int) -> list[RunInfo]:
+        """A notebook's runs, newest first."""
+        return self.runbook.list(self.resolve(ref))
+
+    def health(self, ref: str | int | None = None) -> list[NotebookHealth]:
+        """"Will it run here?" for one notebook or the whole library (static checks cached
+        per content and kernel; the last run from the run records)."""
+        import math
+
+        from nbshelf.health import HealthChecker, HealthInput, health_status, status_detail
+        from nbshelf.settings import Settings
+
+        if self._health is None:
+            cache = None if self.readonly else self.root / "health"
+            self._health = HealthChecker(cache_dir=cache)
+        rows = self._health_rows(None if ref is None else self.resolve(ref))
+        inputs = [
+            HealthInput(r.content_hash, _reader(self.store, r.content_hash),
+                        _notebook_folder(r.path, r.kind, r.relpath),
+                        PurePosixPath(r.relpath).name)
+            for r in rows
+        ]
+        reports = self._health.check(inputs)
+        if not self.readonly:
+            self._health.save()
+        last = self.runbook.last_runs()
+        max_age = float(Settings(self.engine).get("stale_after_days")) or math.inf
+        found = []
+        for r, report in zip(rows, reports, strict=True):
+            run = last.get(r.id)
+            summary = run.summary() if run else None
+            status = health_status(report, summary, run is not None and not run.current_version,
+                                   max_age)
+            found.append(NotebookHealth(
+                r.id, r.name, r.relpath, r.title, status, status_detail(status, report, summary),
+                report.kernel, report.missing_modules, report.missing_files, report.messages,
+                run.to_json() if run else None,
+            ))
+        return found
+
+    def _health_rows(self, notebook_id: int | None) -> list[Any]:
+        query = (
+            select(Notebook.id, Notebook.relpath, Notebook.content_hash, Source.name,
+                   Source.path, Source.kind, Content.title)
+            .join(Source, Source.id == Notebook.source_id)
+            .join(Content, Content.hash == Notebook.content_hash)
+            .where(Notebook.removed_at.is_(None))
+            .order_by(Source.name, Notebook.relpath)
+        )
+        if notebook_id is not None:
+            query = query.where(Notebook.id == notebook_id)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).all())
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """Typed access to this library's settings."""
+        from nbshelf.settings import Settings
+
+        return Settings(self.engine)
+
+    def prepare_publish(self, file: str | Path, *, keep_outputs: bool = False) -> Prepared:
+        """What publishing ``file`` would write: the preview of what is removed and the
+        warnings, without writing anything."""
+        from nbshelf.publish import PublishError, prepare
+
+        path = Path(file)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise PublishError(f"cannot read {file}: {err.strerror}") from None
+        return prepare(data, path.name, keep_outputs=keep_outputs,
+                       scheme=self.settings.get("markings"))
+
+    def publish(self, file: str | Path, source: str, *, as_path: str | None = None,
+                keep_outputs: bool = False, force: bool = False) -> PublishResult:
+        """Publish a notebook file into a source folder (a share, a USB stick).
+
+        Raises:
+            PublishConflict: the target changed since this library last saw it.
+            MarkingRefused: the source does not accept the notebook's marking.
+            PublishError: anything else that stops it, in words.
+        """
+        from nbshelf.markings import check_publishable
+        from nbshelf.publish import PublishError, PublishResult, check_conflict, target_relpath
+
+        self._require_writer()
+        prepared = self.prepare_publish(file, keep_outputs=keep_outputs)
+        target_source = self._source(source)
+        if target_source.kind == OPENED or not srcs.reachable(target_source.path):
+            raise PublishError(f"source '{source}' is not a folder that can be written now")
+        relpath = target_relpath(Path(file).name, as_path)
+        where = f"{source}:{relpath}"
+        check_publishable(
+            prepared.marking, self.settings.get("markings"), target=f"source '{source}'",
+            required=self.settings.get("marking_required", source),
+            ceiling=self.settings.get("marking_ceiling", source),
+        )
+        with self.engine.connect() as conn:
+            last_seen = conn.execute(
+                select(Notebook.content_hash).where(
+                    Notebook.source_id == target_source.id, Notebook.relpath == relpath
+                )
+            ).scalar_one_or_none()
+        target = Path(target_source.path) / relpath
+        new_hash = content_hash(prepared.data)
+        existed = check_conflict(target, last_seen, new_hash, force=force, where=where)
+        unchanged = existed and target.read_bytes() == prepared.data
+        if not unchanged:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(target, prepared.data)
+            except OSError as err:
+                raise PublishError(f"cannot write {where}: {err.strerror}") from None
+        # the library now "last saw" what it wrote there: a later change by others is caught
+        SourceSync(self.engine, self.store, target_source).sync_paths([relpath])
+        self.refresh_index()
+        return PublishResult(source, relpath, str(target), prepared.stripped, prepared.leaks,
+                             prepared.marking, overwrote=existed and not unchanged,
+                             unchanged=unchanged, notebook_id=self.resolve(where))
+
+    def diff(self, ref: str | int, old: int | None = None, new: int | None = None, *,
+             outputs: bool = False, metadata: bool = False) -> list[CellChange]:
+        """Cell changes between two versions (default: the previous and the current one)."""
+        from nbshelf.diff import diff_notebooks
+        from nbshelf.run import read_for_run
+
+        count = len(self.history(ref))
+        new = count if new is None else new
+        old = max(1, new - 1) if old is None else old
+        before = read_for_run(self.read_version(ref, old))
+        after = read_for_run(self.read_version(ref, new))
+        return diff_notebooks(before, after, outputs=outputs, metadata=metadata)
 
     # -- notebooks ---------------------------------------------------------------------------
 

@@ -145,6 +145,27 @@ class NotebookRow:
 
 
 @dataclass(frozen=True)
+class NotebookHealth:
+    """"Will it run here?" for one notebook: the static check and its last run together."""
+
+    id: int
+    source: str
+    path: str
+    title: str
+    status: str
+    detail: str
+    kernel: str | None
+    missing_modules: list[str]
+    missing_files: list[str]
+    messages: list[str]
+    last_run: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        """One entry of ``nbshelf health --json``."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class VersionInfo:
     """One content version in a notebook's history."""
 

@@ -81,6 +81,37 @@ class Version(Base):
     mtime_ns: Mapped[int] = mapped_column(Integer)
 
 
+class Run(Base):
+    """One run of a notebook version, and where its record (the executed copy) is."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_notebook", "notebook_id", "started"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notebook_id: Mapped[int] = mapped_column(ForeignKey("notebooks.id", ondelete="CASCADE"))
+    content_hash: Mapped[str] = mapped_column(ForeignKey("contents.hash"))
+    record: Mapped[str]  # relative to <library>/runs
+    started: Mapped[float]
+    ended: Mapped[float | None]
+    kernel: Mapped[str]
+    parameters: Mapped[dict[str, object]] = mapped_column(JSON)
+    # running | ok | error | timeout | cancelled (a "running" row whose runner died: killed)
+    status: Mapped[str]
+    cells_run: Mapped[int] = mapped_column(default=0)
+    failed_cell: Mapped[int | None]
+    error: Mapped[str | None]
+    runner_pid: Mapped[int]
+
+
+class SettingRow(Base):
+    """One library setting, JSON-encoded; ``nbshelf.settings`` gives the schema."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+
+
 class IndexPending(Base):
     """A content whose search document must be (re)written or deleted.
 

@@ -1,0 +1,198 @@
+"""Runs as the library keeps them: where a run works, where its record goes, and its row.
+
+A run has three steps so that a UI can keep its library thread free while a kernel works:
+``begin`` (catalog: a "running" row), ``execute`` (the kernel; no catalog access), ``finish``
+(catalog: the outcome). A run whose runner was killed keeps its "running" row and partial
+record, and is shown as "killed".
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from nbshelf.catalog.models import Notebook, Run, Source
+from nbshelf.health import RunSummary
+from nbshelf.kernels import KernelChoice
+from nbshelf.records import iso_time
+from nbshelf.run import CellEvent, RunResult, run_notebook
+from nbshelf.sources import reachable
+from nbshelf.store import BlobStore
+from nbshelf.sync import OPENED
+
+
+@dataclass
+class RunPlan:
+    """Everything a run needs, decided while the catalog is at hand."""
+
+    run_id: int
+    notebook_id: int
+    content_hash: str
+    data: bytes
+    cwd: Path
+    record_path: Path
+    kernel: KernelChoice
+    parameters: dict[str, str] = field(default_factory=dict)
+    cell_timeout: float | None = None
+    stop_on_error: bool = True
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run as ``nbshelf runs`` lists it."""
+
+    id: int
+    status: str
+    started: float
+    ended: float | None
+    kernel: str
+    parameters: dict[str, Any]
+    cells_run: int
+    failed_cell: int | None
+    error: str | None
+    record: str
+    current_version: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form, with times as ISO 8601."""
+        return {
+            "id": self.id, "status": self.status, "started": iso_time(self.started),
+            "ended": iso_time(self.ended), "kernel": self.kernel, "parameters": self.parameters,
+            "cells_run": self.cells_run, "failed_cell": self.failed_cell, "error": self.error,
+            "record": self.record, "current_version": self.current_version,
+        }
+
+    def summary(self) -> RunSummary | None:
+        """What health needs; None for runs that say nothing (running, killed, cancelled)."""
+        if self.status not in ("ok", "error", "timeout") or self.ended is None:
+            return None
+        return RunSummary(self.status, datetime.fromtimestamp(self.ended, UTC),
+                          self.failed_cell, self.error)
+
+
+class RunBook:
+    """The runs of one library: ``<library>/runs`` and the ``runs`` table."""
+
+    def __init__(self, root: Path, engine: Engine, store: BlobStore) -> None:
+        self.root = root
+        self.engine = engine
+        self.store = store
+
+    def begin(self, notebook_id: int, kernel: KernelChoice, *,
+              parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
+              stop_on_error: bool = True) -> RunPlan:
+        """Record a run as started and decide its working folder and record path."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(Notebook.content_hash, Notebook.relpath, Source.path, Source.kind)
+                .join(Source, Source.id == Notebook.source_id)
+                .where(Notebook.id == notebook_id)
+            ).one()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        with self.engine.begin() as conn:
+            run_id = conn.execute(insert(Run).values(
+                notebook_id=notebook_id, content_hash=row.content_hash, record="",
+                started=time.time(), ended=None, kernel=kernel.name,
+                parameters=dict(parameters or {}), status="running", failed_cell=None,
+                error=None, runner_pid=os.getpid(),
+            )).inserted_primary_key[0]  # type: ignore[index]
+            record = f"{notebook_id}/{stamp}-{run_id}.ipynb"
+            conn.execute(update(Run).where(Run.id == run_id).values(record=record))
+        return RunPlan(
+            run_id=int(run_id), notebook_id=notebook_id, content_hash=row.content_hash,
+            data=self.store.read(row.content_hash),
+            cwd=self._working_folder(row.path, row.kind, row.relpath, int(run_id)),
+            record_path=self.root / record, kernel=kernel, parameters=dict(parameters or {}),
+            cell_timeout=cell_timeout, stop_on_error=stop_on_error,
+        )
+
+    def _working_folder(self, source_path: str, kind: str, relpath: str, run_id: int) -> Path:
+        """The notebook's folder in its source when reachable (relative files load as in
+        Jupyter), else a fresh folder in the library."""
+        folder = (Path(PurePosixPath(relpath).parent) if kind == OPENED
+                  else Path(source_path) / PurePosixPath(relpath).parent)
+        if (kind == OPENED or reachable(source_path)) and folder.is_dir():
+            return folder
+        work = self.root / "work" / str(run_id)
+        work.mkdir(parents=True, exist_ok=True)
+        return work
+
+    @staticmethod
+    def execute(plan: RunPlan, *, on_event: Callable[[CellEvent], None] | None = None,
+                cancel: threading.Event | None = None) -> RunResult:
+        """Run the kernel; touches no catalog, so it may run on any thread."""
+        return run_notebook(
+            plan.data, cwd=plan.cwd, record_path=plan.record_path, kernel=plan.kernel,
+            parameters=plan.parameters or None, cell_timeout=plan.cell_timeout,
+            stop_on_error=plan.stop_on_error, on_event=on_event, cancel=cancel,
+        )
+
+    def finish(self, plan: RunPlan, result: RunResult | None, error: str | None = None) -> None:
+        """Record how a run ended (``result`` None: it could not run, ``error`` says why)."""
+        values: dict[str, Any] = {"ended": time.time()}
+        if result is None:
+            values.update(status="error", error=error)
+        else:
+            values.update(status=result.status, cells_run=result.cells_run,
+                          failed_cell=result.failed_cell, error=result.error,
+                          parameters={k: _jsonable(v) for k, v in result.parameters.items()})
+        with self.engine.begin() as conn:
+            conn.execute(update(Run).where(Run.id == plan.run_id).values(**values))
+
+    def list(self, notebook_id: int) -> list[RunInfo]:
+        """A notebook's runs, newest first."""
+        with self.engine.connect() as conn:
+            current = conn.execute(
+                select(Notebook.content_hash).where(Notebook.id == notebook_id)
+            ).scalar_one()
+            rows = conn.execute(
+                select(Run.__table__).where(Run.notebook_id == notebook_id)
+                .order_by(Run.started.desc(), Run.id.desc())
+            ).all()
+        return [self._info(r, current) for r in rows]
+
+    def last_runs(self) -> dict[int, RunInfo]:
+        """Each notebook's last run that says something about it (ok, error, timeout)."""
+        found: dict[int, RunInfo] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Run.__table__, Notebook.content_hash.label("current"))
+                .join(Notebook, Notebook.id == Run.notebook_id)
+                .where(Run.status.in_(("ok", "error", "timeout")))
+                .order_by(Run.started)
+            ).all()
+        for r in rows:
+            found[r.notebook_id] = self._info(r, r.current)
+        return found
+
+    def _info(self, r: Any, current_hash: str) -> RunInfo:
+        status = r.status
+        if status == "running" and r.runner_pid != os.getpid() and not _alive(r.runner_pid):
+            status = "killed"
+        return RunInfo(r.id, status, r.started, r.ended, r.kernel, dict(r.parameters or {}),
+                       r.cells_run, r.failed_cell, r.error, str(self.root / r.record),
+                       r.content_hash == current_hash)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _jsonable(value: Any) -> Any:
+    from nbshelf.parameters import jsonable
+
+    return jsonable(value)
