@@ -1,0 +1,106 @@
+"""``run_app``: what ``nbshelf`` and ``nbshelf FILE.ipynb`` start.
+
+One app per library: a second launch hands its file to the running window and exits 0
+(``nbshelf.ui.instance``). Bugs go to a crash dialog and ``crash.log`` (``nbshelf.ui.crash``).
+
+``NBSHELF_QUIT_AFTER_START=1`` makes the app close itself once the window is shown, the list
+filled and the start-up sync over, and turns the crash dialog into a traceback on stderr with
+exit code 70: the end-to-end smoke test (and a bundle's) runs the real app that way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from nbshelf.library import Library, default_library_dir, open_library
+from nbshelf.ui.crash import CrashHandler, log_folder
+from nbshelf.ui.instance import SingleInstance
+from nbshelf.ui.tasks import TaskRunner
+from nbshelf.ui.window import MainWindow
+
+QUIT_AFTER_START = "NBSHELF_QUIT_AFTER_START"
+
+log = logging.getLogger("nbshelf")
+
+
+def _setup_logging() -> None:
+    if log.handlers:
+        return
+    folder = log_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(folder / "app.log", encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName("nbshelf")
+    app.setOrganizationName("nbshelf")
+    app.setDesktopFileName("nbshelf")
+    return app
+
+
+def run_app(library: Path | None, file: Path | None) -> int:
+    """Start the desktop app on ``library`` (None: the default one), showing ``file``.
+
+    Returns the process exit code: 0 after a normal quit and when the file was handed to an
+    app already running on this library; 1 when that app does not answer.
+    """
+    root = Path(os.path.abspath(library.expanduser())) if library else default_library_dir()
+    unattended = os.environ.get(QUIT_AFTER_START) == "1"
+    # Index builds run on the write lane: no forked writer processes beside Qt's threads.
+    os.environ.setdefault("NBSHELF_INDEX_PROCS", "1")
+    app = _application()
+
+    instance = SingleInstance(root)
+    if not instance.acquire():
+        message = (
+            {"cmd": "open", "file": os.path.abspath(file)} if file else {"cmd": "activate"}
+        )
+        answer = instance.forward(message)
+        if answer is not None and answer.get("ok"):
+            return 0
+        print(
+            f"nbshelf: nbshelf is already open on the library {root} but does not answer; "
+            "close it, or wait for it to finish starting",
+            file=sys.stderr,
+        )
+        return 1
+
+    _setup_logging()
+    window: MainWindow | None = None
+    crash = CrashHandler(lambda: window, end=QApplication.exit if unattended else None)
+    crash.install()
+    try:
+        runner = TaskRunner(
+            # The default library (None) is created with the demo source on first run.
+            open_writer=lambda: open_library(root if library is not None else None),
+            open_reader=lambda: Library.open(root, readonly=True),
+        )
+        window = MainWindow(runner, root)
+        instance.listen(window.handle_message)
+        if unattended:
+            window.ready.connect(lambda: QTimer.singleShot(0, window.close))
+        window.show()
+        runner.start()
+        if file is not None:
+            window.open_file(file)
+        code = app.exec()
+        runner.shutdown()
+        return code
+    finally:
+        instance.close()
+        crash.uninstall()

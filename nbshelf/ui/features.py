@@ -1,0 +1,59 @@
+"""Which parts of the library facade exist yet, and the one place the UI adapts to them.
+
+Search, similar, render, run and health are being built beside the app; each lands as a
+``Library`` method. The window asks :func:`available` (a class attribute check: no I/O) and
+shows a plain placeholder that says what is missing where a feature has not landed. When one
+lands, its adapter here is the only code to check against its final signature.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbshelf.library import Library
+
+#: What each planned feature is called in the placeholders.
+FEATURES = {
+    "search": "Full-text search",
+    "similar": "Similar notebooks",
+    "render": "The rendered notebook view",
+    "run": "Running notebooks",
+    "health": "Health checks",
+}
+
+
+def available(feature: str) -> bool:
+    """True when ``Library`` has the method for ``feature`` (``search``, ``similar``, ...)."""
+    return callable(getattr(Library, feature, None))
+
+
+def placeholder(feature: str) -> str:
+    """The sentence a placeholder shows for a feature that has not landed."""
+    return f"{FEATURES[feature]} is not part of this build yet."
+
+
+def _as_json(result: Any) -> Any:
+    to_json = getattr(result, "to_json", None)
+    return to_json() if callable(to_json) else result
+
+
+def search_ids(library: Library, text: str, limit: int = 200) -> tuple[list[int], int]:
+    """The ids of the best ``limit`` notebooks matching ``text``, best first, and how many
+    match in all (worker thread).
+
+    Adapter over ``Library.search(text, limit=N)``, read through the result's JSON form, whose
+    shape the command-line contract fixes: ``{"total", "results": [{"id", ...}]}``. The limit
+    is modest because each hit carries snippets, read from its notebook.
+
+    Raises:
+        IndexUnavailable: the index is not built yet (the writer builds it after a sync).
+    """
+    result = _as_json(library.search(text, limit=limit))
+    return [int(hit["id"]) for hit in result["results"]], int(result["total"])
+
+
+def similar_hits(library: Library, notebook_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The contract's ``similar`` results for one notebook: dicts with id, title, source, path,
+    score, relation and reasons (worker thread)."""
+    result = _as_json(library.similar(notebook_id, limit=limit))  # type: ignore[attr-defined]
+    return list(result["results"])

@@ -1,0 +1,580 @@
+"""Item models: the library list over notebook ids, and small tables of records.
+
+``LibraryModel`` holds only the ordered ids of what the list shows. Rows are fetched lazily, a
+block at a time, through the task runner's read lane the first time a view asks for them, and
+kept in a cache; until then a row shows a muted placeholder. Filtering and sorting run on the
+read lane too (:class:`RowIndex`), so the GUI thread never does I/O, and with 50,000 notebooks
+only the visible rows are ever fetched for the default order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QFont, QGuiApplication, QPalette
+
+from nbshelf.index import IndexUnavailable
+from nbshelf.library import Library
+from nbshelf.records import NotebookRow
+from nbshelf.ui import features, fmt
+from nbshelf.ui.tasks import Changes, Job, TaskRunner
+
+log = logging.getLogger(__name__)
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+
+
+class Column(IntEnum):
+    """The library list's columns."""
+
+    TITLE = 0
+    SOURCE = 1
+    LANGUAGE = 2
+    MODIFIED = 3
+    HEALTH = 4
+    MARKING = 5
+
+
+HEADERS = {
+    Column.TITLE: "Title",
+    Column.SOURCE: "Source",
+    Column.LANGUAGE: "Language",
+    Column.MODIFIED: "Modified",
+    Column.HEALTH: "Health",
+    Column.MARKING: "Marking",
+}
+HEADER_TIPS = {
+    Column.HEALTH: "Empty for now: health checks are not part of this build yet.",
+    Column.MARKING: "Empty for now: markings are not part of this build yet.",
+}
+
+
+class Role(IntEnum):
+    """Data roles beyond Qt's own."""
+
+    NOTEBOOK_ID = Qt.ItemDataRole.UserRole + 1
+    RECORD = Qt.ItemDataRole.UserRole + 2  # the NotebookRow, or None while it loads
+    SORT = Qt.ItemDataRole.UserRole + 3
+    LOADED = Qt.ItemDataRole.UserRole + 4
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What the list shows: a filter text and a sort order."""
+
+    text: str = ""
+    column: Column = Column.TITLE
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A query's answer, computed on the read lane.
+
+    Attributes:
+        ids: the notebooks to show, in order.
+        rows: rows already read for some of them (to prime the cache), or None.
+        total: how many notebooks the library holds (unfiltered).
+        mode: ``all``; ``search`` (full text); ``title`` (a title filter, while the search
+            index is not built yet or where search is not part of the build).
+        matches: how many notebooks match the text (search shows only the best of them).
+    """
+
+    query: ListQuery
+    ids: list[int]
+    rows: dict[int, NotebookRow] | None
+    total: int
+    mode: str
+    matches: int = 0
+
+
+def _sort_key(column: Column) -> Callable[[NotebookRow], Any] | None:
+    """A simple key (fast C comparisons while the sort holds the GIL). Sorts start from the
+    catalog's title order and are stable, so equal keys stay in title order."""
+    if column is Column.SOURCE:
+        return lambda r: r.source.casefold()
+    if column is Column.LANGUAGE:
+        return lambda r: (r.language or "\uffff").casefold()
+    if column is Column.MODIFIED:
+        return lambda r: r.mtime
+    return None  # title, and the columns with no data yet: the catalog's title order
+
+
+class RowIndex:
+    """Every list row, kept on the read lane so that filtering and sorting need no query per
+    keystroke. Touch it only from read-lane tasks (they run one at a time, in order)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, NotebookRow] | None = None
+        self._stale: set[int] = set()
+
+    def invalidate(self, ids: frozenset[int] | None) -> None:
+        """Forget these rows (``None``: all of them); they are read again when next needed."""
+        if ids is None:
+            self._rows = None
+            self._stale.clear()
+        elif self._rows is not None:
+            self._stale |= ids
+
+    def rows(self, library: Library, order: list[int]) -> dict[int, NotebookRow]:
+        """The rows of ``order`` (the library's current ids), reading only what is missing."""
+        if self._rows is None:
+            self._rows = {r.id: r for r in library.notebook_rows(order)}
+            self._stale.clear()
+            return self._rows
+        wanted = set(order)
+        for gone in [i for i in self._rows if i not in wanted]:
+            del self._rows[gone]
+        need = [i for i in order if i not in self._rows or i in self._stale]
+        self._stale.clear()
+        if need:
+            self._rows.update((r.id, r) for r in library.notebook_rows(need))
+        return self._rows
+
+
+def run_query(library: Library, job: Job, index: RowIndex, query: ListQuery) -> QueryResult:
+    """Compute what the list shows for ``query`` (read lane).
+
+    With text: full-text search when the index can answer (best first, unless the user
+    sorted by another column), else a title filter.
+    """
+    order = library.notebook_ids()  # by title, then path
+    text = query.text.strip()
+    sort_key = _sort_key(query.column)
+    if not text and sort_key is None:
+        ids = order[::-1] if query.descending else order
+        return QueryResult(query, ids, None, len(order), "all")
+    mode, matches = "all", 0
+    chosen: list[int] | None = None
+    if text:
+        mode = "title"
+        if features.available("search"):
+            try:
+                chosen, matches = features.search_ids(library, text)
+                mode = "search"
+            except IndexUnavailable:
+                pass  # the writer builds the index after its first sync: filter titles now
+    if mode == "search" and sort_key is None and not query.descending:
+        return QueryResult(query, chosen or [], None, len(order), mode, matches)
+    rows = index.rows(library, order)
+    if chosen is None:
+        needle = text.casefold()
+        chosen = [i for i in order if i in rows and needle in rows[i].title.casefold()]
+        matches = len(chosen)
+    chosen = [i for i in chosen if i in rows]
+    if job.cancelled:
+        return QueryResult(query, [], None, len(order), mode, 0)
+    if mode == "search":  # back to title order first, as the other sorts expect
+        chosen.sort(key=lambda i: (rows[i].title.casefold(), rows[i].path))
+    if sort_key is not None:
+        keys = {i: sort_key(rows[i]) for i in chosen}
+        chosen.sort(key=keys.__getitem__, reverse=query.descending)  # stable both ways
+    elif query.descending:
+        chosen.reverse()
+    return QueryResult(query, chosen, {i: rows[i] for i in chosen}, len(order), mode, matches)
+
+
+def _runs(positions: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted positions as (first, last) runs of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for p in sorted(set(positions)):
+        if runs and runs[-1][1] == p - 1:
+            runs[-1] = (runs[-1][0], p)
+        else:
+            runs.append((p, p))
+    return runs
+
+
+class LibraryModel(QAbstractTableModel):
+    """The library list: notebook ids in display order, rows fetched lazily in blocks.
+
+    Signals:
+        loaded(QueryResult): a query's ids are in place (counts, empty state, selection).
+    """
+
+    loaded = Signal(object)
+
+    #: Rows read per request; a screenful is ~40, so one request covers a scroll or two.
+    BLOCK = 200
+    #: Above this many separate insert/remove runs a change becomes one model reset.
+    MAX_RUNS = 64
+
+    def __init__(self, runner: TaskRunner, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._ids: list[int] = []
+        self._pos: dict[int, int] | None = None
+        self._rows: dict[int, NotebookRow] = {}
+        self._missing: set[int] = set()  # ids the catalog no longer knows: never re-asked
+        self._requested: set[int] = set()
+        self._index = RowIndex()
+        self._query = ListQuery()
+        self._query_job: Job | None = None
+        self._query_serial = 0
+        self.total = 0
+        self.mode = "all"
+        self.loading = False
+        runner.changed.connect(self._on_changes)
+
+    # -- what the window asks ----------------------------------------------------------------
+
+    @property
+    def query(self) -> ListQuery:
+        """The filter and sort order in force (or being computed)."""
+        return self._query
+
+    def refresh(self) -> None:
+        """Compute the list again for the current query (on the read lane)."""
+        if self._query_job is not None and not self._query_job.done:
+            self._query_job.cancel()
+        self._query_serial += 1
+        serial = self._query_serial
+        query, index = self._query, self._index
+        self.loading = True
+        self._query_job = (
+            self._runner.task(
+                lambda lib, job: run_query(lib, job, index, query),
+                label="List notebooks",
+                urgent=True,
+            )
+            .on_success(lambda result: self._apply(serial, result))
+            .start()
+        )
+
+    def set_filter(self, text: str) -> None:
+        """Show only the notebooks matching ``text`` (empty: all)."""
+        if text != self._query.text:
+            self._query = ListQuery(text, self._query.column, self._query.descending)
+            self.refresh()
+
+    def notebook_id(self, row: int) -> int | None:
+        """The id shown at ``row``, or None."""
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def record(self, row: int) -> NotebookRow | None:
+        """The cached row at ``row`` (None while it loads)."""
+        notebook_id = self.notebook_id(row)
+        return self._rows.get(notebook_id) if notebook_id is not None else None
+
+    def row_of(self, notebook_id: int) -> int:
+        """Where ``notebook_id`` is shown, or -1."""
+        return self._positions().get(notebook_id, -1)
+
+    # -- Qt model interface ------------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(Column)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+            return None
+        column = Column(section)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(column)
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # A view calls this thousands of times a second: it must never raise. A bug here is
+        # logged and the cell shows nothing, rather than an exception out of paintEvent.
+        try:
+            return self._data(index, role)
+        except Exception:
+            log.exception("LibraryModel.data(%s, %s, %s)", index.row(), index.column(), role)
+            return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(Column):
+            return
+        query = ListQuery(
+            self._query.text, Column(column), order == Qt.SortOrder.DescendingOrder
+        )
+        if query != self._query:
+            self._query = query
+            self.refresh()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _data(self, index: AnyIndex, role: int) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        row, column = index.row(), index.column()
+        if not 0 <= row < len(self._ids) or not 0 <= column < len(Column):
+            return None
+        notebook_id = self._ids[row]
+        if role == Role.NOTEBOOK_ID:
+            return notebook_id
+        record = self._rows.get(notebook_id)
+        if record is None and notebook_id not in self._missing:
+            self._request(row)
+        if role == Role.RECORD:
+            return record
+        if role == Role.LOADED:
+            return record is not None
+        if record is None:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "…" if column == Column.TITLE else ""
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(record, Column(column))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{record.title}\n{record.source}: {record.path}"
+        if role == Role.SORT:
+            key = _sort_key(Column(column))
+            return key(record) if key is not None else record.title.casefold()
+        if role == Qt.ItemDataRole.FontRole and record.removed:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        return None
+
+    @staticmethod
+    def _display(record: NotebookRow, column: Column) -> str:
+        if column is Column.TITLE:
+            return record.title
+        if column is Column.SOURCE:
+            return record.source
+        if column is Column.LANGUAGE:
+            return fmt.language(record.language)
+        if column is Column.MODIFIED:
+            return fmt.when(record.mtime)
+        return ""  # health and marking: nothing until those land
+
+    def _positions(self) -> dict[int, int]:
+        if self._pos is None:
+            self._pos = {notebook_id: row for row, notebook_id in enumerate(self._ids)}
+        return self._pos
+
+    def _request(self, row: int) -> None:
+        """Fetch the block around ``row`` on the read lane (once per id)."""
+        if self._ids[row] in self._requested:
+            return
+        start = row - row % self.BLOCK
+        wanted = [
+            i
+            for i in self._ids[start : start + self.BLOCK]
+            if i not in self._rows and i not in self._requested and i not in self._missing
+        ]
+        if not wanted:
+            return
+        self._requested.update(wanted)
+        (
+            self._runner.task(
+                lambda lib, _job: lib.notebook_rows(wanted), label="Read rows", urgent=True
+            )
+            .on_success(lambda rows: self._rows_arrived(wanted, rows))
+            .on_finished(lambda: self._requested.difference_update(wanted))
+            .start()
+        )
+
+    def _rows_arrived(self, asked: list[int], rows: list[NotebookRow]) -> None:
+        for record in rows:
+            self._rows[record.id] = record
+        self._missing.update(set(asked) - {r.id for r in rows})
+        self._emit_changed(asked)
+
+    def _emit_changed(self, ids: Iterable[int]) -> None:
+        """Ranged ``dataChanged`` over the rows showing these ids."""
+        positions = self._positions()
+        runs = _runs(positions[i] for i in ids if i in positions)
+        if len(runs) > self.MAX_RUNS:
+            runs = [(runs[0][0], runs[-1][1])]
+        last = len(Column) - 1
+        for first, end in runs:
+            self.dataChanged.emit(self.index(first, 0), self.index(end, last))
+
+    def _on_changes(self, changes: Changes) -> None:
+        if not changes.notebooks:
+            return
+        index, stale = self._index, changes.updated_ids
+        if stale is None:
+            self._rows.clear()
+            self._missing.clear()
+        else:
+            for notebook_id in stale:
+                self._rows.pop(notebook_id, None)
+                self._missing.discard(notebook_id)
+        # The index lives on the read lane: forget its rows there, before the next query.
+        self._runner.task(
+            lambda _lib, _job: index.invalidate(stale), label="Forget rows", urgent=True
+        ).start()
+        self.refresh()
+        if stale:
+            self._emit_changed(stale)  # cells still shown repaint (and re-read) now
+
+    def _apply(self, serial: int, result: QueryResult) -> None:
+        if serial != self._query_serial:
+            return  # a newer query is on its way
+        if result.rows:
+            self._rows.update(result.rows)
+        self.total = result.total
+        self.mode = result.mode
+        self._set_ids(result.ids)
+        self.loading = False
+        self.loaded.emit(result)
+
+    def _set_ids(self, new: list[int]) -> None:
+        old = self._ids
+        if old == new:
+            return
+        old_set, new_set = set(old), set(new)
+        if old_set == new_set:
+            self._reorder(new)
+            return
+        kept_old = [i for i in old if i in new_set]
+        kept_new = [i for i in new if i in old_set]
+        removed = _runs(p for p, i in enumerate(old) if i not in new_set)
+        added = _runs(p for p, i in enumerate(new) if i not in old_set)
+        if kept_old != kept_new or len(removed) + len(added) > self.MAX_RUNS or not old:
+            self.beginResetModel()
+            self._ids = list(new)
+            self._pos = None
+            self.endResetModel()
+            return
+        # Survivors keep their relative order: remove and insert in place, so the selection
+        # and the scroll position stay where the user left them while a sync lands.
+        for first, last in reversed(removed):
+            self.beginRemoveRows(_ROOT, first, last)
+            del self._ids[first : last + 1]
+            self._pos = None
+            self.endRemoveRows()
+        for first, last in added:  # ascending: rows before ``first`` already match ``new``
+            self.beginInsertRows(_ROOT, first, last)
+            self._ids[first:first] = new[first : last + 1]
+            self._pos = None
+            self.endInsertRows()
+
+    def _reorder(self, new: list[int]) -> None:
+        # PySide6 exposes only the argument-less overloads of the layout signals.
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        held = [(p.row(), p.column()) for p in persistent]
+        old = self._ids
+        self._ids = list(new)
+        self._pos = None
+        positions = self._positions()
+        self.changePersistentIndexList(
+            persistent,
+            [self.index(positions[old[row]], column) for row, column in held],
+        )
+        self.layoutChanged.emit()
+
+
+@dataclass(frozen=True)
+class RecordColumn:
+    """One column of a :class:`RecordModel`: a header and how to show a record in it."""
+
+    title: str
+    text: Callable[[Any], str]
+    tooltip: Callable[[Any], str] | None = None
+
+
+class RecordModel(QAbstractTableModel):
+    """A small table of plain records (sources, problems): replaced whole on each refresh.
+
+    ``muted(record)`` greys a row out (an unavailable source).
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[RecordColumn],
+        muted: Callable[[Any], bool] | None = None,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self._columns = list(columns)
+        self._muted = muted
+        self._records: list[Any] = []
+
+    def set_records(self, records: Sequence[Any]) -> None:
+        """Show these records instead."""
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+
+    def records(self) -> list[Any]:
+        """The records shown, in order."""
+        return list(self._records)
+
+    def record(self, row: int) -> Any:
+        """The record at ``row`` or None."""
+        return self._records[row] if 0 <= row < len(self._records) else None
+
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._records)
+
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._columns)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self._columns)
+        ):
+            return self._columns[section].title
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        try:
+            return self._data(index, role)
+        except Exception:
+            log.exception("RecordModel.data(%s, %s, %s)", index.row(), index.column(), role)
+            return None
+
+    def _data(self, index: AnyIndex, role: int) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        record = self.record(index.row())
+        if record is None or not 0 <= index.column() < len(self._columns):
+            return None
+        column = self._columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(record)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return column.tooltip(record) if column.tooltip else column.text(record)
+        if role == Qt.ItemDataRole.ForegroundRole and self._muted and self._muted(record):
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if role == Role.RECORD:
+            return record
+        return None

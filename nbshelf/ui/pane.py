@@ -1,0 +1,368 @@
+"""The notebook pane: header, the rendered view's slot, and Similar / History / Runs tabs."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nbshelf.errors import NbshelfError
+from nbshelf.library import Library
+from nbshelf.records import NotebookInfo, VersionInfo
+from nbshelf.ui import features, fmt
+from nbshelf.ui.models import RecordColumn, RecordModel
+from nbshelf.ui.tasks import Changes, Job, TaskRunner
+
+MUTED = "color: palette(placeholder-text);"
+
+
+def _label(text: str = "", *, selectable: bool = True, wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(wrap)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def placeholder(title: str, text: str) -> QWidget:
+    """A calm centred note standing where a feature will be."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.addStretch(1)
+    head = _label(title, selectable=False)
+    head.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    head.setStyleSheet("font-size: 12pt; font-weight: 600;")
+    body = _label(text, selectable=False)
+    body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    body.setStyleSheet(MUTED)
+    layout.addWidget(head)
+    layout.addWidget(body)
+    layout.addStretch(2)
+    return box
+
+
+class Header(QWidget):
+    """Title, where the notebook lives, and the facts a user scans first."""
+
+    FIELDS = ("Source", "Path", "Kernel", "Modified", "Size", "Cells", "Versions")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 8)
+        layout.setSpacing(6)
+        self.title = _label()
+        self.title.setObjectName("notebookTitle")
+        self.title.setStyleSheet("font-size: 15pt; font-weight: 600;")
+        layout.addWidget(self.title)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(3)
+        self.values: dict[str, QLabel] = {}
+        for row, name in enumerate(self.FIELDS):
+            key = _label(name, selectable=False, wrap=False)
+            key.setStyleSheet(MUTED)
+            key.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+            value = _label()
+            grid.addWidget(key, row, 0)
+            grid.addWidget(value, row, 1)
+            self.values[name] = value
+        grid.setColumnStretch(1, 1)
+        layout.addLayout(grid)
+        self.note = _label()
+        self.note.setStyleSheet("color: #9a6700;")
+        self.note.hide()
+        layout.addWidget(self.note)
+
+    def set_info(self, info: NotebookInfo) -> None:
+        """Show ``info``."""
+        self.title.setText(info.title)
+        kernel = info.kernel or "unknown"
+        if info.language:
+            kernel = f"{kernel} ({fmt.language(info.language)})"
+        cells = info.cells
+        text = {
+            "Source": info.source,
+            "Path": info.path,
+            "Kernel": kernel,
+            "Modified": fmt.when(info.mtime),
+            "Size": fmt.size(info.size),
+            "Cells": f"{cells.get('total', 0)} — {cells.get('code', 0)} code, "
+            f"{cells.get('markdown', 0)} markdown",
+            "Versions": str(info.versions),
+        }
+        for name, value in text.items():
+            self.values[name].setText(value)
+        notes = []
+        if info.removed_at is not None:
+            notes.append(f"Removed from its source on {fmt.when(info.removed_at)}; "
+                         "the library keeps its versions.")
+        if info.also_at:
+            places = ", ".join(f"{p.source}: {p.path}" for p in info.also_at[:3])
+            more = f" and {len(info.also_at) - 3} more" if len(info.also_at) > 3 else ""
+            notes.append(f"Also at {places}{more}.")
+        if info.schema_warning:
+            notes.append(f"Breaks the notebook format: {info.schema_warning}")
+        self.note.setText("\n".join(notes))
+        self.note.setVisible(bool(notes))
+
+
+class ViewSlot(QStackedWidget):
+    """Where the rendered notebook goes. Until the viewer lands: a placeholder with the
+    notebook's outline (its headings, which the catalog already has)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        box = QWidget()
+        box.setBackgroundRole(QPalette.ColorRole.Base)  # a page to read, like the viewer's
+        box.setAutoFillBackground(True)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(24, 18, 24, 18)
+        note = _label(
+            f"{features.placeholder('render')} Here you will read the notebook itself, "
+            "rendered safely offline.",
+            selectable=False,
+        )
+        note.setStyleSheet(MUTED)
+        layout.addWidget(note)
+        self.outline_title = _label("Outline", selectable=False)
+        self.outline_title.setStyleSheet("font-weight: 600; margin-top: 10px;")
+        layout.addWidget(self.outline_title)
+        self.outline = QLabel()
+        self.outline.setTextFormat(Qt.TextFormat.RichText)
+        self.outline.setWordWrap(True)
+        self.outline.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.outline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.outline, 1)
+        self.addWidget(box)
+
+    def set_info(self, info: NotebookInfo) -> None:
+        """Show what there is to show of ``info``."""
+        items = "".join(f"<li>{html.escape(h)}</li>" for h in info.headings[:60])
+        self.outline_title.setVisible(bool(items))
+        self.outline.setText(f"<ul style='margin-left:-20px'>{items}</ul>" if items else "")
+
+
+def _version_columns() -> list[RecordColumn]:
+    return [
+        RecordColumn("#", lambda v: f"{v.number}{' (current)' if v.current else ''}"),
+        RecordColumn("Seen", lambda v: fmt.when(v.seen_at)),
+        RecordColumn("Modified", lambda v: fmt.when(v.mtime)),
+        RecordColumn("Size", lambda v: fmt.size(v.size)),
+        RecordColumn("Title", lambda v: v.title),
+    ]
+
+
+def _table(model: RecordModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().hide()
+    view.setShowGrid(False)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.horizontalHeader().setDefaultAlignment(
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+    )
+    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return view
+
+
+class NotebookPane(QWidget):
+    """The right-hand side: one notebook, or a hint, or a message about a file.
+
+    Signals:
+        shown(NotebookInfo | None): the notebook now shown (None: none).
+        add_folder_requested(str): the user asked to add this folder as a source.
+        open_requested(int): the user asked to open another notebook (a similar one).
+    """
+
+    shown = Signal(object)
+    add_folder_requested = Signal(str)
+    open_requested = Signal(int)
+
+    EMPTY, NOTEBOOK, MESSAGE = range(3)
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._serial = 0
+        self._job: Job | None = None
+        self.notebook_id: int | None = None
+        self.info: NotebookInfo | None = None
+        self._folder = ""
+
+        self.stack = QStackedWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+        self.stack.addWidget(
+            placeholder("No notebook selected", "Pick one in the list to see it here.")
+        )
+
+        page = QWidget()
+        page_layout = QVBoxLayout(page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.setSpacing(0)
+        self.header = Header()
+        page_layout.addWidget(self.header)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setStyleSheet("color: palette(mid);")
+        page_layout.addWidget(line)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.view = ViewSlot()
+        self.tabs.addTab(self.view, "Notebook")
+        self.similar_model = RecordModel(
+            [
+                RecordColumn("Title", lambda h: str(h.get("title", ""))),
+                RecordColumn("Relation", lambda h: str(h.get("relation", ""))),
+                RecordColumn("Why", lambda h: "; ".join(map(str, h.get("reasons", [])))),
+                RecordColumn("Where", lambda h: f"{h.get('source', '')}: {h.get('path', '')}"),
+            ]
+        )
+        if features.available("similar"):
+            self.similar_view: QWidget = _table(self.similar_model)
+            self.similar_view.doubleClicked.connect(self._open_similar)  # type: ignore[attr-defined]
+        else:
+            self.similar_view = placeholder(
+                features.placeholder("similar"),
+                "Notebooks like this one, with the reasons why, will be listed here.",
+            )
+        self.tabs.addTab(self.similar_view, "Similar")
+        self.history_model = RecordModel(_version_columns())
+        self.history_view = _table(self.history_model)
+        self.tabs.addTab(self.history_view, "History")
+        self.tabs.addTab(
+            placeholder(
+                features.placeholder("run"),
+                "Runs of this notebook in local kernels, with their outputs, will be listed "
+                "here.",
+            ),
+            "Runs",
+        )
+        page_layout.addWidget(self.tabs, 1)
+        self.stack.addWidget(page)
+
+        message = QWidget()
+        message_layout = QVBoxLayout(message)
+        message_layout.setContentsMargins(32, 32, 32, 32)
+        self.message_title = _label()
+        self.message_title.setStyleSheet("font-size: 14pt; font-weight: 600;")
+        self.message_text = _label()
+        self.message_button = QPushButton()
+        self.message_button.clicked.connect(
+            lambda: self.add_folder_requested.emit(self._folder)
+        )
+        button_row = QHBoxLayout()
+        button_row.addWidget(self.message_button)
+        button_row.addStretch(1)
+        message_layout.addWidget(self.message_title)
+        message_layout.addWidget(self.message_text)
+        message_layout.addLayout(button_row)
+        message_layout.addStretch(1)
+        self.stack.addWidget(message)
+
+        runner.changed.connect(self._on_changes)
+
+    # -- what the window asks ------------------------------------------------------------------
+
+    def load(self, notebook_id: int | None) -> None:
+        """Show this notebook (None: the "select one" hint). Reads on the read lane."""
+        self.notebook_id = notebook_id
+        self._serial += 1
+        if self._job is not None and not self._job.done:
+            self._job.cancel()
+        if notebook_id is None:
+            self.info = None
+            self.stack.setCurrentIndex(self.EMPTY)
+            self.shown.emit(None)
+            return
+        serial = self._serial
+        self._job = (
+            self._runner.task(
+                lambda lib, _job: (lib.show(notebook_id), lib.history(notebook_id)),
+                label="Show notebook",
+            )
+            .on_success(lambda result: self._loaded(serial, *result))
+            .on_failure(lambda err: self._load_failed(serial, err))
+            .start()
+        )
+        if features.available("similar"):
+            self._load_similar(serial, notebook_id)
+
+    def show_message(self, title: str, text: str, folder: str = "") -> None:
+        """A message in place of a notebook; with ``folder``, offer to add it as a source."""
+        self.notebook_id = None
+        self.info = None
+        self._serial += 1
+        self._folder = folder
+        self.message_title.setText(title)
+        self.message_text.setText(text)
+        self.message_button.setText(f"Add the folder “{Path(folder).name or folder}”…")
+        self.message_button.setVisible(bool(folder))
+        self.stack.setCurrentIndex(self.MESSAGE)
+        self.shown.emit(None)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _loaded(self, serial: int, info: NotebookInfo, history: list[VersionInfo]) -> None:
+        if serial != self._serial:
+            return
+        self.info = info
+        self.header.set_info(info)
+        self.view.set_info(info)
+        self.history_model.set_records(list(reversed(history)))  # newest first
+        self.tabs.setTabText(2, f"History ({len(history)})")
+        self.stack.setCurrentIndex(self.NOTEBOOK)
+        self.shown.emit(info)
+
+    def _load_failed(self, serial: int, err: NbshelfError) -> None:
+        if serial == self._serial:
+            self.show_message("This notebook cannot be shown", str(err))
+
+    def _load_similar(self, serial: int, notebook_id: int) -> None:
+        def fetch(lib: Library, _job: Job) -> list[dict[str, Any]]:
+            return features.similar_hits(lib, notebook_id)
+
+        def done(hits: list[dict[str, Any]]) -> None:
+            if serial == self._serial:
+                self.similar_model.set_records(hits)
+
+        self.similar_model.set_records([])
+        self._runner.task(fetch, label="Similar notebooks").on_success(done).on_failure(
+            lambda _err: done([])
+        ).start()
+
+    def _open_similar(self, index: Any) -> None:
+        hit = self.similar_model.record(index.row())
+        if hit is not None and "id" in hit:
+            self.open_requested.emit(int(hit["id"]))
+
+    def _on_changes(self, changes: Changes) -> None:
+        if not changes.notebooks or self.notebook_id is None or changes.partial:
+            return
+        if changes.updated_ids is None or self.notebook_id in changes.updated_ids:
+            self.load(self.notebook_id)

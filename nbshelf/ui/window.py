@@ -1,0 +1,721 @@
+"""The main window: search bar, library list, notebook pane, sources, problems, status bar."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nbshelf import __version__
+from nbshelf.errors import LibraryLocked, NbshelfError, NotFound
+from nbshelf.records import NotebookInfo, SyncReport
+from nbshelf.ui import features, fmt
+from nbshelf.ui.models import Column, LibraryModel, QueryResult
+from nbshelf.ui.pane import NotebookPane
+from nbshelf.ui.panels import ProblemsPanel, SourcesDialog
+from nbshelf.ui.syncing import SyncController
+from nbshelf.ui.tasks import Changes, Lane, TaskRunner
+
+APP_NAME = "nbshelf"
+#: Typing pauses this long (ms) before the list is filtered.
+SEARCH_DELAY_MS = 200
+#: Arrow keys through the list load the pane this long (ms) after the cursor stops.
+SELECT_DELAY_MS = 60
+
+MUTED = "color: palette(placeholder-text);"
+
+
+def window_title(info: NotebookInfo | None) -> str:
+    """``<notebook title> — nbshelf``, or just ``nbshelf``."""
+    return f"{info.title} — {APP_NAME}" if info is not None else APP_NAME
+
+
+class EmptyState(QWidget):
+    """A centred message with an optional button, standing in for an empty list."""
+
+    def __init__(self, title: str, text: str, button: str = "") -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        self.title = QLabel(title)
+        self.title.setStyleSheet("font-size: 13pt; font-weight: 600;")
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setStyleSheet(MUTED)
+        self.text.setFixedWidth(440)  # a readable line length on a wide window
+        self.set_text(text)
+        for label in (self.title, self.text):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.button = QPushButton(button)
+        self.button.setVisible(bool(button))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.button)
+        row.addStretch(1)
+        layout.addSpacing(8)
+        layout.addLayout(row)
+        layout.addStretch(2)
+
+    def set_text(self, text: str) -> None:
+        """Change the message (the label keeps the height its wrapped lines need)."""
+        self.text.setText(text)
+        self.text.setMinimumHeight(max(0, self.text.heightForWidth(self.text.width())))
+
+
+class MainWindow(QMainWindow):
+    """The library window. It owns no library object: everything goes through ``runner``.
+
+    Args:
+        runner: the task runner (not started yet, or started).
+        library_root: the library folder, for the About box and messages.
+        sync_on_start: sync every source once the writer has opened the library.
+
+    Signals:
+        ready(): the first list is shown and the start-up sync is over (or was not possible).
+    """
+
+    ready = Signal()
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        library_root: Path,
+        *,
+        sync_on_start: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.library_root = library_root
+        self.sync_on_start = sync_on_start
+        self.setWindowTitle(APP_NAME)
+        self.resize(1280, 800)
+        self._start_sync_pending = sync_on_start
+        self._listed_once = False
+        self._ready_sent = False
+        self._select_after_load: int | None = None
+        self._problem_count = 0
+        self._source_count = 0
+        self._read_only_reason = ""
+
+        self.model = LibraryModel(runner, self)
+        self.syncer = SyncController(runner, self)
+        self._build_search()
+        self._build_list()
+        self.pane = NotebookPane(runner)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.list_stack)
+        self.splitter.addWidget(self.pane)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setSizes([760, 520])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+        self.problems = ProblemsPanel(runner)
+        self.problems_dock = QDockWidget("Problems", self)
+        self.problems_dock.setObjectName("problems")
+        self.problems_dock.setWidget(self.problems)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
+        self.problems_dock.hide()
+        self.sources_dialog: SourcesDialog | None = None
+        self._build_status_bar()
+        self._build_actions()
+        self._build_menus()
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._apply_search)
+        self._select_timer = QTimer(self)
+        self._select_timer.setSingleShot(True)
+        self._select_timer.setInterval(SELECT_DELAY_MS)
+        self._select_timer.timeout.connect(self._load_current)
+
+        self.model.loaded.connect(self._on_loaded)
+        self.pane.shown.connect(lambda info: self.setWindowTitle(window_title(info)))
+        self.pane.add_folder_requested.connect(self.add_folder)
+        self.pane.open_requested.connect(self.open_notebook)
+        self.problems.counted.connect(self._on_problem_count)
+        self.syncer.started.connect(self._on_sync_started)
+        self.syncer.progressed.connect(self._on_sync_progress)
+        self.syncer.finished.connect(self._on_sync_finished)
+        self.syncer.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        runner.opened.connect(self._on_opened)
+        runner.failed.connect(self._on_failed)
+        runner.changed.connect(self._on_changes)
+
+        self.model.refresh()
+        self.problems.refresh()
+        self._count_sources()
+
+    # -- building ----------------------------------------------------------------------------
+
+    def _build_search(self) -> None:
+        bar = QToolBar("Search")
+        bar.setObjectName("search")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.toggleViewAction().setEnabled(False)
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setClearButtonEnabled(True)
+        if features.available("search"):
+            self.search.setPlaceholderText("Search notebooks   (Ctrl+K)")
+        else:
+            self.search.setPlaceholderText("Filter by title   (Ctrl+K)")
+            self.search.setToolTip(
+                f"{features.placeholder('search')} Until it is, this box filters the list by "
+                "title."
+            )
+        self.search.textChanged.connect(lambda _text: self._search_timer.start())
+        self.search.returnPressed.connect(self._focus_list)
+        self.search.installEventFilter(self)
+        wrapper = QWidget()
+        layout = QHBoxLayout(wrapper)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.search, 1)
+        self.search_hint = QLabel("title filter" if not features.available("search") else "")
+        self.search_hint.setStyleSheet(MUTED)
+        self.search_hint.setToolTip(self.search.toolTip())
+        layout.addWidget(self.search_hint)
+        bar.addWidget(wrapper)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    def _build_list(self) -> None:
+        self.table = QTableView()
+        self.table.setObjectName("library")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(Column.TITLE, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().hide()
+        # Fixed row heights: the view never measures 50,000 rows.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(
+            self.table.fontMetrics().height() + 10
+        )
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        for column, width in (
+            (Column.SOURCE, 100),
+            (Column.LANGUAGE, 76),
+            (Column.MODIFIED, 124),
+            (Column.HEALTH, 62),
+            (Column.MARKING, 70),
+        ):
+            header.resizeSection(column, width)
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda _cur, _prev: self._select_timer.start()
+        )
+        self.table.activated.connect(self._activated)
+
+        self.opening_state = EmptyState("Opening your library…", str(self.library_root))
+        self.empty_state = EmptyState(
+            "Your library is empty",
+            "Add a folder or USB stick with notebooks. nbshelf keeps a searchable copy of "
+            "each one, also when the folder is gone. Folders are only read, never changed.",
+            "Add a Folder or USB Stick…",
+        )
+        self.empty_state.button.clicked.connect(self.show_add_folder)
+        self.no_match_state = EmptyState("No match", "", "Clear the Filter")
+        self.no_match_state.button.clicked.connect(self.search.clear)
+        self.list_stack = QStackedWidget()
+        for widget in (self.opening_state, self.table, self.empty_state, self.no_match_state):
+            self.list_stack.addWidget(widget)
+        self.list_stack.setCurrentWidget(self.opening_state)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.sync_label = QLabel()
+        self.sync_bar = QProgressBar()
+        self.sync_bar.setMaximumWidth(180)
+        self.sync_bar.setTextVisible(False)
+        self.sync_cancel = QPushButton("Cancel")
+        self.sync_cancel.setToolTip("Stop the sync (Esc); the next sync finishes the job")
+        self.sync_cancel.clicked.connect(self.cancel)
+        for widget in (self.sync_label, self.sync_bar, self.sync_cancel):
+            widget.hide()
+            bar.addPermanentWidget(widget)
+        self.counts = QLabel()
+        self.counts.setStyleSheet(MUTED)
+        bar.addPermanentWidget(self.counts)
+        self.problems_button = QToolButton()
+        self.problems_button.setAutoRaise(True)
+        self.problems_button.clicked.connect(self.show_problems)
+        self.problems_button.hide()
+        bar.addPermanentWidget(self.problems_button)
+
+    def _action(
+        self, text: str, slot: Any, shortcut: Any = None, tip: str = ""
+    ) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(slot)
+        if isinstance(shortcut, list):
+            action.setShortcuts(shortcut)
+        elif shortcut is not None:
+            action.setShortcut(shortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        self.addAction(action)  # shortcuts work with the menu bar hidden, too
+        return action
+
+    def _build_actions(self) -> None:
+        key = QKeySequence
+        self.open_file_action = self._action(
+            "&Open Notebook File…", self.show_open_file, key.StandardKey.Open
+        )
+        self.add_folder_action = self._action(
+            "&Add Folder or USB Stick…", self.show_add_folder, key("Ctrl+Shift+O")
+        )
+        self.quit_action = self._action("&Quit", self.close, key.StandardKey.Quit)
+        self.find_action = self._action(
+            "&Find", self.focus_search, [key("Ctrl+K"), key("Ctrl+F")]
+        )
+        self.sync_action = self._action(
+            "&Sync Now", lambda: self.syncer.sync(), key("F5"),
+            "Read new and changed notebooks from every source",
+        )
+        self.cancel_action = self._action(
+            "&Cancel", self.cancel, key(Qt.Key.Key_Escape), "Stop the sync, or clear the filter"
+        )
+        self.sources_action = self._action(
+            "S&ources…", self.show_sources, key("Ctrl+Shift+S")
+        )
+        self.problems_action = self.problems_dock.toggleViewAction()
+        self.problems_action.setText("&Problems")
+        self.problems_action.setShortcut(key("Ctrl+Shift+P"))
+        self.addAction(self.problems_action)
+        self.run_action = self._action(
+            "&Run (not available yet)", lambda: None, key("Ctrl+R"), features.placeholder("run")
+        )
+        self.run_action.setEnabled(features.available("run"))
+        self.copy_path_action = self._action(
+            "Copy &Path", self.copy_path, key("Ctrl+Shift+C"),
+            "Copy the notebook's path in its source",
+        )
+        self.about_action = self._action("&About nbshelf", self.show_about)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_file_action)
+        file_menu.addAction(self.add_folder_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.find_action)
+        edit_menu.addAction(self.copy_path_action)
+        library_menu = bar.addMenu("&Library")
+        library_menu.addAction(self.sync_action)
+        library_menu.addAction(self.cancel_action)
+        library_menu.addSeparator()
+        library_menu.addAction(self.sources_action)
+        library_menu.addAction(self.problems_action)
+        notebook_menu = bar.addMenu("&Notebook")
+        notebook_menu.addAction(self.run_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+        self._update_actions()
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        """Put the cursor in the search bar (Ctrl+K, Ctrl+F)."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def cancel(self) -> None:
+        """Esc: stop the sync if one runs, else clear the filter."""
+        if self.syncer.cancel():
+            return
+        if self.search.text():
+            self.search.clear()
+            self.table.setFocus()
+
+    def show_sources(self) -> SourcesDialog:
+        """Open the Sources dialog (one, reused)."""
+        if self.sources_dialog is None:
+            self.sources_dialog = SourcesDialog(self.runner, self)
+            self.sources_dialog.add_requested.connect(self.add_folder)
+            self.sources_dialog.sync_requested.connect(self.syncer.sync)
+        else:
+            self.sources_dialog.refresh()
+        self._update_actions()
+        self.sources_dialog.show()
+        self.sources_dialog.raise_()
+        self.sources_dialog.activateWindow()
+        return self.sources_dialog
+
+    def show_problems(self) -> None:
+        """Show the Problems panel."""
+        self.problems_dock.show()
+        self.problems_dock.raise_()
+
+    def show_add_folder(self) -> None:
+        """Pick a folder with the folder picker, and add it as a source."""
+        self.show_sources().pick_folder()
+
+    def add_folder(self, folder: str) -> None:
+        """Add ``folder`` as a source and sync it (the picker's and the message's action)."""
+        if not self.runner.writable:
+            self._read_only_notice()
+            return
+        self.syncer.add_folder(folder)
+
+    def show_open_file(self) -> None:
+        """Choose a notebook file and show it."""
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open a notebook", "", "Notebooks (*.ipynb)")
+        if path:
+            self.open_file(Path(path))
+
+    def open_file(self, path: Path) -> None:
+        """Show the notebook at ``path`` (a double-click, or another launch's file).
+
+        A file the library already holds shows at once (read lane); any other one is brought
+        in with ``Library.open_file`` on the write lane, where that exists.
+        """
+        path = Path(os.path.abspath(path))
+        if not path.is_file():
+            self.pane.show_message(
+                f"“{path.name}” cannot be opened",
+                f"There is no file at {path}. It may have been moved, or a USB stick removed.",
+            )
+            return
+        self.runner.task(
+            lambda lib, _job: lib.resolve(str(path)), label="Find the notebook", urgent=True
+        ).on_success(self.open_notebook).on_failure(
+            lambda err: self._open_outside(path, err)
+        ).start()
+
+    def _open_outside(self, path: Path, err: NbshelfError) -> None:
+        if not isinstance(err, NotFound):
+            self._on_failed("Open a notebook", err)
+            return
+        if not (features.available("open_file") and self.runner.writable):
+            self._not_in_library(path)
+            return
+        if self.syncer.running:
+            self.pane.show_message(
+                f"Opening “{path.name}”…",
+                "It joins your library as soon as the sync in progress lets it.",
+            )
+        self.runner.task(
+            lambda lib, _job: lib.open_file(path),  # type: ignore[attr-defined]
+            lane=Lane.WRITE,
+            label="Open a notebook",
+        ).on_success(self.open_notebook).on_failure(
+            lambda failure: self.pane.show_message(
+                f"“{path.name}” cannot be opened", str(failure)
+            )
+        ).with_changes(
+            lambda notebook_id: Changes(
+                notebooks=True, sources=True, problems=True,
+                updated_ids=frozenset({notebook_id}),
+            )
+        ).start()
+
+    def open_notebook(self, notebook_id: int) -> None:
+        """Select ``notebook_id`` in the list (clearing a filter that hides it) and show it."""
+        self.pane.load(notebook_id)
+        row = self.model.row_of(notebook_id)
+        if row >= 0:
+            self._select_row(row)
+        else:
+            self._select_after_load = notebook_id
+            if self.search.text():
+                self.search.clear()
+                self._apply_search()
+        self.raise_to_front()
+
+    def raise_to_front(self) -> None:
+        """Bring the window up (another launch handed us a file)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def copy_path(self) -> None:
+        """Copy the shown notebook's ``SOURCE:PATH`` to the clipboard."""
+        from PySide6.QtGui import QGuiApplication
+
+        info = self.pane.info
+        if info is not None:
+            QGuiApplication.clipboard().setText(f"{info.source}:{info.path}")
+            self.statusBar().showMessage(f"Copied {info.source}:{info.path}", 4000)
+
+    def show_about(self) -> None:
+        """Version and where the library lives."""
+        QMessageBox.about(
+            self,
+            "About nbshelf",
+            f"nbshelf {__version__}\nA library of Jupyter notebooks for isolated "
+            f"workstations.\n\nLibrary: {self.library_root}",
+        )
+
+    def handle_message(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Answer another launch (see ``nbshelf.ui.instance``)."""
+        command = message.get("cmd")
+        if command == "open" and isinstance(message.get("file"), str):
+            self.open_file(Path(message["file"]))
+            self.raise_to_front()
+        elif command == "activate":
+            self.raise_to_front()
+        elif command == "quit":
+            QTimer.singleShot(0, self.close)
+        elif command != "state":
+            return {"ok": False, "error": f"unknown command {command!r}"}
+        return {
+            "ok": True,
+            "title": self.windowTitle(),
+            "notebook": self.pane.info.id if self.pane.info is not None else None,
+            "ready": self._ready_sent,
+        }
+
+    # -- reacting ----------------------------------------------------------------------------
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown)
+        ):
+            self._focus_list()
+            return True
+        return super().eventFilter(watched, event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._search_timer.stop()
+        self._select_timer.stop()
+        if self.sources_dialog is not None:
+            self.sources_dialog.close()
+        self.runner.shutdown()  # cancels a running sync and waits for it to stop
+        super().closeEvent(event)
+
+    def _apply_search(self) -> None:
+        self._search_timer.stop()
+        self.model.set_filter(self.search.text())
+
+    def _focus_list(self) -> None:
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if self.model.rowCount() and not self.table.selectionModel().hasSelection():
+            self._select_row(0)
+
+    def _select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+
+    def _current_id(self) -> int | None:
+        index = self.table.selectionModel().currentIndex()
+        return self.model.notebook_id(index.row()) if index.isValid() else None
+
+    def _load_current(self) -> None:
+        notebook_id = self._current_id()
+        if notebook_id is not None and notebook_id != self.pane.notebook_id:
+            self.pane.load(notebook_id)
+
+    def _activated(self, index: QModelIndex) -> None:
+        notebook_id = self.model.notebook_id(index.row())
+        if notebook_id is not None:
+            self._select_timer.stop()
+            if notebook_id != self.pane.notebook_id:
+                self.pane.load(notebook_id)
+            self.pane.tabs.setFocus()
+
+    def _on_loaded(self, result: QueryResult) -> None:
+        self.pane.setVisible(result.total > 0)  # an empty library needs only the hint
+        self._update_search_hint(result)
+        if result.total == 0:
+            self.list_stack.setCurrentWidget(self.empty_state)
+        elif not result.ids:
+            self.no_match_state.set_text(
+                f"No notebook title contains “{result.query.text.strip()}”."
+                if result.mode == "title"
+                else f"Nothing matches “{result.query.text.strip()}”."
+            )
+            self.list_stack.setCurrentWidget(self.no_match_state)
+        else:
+            self.list_stack.setCurrentWidget(self.table)
+        wanted = self._select_after_load
+        if wanted is None and self.pane.notebook_id is not None and self._current_id() is None:
+            wanted = self.pane.notebook_id  # a reset dropped the selection: put it back
+        if wanted is not None and (row := self.model.row_of(wanted)) >= 0:
+            self._select_after_load = None
+            self._select_row(row)
+        self._update_counts()
+        self._listed_once = True
+        self._check_ready()
+
+    def _update_search_hint(self, result: QueryResult) -> None:
+        text, tip = "", self.search.toolTip()
+        if result.query.text.strip() and result.mode == "title":
+            text = "title filter"
+            tip = (
+                "The search index is not ready yet (it is built after the first sync): "
+                "this box filters titles meanwhile."
+                if features.available("search") else tip
+            )
+        elif result.mode == "search" and result.matches > len(result.ids):
+            text = f"best {len(result.ids):,} of {result.matches:,}"
+        self.search_hint.setText(text)
+        self.search_hint.setToolTip(tip)
+
+    def _on_opened(self, lane: Lane, error: NbshelfError | None) -> None:
+        if lane is Lane.WRITE:
+            if isinstance(error, LibraryLocked):
+                self._read_only_reason = (
+                    f"Read-only: {error}. Sync and adding sources are off until it closes."
+                )
+                self.statusBar().showMessage(self._read_only_reason)
+            elif error is not None:
+                self._read_only_reason = f"The library cannot be written: {error}"
+                self.statusBar().showMessage(self._read_only_reason)
+            elif self._start_sync_pending:
+                self.syncer.sync()
+            self._start_sync_pending = False
+            self._update_actions()
+        elif error is not None:
+            self.opening_state.title.setText("The library cannot be opened")
+            self.opening_state.set_text(str(error))
+            self.list_stack.setCurrentWidget(self.opening_state)
+            self._listed_once = True
+        self._check_ready()
+
+    def _on_failed(self, label: str, err: NbshelfError) -> None:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(f"{label} — nbshelf" if label else APP_NAME)
+        box.setText(str(err))
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setDetailedText(f"{type(err).__name__}: {err}\nLibrary: {self.library_root}")
+        box.open()
+
+    def _not_in_library(self, path: Path) -> None:
+        self.pane.show_message(
+            f"“{path.name}” is not in your library",
+            f"{path}\n\nnbshelf shows the notebooks of its sources, and no source holds this "
+            "file yet (if its folder is a source, sync to pick it up). Add its folder as a "
+            "source to keep it in your library; the folder is only read, never changed.",
+            folder=str(path.parent),
+        )
+        self.raise_to_front()
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.sources and not changes.partial:
+            self._count_sources()
+
+    def _on_problem_count(self, count: int) -> None:
+        self._problem_count = count
+        self.problems_button.setText(fmt.count(count, "problem"))
+        self.problems_button.setVisible(count > 0)
+
+    def _on_sync_started(self) -> None:
+        self.sync_label.setText("Syncing…")
+        self.sync_bar.setRange(0, 0)
+        for widget in (self.sync_label, self.sync_bar, self.sync_cancel):
+            widget.show()
+        self._update_actions()
+
+    def _on_sync_progress(self, text: str, done: int, total: int) -> None:
+        self.sync_label.setText(text)
+        if total > 0:
+            self.sync_bar.setRange(0, total)
+            self.sync_bar.setValue(min(done, total))
+        else:
+            self.sync_bar.setRange(0, 0)
+
+    def _on_sync_finished(self, text: str, report: SyncReport | None) -> None:
+        if report is not None and not (
+            report.added or report.updated or report.removed or report.unchanged
+            or report.unavailable or report.problems or report.cancelled
+        ):
+            text = "No sources yet: add a folder or USB stick to fill your library."
+        if not self.syncer.running:
+            for widget in (self.sync_label, self.sync_bar, self.sync_cancel):
+                widget.hide()
+        self.statusBar().showMessage(text, 15000)
+        self._update_actions()
+        self._check_ready()
+
+    def _count_sources(self) -> None:
+        def show(count: int) -> None:
+            self._source_count = count
+            self._update_counts()
+
+        self.runner.task(
+            lambda lib, _job: len(lib.list_sources()), label="Count sources"
+        ).on_success(show).start()
+
+    def _update_counts(self) -> None:
+        shown, total = self.model.rowCount(), self.model.total
+        notebooks = (
+            f"{shown:,} of {fmt.count(total, 'notebook')}"
+            if self.model.query.text.strip()
+            else fmt.count(total, "notebook")
+        )
+        self.counts.setText(f"{notebooks} · {fmt.count(self._source_count, 'source')}")
+
+    def _update_actions(self) -> None:
+        writable = self.runner.writable
+        self.sync_action.setEnabled(writable and not self.syncer.running)
+        self.add_folder_action.setEnabled(writable)
+        if self.sources_dialog is not None:
+            self.sources_dialog.set_writable(writable, self.syncer.running)
+
+    def _read_only_notice(self) -> None:
+        self.statusBar().showMessage(
+            self._read_only_reason or "The library is still opening.", 8000
+        )
+
+    def _check_ready(self) -> None:
+        opened = Lane.WRITE in self.runner.open_errors
+        if (
+            not self._ready_sent
+            and self._listed_once
+            and opened
+            and not self._start_sync_pending
+            and not self.syncer.running
+        ):
+            self._ready_sent = True
+            self.ready.emit()

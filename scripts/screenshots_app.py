@@ -1,0 +1,187 @@
+"""Save offscreen screenshots of the app's main states into ``screenshots/``.
+
+    QT_QPA_PLATFORM=offscreen python scripts/screenshots_app.py [OUT_DIR]
+
+Builds a throwaway library from the demo notebooks plus a small "team share" with a broken
+file and an unplugged USB stick, then grabs: the library list, a selected notebook, search
+results, the Sources dialog, the Problems panel and the first-start empty state.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+os.environ.setdefault("NBSHELF_INDEX_PROCS", "1")
+
+import nbformat  # noqa: E402
+from nbformat import v4  # noqa: E402
+from PySide6.QtCore import QItemSelectionModel  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from nbshelf.library import Library  # noqa: E402
+from nbshelf.resources import demo_folder  # noqa: E402
+from nbshelf.ui.tasks import TaskRunner  # noqa: E402
+from nbshelf.ui.window import MainWindow  # noqa: E402
+
+SIZE = (1280, 800)
+
+
+def wait_until(check: Callable[[], object], timeout: float = 60.0) -> None:
+    """Run the event loop until ``check()`` is true."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {check}")
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def settle(seconds: float = 0.3) -> None:
+    """Let pending tasks land and the widgets repaint."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def make_share(folder: Path) -> None:
+    """A team share: a few notebooks and one broken file."""
+    topics = {
+        "quarterly/revenue-bridge.ipynb": ("Revenue bridge Q3", ["pandas", "matplotlib"]),
+        "quarterly/headcount.ipynb": ("Headcount by team", ["pandas"]),
+        "adhoc/port-congestion.ipynb": ("Port congestion study", ["geopandas", "shapely"]),
+        "adhoc/survey-weights.ipynb": ("Survey weighting with raking", ["numpy", "scipy"]),
+    }
+    for relpath, (title, modules) in topics.items():
+        nb = v4.new_notebook(
+            metadata={
+                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                "language_info": {"name": "python"},
+            }
+        )
+        nb.cells = [
+            v4.new_markdown_cell(f"# {title}"),
+            v4.new_markdown_cell("## Data"),
+            v4.new_code_cell("\n".join(f"import {m}" for m in modules)),
+            v4.new_markdown_cell("## Findings"),
+        ]
+        path = folder / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, str(path))
+    (folder / "adhoc" / "half-saved.ipynb").write_text('{"cells": [', encoding="utf-8")
+
+
+def build_library(work: Path) -> Path:
+    """A library with the demo source, a team share and an unplugged stick."""
+    root = work / "library"
+    share = work / "team-share"
+    stick = work / "usb-stick"
+    make_share(share)
+    make_share(stick)
+    with Library.open(root) as lib:
+        if demo_folder().is_dir():
+            lib.add_source(demo_folder(), name="demo", kind="demo")
+        lib.add_source(share)
+        lib.add_source(stick)
+        lib.sync()
+    shutil.move(stick, work / "unplugged")
+    return root
+
+
+def open_window(root: Path) -> tuple[MainWindow, TaskRunner]:
+    runner = TaskRunner(
+        open_writer=lambda: Library.open(root),
+        open_reader=lambda: Library.open(root, readonly=True),
+    )
+    window = MainWindow(runner, root)
+    window.resize(*SIZE)
+    ready: list[bool] = []
+    window.ready.connect(lambda: ready.append(True))
+    window.show()
+    runner.start()
+    wait_until(lambda: ready)
+    model = window.model
+    wait_until(lambda: not model.loading)
+    settle(0.5)
+    return window, runner
+
+
+def save(widget: QWidget, out: Path, name: str) -> None:
+    settle()
+    path = out / f"{name}.png"
+    widget.grab().save(str(path))
+    print(path)
+
+
+def main() -> int:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[1] / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix="nbshelf-shots-") as tmp:
+        work = Path(tmp)
+        root = build_library(work)
+        window, runner = open_window(root)
+        model = window.model
+        save(window, out, "library")
+
+        wanted = next(
+            (r for r in range(model.rowCount()) if (model.record(r) or None) and
+             model.record(r).source == "demo"),
+            0,
+        )
+        window.table.selectionModel().setCurrentIndex(
+            model.index(wanted, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        wait_until(lambda: window.pane.info is not None)
+        save(window, out, "notebook")
+
+        window.pane.tabs.setCurrentIndex(2)
+        save(window, out, "history")
+        window.pane.tabs.setCurrentIndex(0)
+
+        window.search.setText("pandas")
+        wait_until(lambda: model.query.text == "pandas" and not model.loading)
+        save(window, out, "search")
+        window.search.clear()
+        wait_until(lambda: model.query.text == "" and not model.loading)
+
+        window.show_problems()
+        save(window, out, "problems")
+        window.problems_dock.hide()
+
+        dialog = window.show_sources()
+        wait_until(lambda: dialog.model.rowCount() > 0)
+        save(dialog, out, "sources")
+        dialog.close()
+
+        archive = work / "project-archive"
+        for i in range(600):
+            make_share(archive / f"project-{i:03d}")
+        window.add_folder(str(archive))
+        wait_until(lambda: window.syncer.running)
+        wait_until(lambda: "copied" in window.sync_label.text() and window.sync_bar.value() > 50)
+        save(window, out, "syncing")
+        wait_until(lambda: not window.syncer.running, timeout=300)
+        window.close()
+        runner.shutdown()
+
+        empty, empty_runner = open_window(work / "empty-library")
+        save(empty, out, "empty")
+        empty.close()
+        empty_runner.shutdown()
+    del app
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

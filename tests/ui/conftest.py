@@ -1,0 +1,57 @@
+"""Fixtures of the app's tests: offscreen Qt, a started task runner over a temporary library."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Before any QApplication exists: headless everywhere; WebEngine refuses root without this.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+# Index builds fork no writer processes beside Qt's threads (as in the app).
+os.environ.setdefault("NBSHELF_INDEX_PROCS", "1")
+
+from helpers import write_notebook  # noqa: E402
+
+from nbshelf.library import Library  # noqa: E402
+
+
+@pytest.fixture
+def make_share(tmp_path: Path) -> Callable[..., Path]:
+    """``make_share(name, titles)``: a folder holding one notebook per title."""
+
+    def make(name: str = "share", titles: list[str] | None = None) -> Path:
+        folder = tmp_path / name
+        folder.mkdir(exist_ok=True)
+        for i, title in enumerate(titles or ["First notebook"]):
+            write_notebook(
+                folder / f"{i:03d}-{title.lower().replace(' ', '-')}.ipynb",
+                title=title,
+                markdown=["## Data", "## Results"],
+            )
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def runner_for(qapp: object) -> Iterator[Callable[[Path], object]]:
+    """``runner_for(library_dir)``: a started ``TaskRunner`` on that library; shut down after."""
+    from nbshelf.ui.tasks import TaskRunner
+
+    made: list[TaskRunner] = []
+
+    def make(root: Path) -> TaskRunner:
+        runner = TaskRunner(
+            open_writer=lambda: Library.open(root),
+            open_reader=lambda: Library.open(root, readonly=True),
+        )
+        made.append(runner)
+        return runner
+
+    yield make
+    for runner in made:
+        runner.shutdown()

@@ -1,0 +1,195 @@
+"""The main window over real temporary libraries, driven the way a user drives it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import write_notebook
+from PySide6.QtCore import QItemSelectionModel, Qt
+
+from nbshelf.library import Library
+from nbshelf.ui import features
+from nbshelf.ui.models import Column
+from nbshelf.ui.window import MainWindow
+
+TITLES = ["Traffic forecast", "Churn analysis", "Mango prices"]
+
+
+def open_window(qtbot, runner_for, root: Path) -> MainWindow:
+    runner = runner_for(root)
+    window = MainWindow(runner, root)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.ready, timeout=30000):
+        runner.start()
+    return window
+
+
+@pytest.fixture
+def synced(library_dir: Path, make_share) -> Path:
+    with Library.open(library_dir) as lib:
+        lib.add_source(make_share("share", TITLES))
+        lib.sync()
+    return library_dir
+
+
+def query(text: str):
+    """A ``loaded`` check: the list now answers ``text``."""
+    return lambda result: result.query.text == text
+
+
+def select(qtbot, window: MainWindow, title: str) -> None:
+    model = window.model
+    qtbot.waitUntil(
+        lambda: all(model.record(r) is not None for r in range(model.rowCount())), timeout=10000
+    )
+    row = next(r for r in range(model.rowCount()) if model.record(r).title == title)
+    window.table.selectionModel().setCurrentIndex(
+        model.index(row, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    qtbot.waitUntil(lambda: window.pane.info is not None and window.pane.info.title == title,
+                    timeout=10000)
+
+
+def test_an_empty_library_shows_the_hint_then_add_and_sync_fill_the_list(
+    qtbot, runner_for, library_dir, make_share
+):
+    window = open_window(qtbot, runner_for, library_dir)
+    assert window.list_stack.currentWidget() is window.empty_state
+    assert "Add a folder or USB stick" in window.empty_state.text.text()
+    share = make_share("team", TITLES)
+    progress: list[tuple[str, int, int]] = []
+    window.syncer.progressed.connect(lambda *args: progress.append(args))
+    dialog = window.show_sources()
+    dialog.add_requested.emit(str(share))  # what the folder picker does with its answer
+    qtbot.waitUntil(lambda: window.model.rowCount() == len(TITLES), timeout=30000)
+    qtbot.waitUntil(lambda: not window.syncer.running, timeout=30000)
+    assert progress and progress[-1][0].startswith("Syncing team")
+    assert window.list_stack.currentWidget() is window.table
+    assert not window.sync_bar.isVisible() and not window.sync_cancel.isVisible()
+    assert "Sync finished: 3 added" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.counts.text() == "3 notebooks · 1 source", timeout=10000)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.model.record(0).last_sync is not None, timeout=10000)
+    assert dialog.model.data(dialog.model.index(0, 3)) == "just now"
+
+
+def test_selecting_a_notebook_shows_its_header_and_names_the_window(
+    qtbot, runner_for, synced
+):
+    window = open_window(qtbot, runner_for, synced)
+    select(qtbot, window, "Mango prices")
+    header = window.pane.header
+    assert header.title.text() == "Mango prices"
+    assert header.values["Source"].text() == "share"
+    assert header.values["Path"].text() == "002-mango-prices.ipynb"
+    assert header.values["Kernel"].text() == "python3 (Python)"
+    assert header.values["Versions"].text() == "1"
+    assert window.windowTitle() == "Mango prices — nbshelf"
+    assert window.pane.history_model.rowCount() == 1
+    assert window.pane.tabs.tabText(2) == "History (1)"
+    assert "Data" in window.pane.view.outline.text()  # the headings, until the viewer lands
+
+
+def test_keyboard_search_filters_and_esc_clears(qtbot, runner_for, synced):
+    window = open_window(qtbot, runner_for, synced)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert window.search.hasFocus()
+    with qtbot.waitSignal(window.model.loaded, timeout=10000, check_params_cb=query("churn")):
+        qtbot.keyClicks(window.search, "churn")
+    assert window.model.rowCount() == 1
+    assert window.counts.text().startswith("1 of 3 notebooks")
+    qtbot.keyClick(window.search, Qt.Key.Key_Down)
+    assert window.table.hasFocus()
+    qtbot.waitUntil(lambda: window.windowTitle() == "Churn analysis — nbshelf", timeout=10000)
+    with qtbot.waitSignal(window.model.loaded, timeout=10000, check_params_cb=query("")):
+        qtbot.keyClick(window.table, Qt.Key.Key_Escape)
+    assert window.search.text() == ""
+    assert window.model.rowCount() == 3
+    # The shown notebook stays selected when the filter goes.
+    assert window.model.notebook_id(window.table.currentIndex().row()) == window.pane.info.id
+    with qtbot.waitSignal(window.model.loaded, timeout=10000, check_params_cb=query("nope")):
+        window.search.setText("nope")
+    assert window.list_stack.currentWidget() is window.no_match_state
+
+
+def test_sorting_from_the_header(qtbot, runner_for, synced):
+    window = open_window(qtbot, runner_for, synced)
+    with qtbot.waitSignal(
+        window.model.loaded, timeout=10000, check_params_cb=lambda r: r.query.descending
+    ):
+        window.table.sortByColumn(Column.TITLE, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: window.model.record(0) is not None, timeout=10000)
+    assert window.model.record(0).title == "Traffic forecast"
+
+
+def test_opening_files_in_and_out_of_the_library(qtbot, runner_for, synced, tmp_path):
+    window = open_window(qtbot, runner_for, synced)
+    window.open_file(tmp_path / "share" / "000-traffic-forecast.ipynb")
+    qtbot.waitUntil(lambda: window.windowTitle() == "Traffic forecast — nbshelf", timeout=10000)
+    assert window.table.currentIndex().isValid()
+
+    loose = write_notebook(tmp_path / "downloads" / "loose.ipynb", title="Loose")
+    window.open_file(loose)
+    pane = window.pane
+    if features.available("open_file"):  # it joins the library as an opened file
+        qtbot.waitUntil(lambda: window.windowTitle() == "Loose — nbshelf", timeout=10000)
+        qtbot.waitUntil(lambda: window.model.row_of(pane.info.id) >= 0, timeout=10000)
+        assert window.model.notebook_id(window.table.currentIndex().row()) == pane.info.id
+    else:
+        qtbot.waitUntil(lambda: pane.stack.currentIndex() == pane.MESSAGE, timeout=10000)
+        assert "not in your library" in pane.message_title.text()
+        assert pane.message_button.isVisibleTo(pane)
+        assert window.windowTitle() == "nbshelf"
+    window.open_file(tmp_path / "missing.ipynb")
+    assert "cannot be opened" in pane.message_title.text()
+    assert window.windowTitle() == "nbshelf"
+
+
+def test_problems_and_unavailable_sources_are_shown(
+    qtbot, runner_for, library_dir, make_share, tmp_path
+):
+    stick = make_share("stick", ["On the stick"])
+    share = make_share("share", TITLES)
+    (share / "broken.ipynb").write_text("{ not json", encoding="utf-8")
+    with Library.open(library_dir) as lib:
+        lib.add_source(stick)
+        lib.add_source(share)
+        lib.sync()
+    shutil.move(stick, tmp_path / "unplugged")
+    window = open_window(qtbot, runner_for, library_dir)
+    qtbot.waitUntil(lambda: window.problems.model.rowCount() == 2, timeout=10000)
+    kinds = {p.kind for p in window.problems.model.records()}
+    assert kinds == {"invalid-json", "source-unavailable"}
+    assert window.problems_button.text() == "2 problems"
+    window.problems_button.click()
+    assert window.problems_dock.isVisible()
+    dialog = window.show_sources()
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 2, timeout=10000)
+    muted = {
+        dialog.model.record(r).name: dialog.model.data(
+            dialog.model.index(r, 0), Qt.ItemDataRole.ForegroundRole
+        )
+        is not None
+        for r in range(2)
+    }
+    assert muted == {"stick": True, "share": False}
+    # Its notebook stays in the library.
+    assert window.model.rowCount() == len(TITLES) + 1
+
+
+def test_a_library_in_use_elsewhere_opens_read_only(qtbot, runner_for, synced):
+    holder = Library.open(synced)
+    try:
+        window = open_window(qtbot, runner_for, synced)
+        assert window.model.rowCount() == len(TITLES)
+        assert not window.sync_action.isEnabled()
+        assert "Read-only" in window.statusBar().currentMessage()
+        window.close()
+    finally:
+        holder.close()
