@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from nbshelf import __version__
+from nbshelf.cli_text import human
 from nbshelf.errors import LibraryLocked, NbshelfError
 from nbshelf.library import Library, open_library
 from nbshelf.records import iso_time
@@ -28,7 +29,7 @@ from nbshelf.sync import SyncProgress
 log = logging.getLogger("nbshelf")
 
 #: Commands that only read: they work while another process holds the writer lock.
-READ_ONLY = {"problems", "show", "history"}
+READ_ONLY = {"problems", "show", "history", "runs", "health", "kernels", "diff"}
 #: Commands that write when they can (to catch the index up) and read when another writes.
 READ_PREFERRING_WRITE = {"search"}
 
@@ -77,6 +78,45 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=20, metavar="N")
     _json_flag(search)
     _json_flag(commands.add_parser("reindex", help="rebuild the search index from the catalog"))
+
+    run = commands.add_parser("run", help="run a notebook in a local kernel")
+    run.add_argument("notebook", metavar="NOTEBOOK")
+    run.add_argument("--kernel", metavar="NAME", help="the kernel to use (default: its own)")
+    run.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                     help="a papermill parameter; the value takes the type of the default")
+    run.add_argument("--timeout", type=float, metavar="S", help="seconds each cell may run")
+    run.add_argument("--keep-going", action="store_true", help="run on past a failing cell")
+    _json_flag(run)
+    runs = commands.add_parser("runs", help="a notebook's runs")
+    runs.add_argument("notebook", metavar="NOTEBOOK")
+    _json_flag(runs)
+    health = commands.add_parser("health", help="will it run here?")
+    health.add_argument("notebook", nargs="?", metavar="NOTEBOOK")
+    _json_flag(health)
+    _json_flag(commands.add_parser("kernels", help="the kernels notebooks can run in"))
+
+    publish = commands.add_parser("publish", help="publish a notebook file to a source")
+    publish.add_argument("file", type=Path)
+    publish.add_argument("--to", required=True, metavar="SOURCE")
+    publish.add_argument("--as", dest="as_path", metavar="RELATIVE/PATH")
+    publish.add_argument("--keep-outputs", action="store_true")
+    publish.add_argument("--force", action="store_true",
+                         help="overwrite even if someone else changed it since")
+    publish.add_argument("--dry-run", action="store_true",
+                         help="show what would be removed and the warnings; write nothing")
+    _json_flag(publish)
+    diff = commands.add_parser("diff", help="cell changes between two versions")
+    diff.add_argument("notebook", metavar="NOTEBOOK")
+    diff.add_argument("versions", nargs="*", type=int, metavar="V",
+                      help="V1 [V2]; default: the previous and the current version")
+    diff.add_argument("--outputs", action="store_true")
+    diff.add_argument("--metadata", action="store_true")
+    _json_flag(diff)
+    setting = commands.add_parser("settings", help="show or change library settings")
+    setting.add_argument("key", nargs="?")
+    setting.add_argument("value", nargs="*", help="new value (a list: several words)")
+    setting.add_argument("--source", metavar="NAME", help="a setting of this source")
+    _json_flag(setting)
     for name, text in (("show", "what the library knows of a notebook"),
                        ("history", "a notebook's versions")):
         cmd = commands.add_parser(name, help=text)
@@ -132,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         report = _run(args)
     except CommandFailed as err:
-        _emit(err.report, as_json, sys.stdout)
+        _emit(err.report, as_json, sys.stdout, _command_key(args))
         print(f"nbshelf: {err}", file=sys.stderr)
         return 1
     except NbshelfError as err:
@@ -149,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     if report is not None:
-        _emit(report, as_json, sys.stdout)
+        _emit(report, as_json, sys.stdout, _command_key(args))
     return 0
 
 
@@ -160,9 +200,12 @@ def _subcommand_names(parser: argparse.ArgumentParser) -> list[str]:
     return []
 
 
+def _command_key(args: argparse.Namespace) -> str:
+    return f"source {args.source_command}" if args.command == "source" else str(args.command)
+
+
 def _run(args: argparse.Namespace) -> dict[str, Any] | None:
-    key = f"source {args.source_command}" if args.command == "source" else args.command
-    handler = _HANDLERS[key]
+    handler = _HANDLERS[_command_key(args)]
     readonly = args.command in READ_ONLY
     try:
         lib = open_library(args.library, readonly=readonly)
@@ -229,6 +272,98 @@ def _reindex(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     return {"indexed": count}
 
 
+def _run_notebook(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    from nbshelf.parameters import parse_cli_parameters
+
+    cancel = threading.Event()
+    on_event = _cell_printer(sys.stderr) if sys.stderr.isatty() and not args.json else None
+
+    def on_sigint(_sig: int, _frame: FrameType | None) -> None:
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = lib.run(args.notebook, kernel=args.kernel,
+                         parameters=parse_cli_parameters(args.parameter) or None,
+                         cell_timeout=args.timeout, stop_on_error=not args.keep_going,
+                         on_event=on_event, cancel=cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    report = result.to_json()
+    if not result.ok:
+        # people count cells from 1; the JSON's failed_cell stays 0-based (DESIGN.md)
+        where = f" at cell {result.failed_cell + 1}" if result.failed_cell is not None else ""
+        raise CommandFailed(f"the run ended with status {result.status}{where}: "
+                            f"{result.error or 'no error text'}", report)
+    return report
+
+
+def _cell_printer(out: TextIO) -> Callable[[Any], None]:
+    def show(event: Any) -> None:
+        if event.kind == "started" and event.index is not None:
+            out.write(f"running cell {event.index}…\n")
+            out.flush()
+
+    return show
+
+
+def _runs(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    return {"runs": [r.to_json() for r in lib.runs(args.notebook)]}
+
+
+def _health(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    return {"notebooks": [h.to_json() for h in lib.health(args.notebook)]}
+
+
+def _kernels(lib: Library, _args: argparse.Namespace) -> dict[str, Any]:
+    return {"kernels": [{"name": k.name, "display_name": k.display_name,
+                         "language": k.language} for k in lib.kernels()]}
+
+
+def _publish(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    if args.dry_run:
+        prepared = lib.prepare_publish(args.file, keep_outputs=args.keep_outputs)
+        return {"dry_run": True, "stripped": prepared.stripped.to_json(),
+                "removes": prepared.stripped.describe(), "marking": prepared.marking,
+                "warnings": [x.to_json() for x in prepared.leaks]}
+    result = lib.publish(args.file, args.to, as_path=args.as_path,
+                         keep_outputs=args.keep_outputs, force=args.force)
+    if not args.json:
+        for leak in result.leaks:
+            print(f"nbshelf: warning: {leak.message}", file=sys.stderr)
+    return {**result.to_json(), "removes": result.stripped.describe()}
+
+
+def _diff(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    if len(args.versions) > 2:
+        raise NbshelfError("give at most two versions: V1 [V2]")
+    old = args.versions[0] if args.versions else None
+    new = args.versions[1] if len(args.versions) == 2 else None
+    changes = lib.diff(args.notebook, old, new, outputs=args.outputs, metadata=args.metadata)
+    return {"changes": [c.to_json() for c in changes]}
+
+
+def _settings(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    from nbshelf.settings import SCHEMA
+
+    if args.key is None:
+        return {"settings": {k: lib.settings.get(k) for k, s in SCHEMA.items()
+                             if not s.per_source}}
+    if args.value:
+        schema = SCHEMA.get(args.key)
+        kind = schema.kind if schema else str
+        value: Any = args.value
+        if kind is bool:
+            value = args.value[0].lower() in ("1", "true", "yes", "on")
+        elif kind is int:
+            value = int(args.value[0]) if args.value[0].isdigit() else args.value[0]
+        elif kind is str:
+            value = " ".join(args.value)
+        lib.settings.set(args.key, value, args.source)
+    return {"key": args.key, "source": args.source,
+            "value": lib.settings.get(args.key, args.source)}
+
+
 def _problems(lib: Library, _args: argparse.Namespace) -> dict[str, Any]:
     return {"problems": [p.to_json() for p in lib.problems()]}
 
@@ -256,6 +391,13 @@ _HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | No
     "problems": _problems,
     "search": _search,
     "reindex": _reindex,
+    "run": _run_notebook,
+    "runs": _runs,
+    "health": _health,
+    "kernels": _kernels,
+    "publish": _publish,
+    "diff": _diff,
+    "settings": _settings,
     "show": _show,
     "history": _history,
 }
@@ -264,101 +406,11 @@ _HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | No
 # -- output ----------------------------------------------------------------------------------
 
 
-def _emit(report: dict[str, Any], as_json: bool, out: TextIO) -> None:
+def _emit(report: dict[str, Any], as_json: bool, out: TextIO, command: str = "") -> None:
     if as_json:
         out.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
-        out.write(human(report))
-
-
-def human(report: dict[str, Any]) -> str:
-    """A report as lines for a person at a terminal."""
-    lines: list[str] = []
-    if "title" in report and "cells" in report:
-        lines.extend(_human_notebook(report))
-    elif "sources" in report:
-        for s in report["sources"]:
-            when = s["last_sync"] or "never synced"
-            lines.append(f"{s['name']:<20} {s['status']:<12} {s['notebooks']:>6} notebooks  "
-                         f"{when}  {s['path']}")
-        if not report["sources"]:
-            lines.append("no sources yet: add one with 'nbshelf source add FOLDER'")
-    elif "source" in report:
-        s = report["source"]
-        if s.get("relocated_from"):
-            lines.append(
-                f"relocated source '{s['name']}' from {s['relocated_from']} to {s['path']}"
-            )
-        else:
-            lines.append(
-                f"added source '{s['name']}' at {s['path']}; run 'nbshelf sync' to read it"
-            )
-    elif "added" in report:
-        lines.append(f"added {report['added']}, updated {report['updated']}, removed "
-                     f"{report['removed']}, unchanged {report['unchanged']}")
-        for name in report.get("unavailable", []):
-            lines.append(f"source '{name}' is unavailable; its notebooks are kept")
-        if report["problems"]:
-            lines.append(f"{len(report['problems'])} problems ('nbshelf problems' lists them)")
-    elif "results" in report:
-        lines.extend(_human_search(report))
-    elif "problems" in report:
-        for p in report["problems"]:
-            lines.append(f"{p['source']}:{p['path']}  [{p['kind']}] {p['message']}")
-        if not report["problems"]:
-            lines.append("no problems")
-    elif "versions" in report:
-        lines.append(f"{report['source']}:{report['path']}")
-        for v in report["versions"]:
-            mark = "  (current)" if v["current"] else ""
-            lines.append(f"  v{v['number']}  {v['seen_at']}  {v['size']:>9,} bytes  "
-                         f"{v['title']}{mark}")
-    else:
-        lines.extend(f"{k}: {v}" for k, v in report.items())
-    return "\n".join(lines) + "\n"
-
-
-def _human_search(report: dict[str, Any]) -> list[str]:
-    lines = []
-    if report["plain"]:
-        lines.append("(the query was read as plain words)")
-    if report["total"] == 0:
-        lines.append(f"no notebook matches {report['query']!r}")
-        if report["suggestion"]:
-            lines.append(f"did you mean: {report['suggestion']}")
-        return lines
-    if report["partial"]:
-        lines.append("no notebook has all the words; these have some of them")
-    shown = len(report["results"])
-    lines.append(f"{report['total']} notebooks" + (f", best {shown}:" if shown < report["total"]
-                                                  else ":"))
-    for hit in report["results"]:
-        lines.append(f"{hit['id']:>6}  {hit['title']}  [{hit['source']}:{hit['path']}]")
-        for snip in hit["snippets"]:
-            text = snip["text"]
-            for start, end in reversed(snip["highlights"]):
-                text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
-            lines.append(f"        {snip['kind']} {snip['cell']}: {text}")
-        for other in hit["also_at"]:
-            lines.append(f"        also at {other['source']}:{other['path']}")
-    return lines
-
-
-def _human_notebook(nb: dict[str, Any]) -> list[str]:
-    lines = [
-        nb["title"],
-        f"  id {nb['id']}  {nb['source']}:{nb['path']}" + ("  (removed)" if nb["removed"] else ""),
-        f"  {nb['language'] or 'unknown language'} (kernel {nb['kernel'] or '?'}), "
-        f"nbformat {nb['nbformat']}, {nb['cells']['total']} cells, {nb['size']:,} bytes",
-        f"  modified {nb['mtime']}, versions {nb['versions']}",
-    ]
-    if nb["imports"]:
-        lines.append(f"  imports {', '.join(nb['imports'])}")
-    for place in nb["also_at"]:
-        lines.append(f"  also at {place['source']}:{place['path']} (id {place['id']})")
-    if nb["schema_warning"]:
-        lines.append(f"  warning: {nb['schema_warning']}")
-    return lines
+        out.write(human(command, report))
 
 
 class ProgressBar:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from nbshelf.settings import Settings
 from nbshelf.lock import WriterLock
 from nbshelf.notebook import content_hash
+from nbshelf.query import parse
 from nbshelf.records import (
     NotebookHealth,
     NotebookInfo,
@@ -48,9 +49,9 @@ from nbshelf.records import (
 )
 from nbshelf.resources import demo_folder
 from nbshelf.runs import RunBook, RunInfo, RunPlan
-from nbshelf.search import Searching, SearchResults
-from nbshelf.store import BlobStore, atomic_write
-from nbshelf.sync import OPENED, ProgressFn, SourceSync
+from nbshelf.search import Searching, SearchResults, Snippet
+from nbshelf.store import BlobStore, atomic_write, shared_file_mode
+from nbshelf.sync import OPENED, ProgressFn, SourceSync, SyncProgress
 
 CATALOG_NAME = "catalog.sqlite"
 
@@ -84,6 +85,18 @@ def open_library(root: Path | None = None, *, readonly: bool = False) -> Library
                 lib.add_source(demo_folder(), name="demo", kind="demo")
                 lib.sync()
     return Library.open(root, readonly=readonly)
+
+
+def _index_progress(progress: ProgressFn | None) -> IndexProgressFn | None:
+    """Index-building progress reported through sync's callback, as phase "index"."""
+    if progress is None:
+        return None
+    report = progress
+
+    def forward(done: int, total: int, _message: str) -> None:
+        report(SyncProgress("search index", "index", done, done, total))
+
+    return forward
 
 
 def _reader(store: BlobStore, digest: str) -> Callable[[], bytes]:
@@ -429,7 +442,7 @@ class Library:
                 report.unavailable.append(source.name)
         report.problems = self.problems([s.name for s in chosen])
         if index and not report.cancelled:
-            self.refresh_index(cancel=cancel)
+            self.refresh_index(progress=_index_progress(progress), cancel=cancel)
         return report
 
     # -- search ------------------------------------------------------------------------------
@@ -456,6 +469,18 @@ class Library:
         if not self.readonly:
             self.refresh_index()
         return self._searching.search(self.index.searcher(), text, limit=limit)
+
+    def search_ids(self, text: str, *, limit: int | None = None) -> tuple[list[int], int]:
+        """Ranked notebook ids for ``text`` without snippets (for long result lists), and
+        the total. Identical copies appear once, under their first place."""
+        if not self.readonly:
+            self.refresh_index()
+        return self._searching.search_ids(self.index.searcher(), text, limit=limit)
+
+    def snippets(self, ref: str | int, text: str) -> list[Snippet]:
+        """The cells of one notebook that match ``text``, for the rows on screen."""
+        info = self.show(ref)
+        return self._searching.snippets(info.content_hash, parse(text))
 
     def facets(self, text: str) -> dict[str, dict[str, int]]:
         """Counts by language, source, module and tag for the notebooks matching ``text``."""
@@ -684,7 +709,7 @@ class Library:
         if not unchanged:
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(target, prepared.data)
+                atomic_write(target, prepared.data, mode=shared_file_mode(target))
             except OSError as err:
                 raise PublishError(f"cannot write {where}: {err.strerror}") from None
         # the library now "last saw" what it wrote there: a later change by others is caught
@@ -709,15 +734,43 @@ class Library:
 
     # -- notebooks ---------------------------------------------------------------------------
 
-    def notebook_ids(self, *, include_removed: bool = False) -> list[int]:
-        """Ids of the library's notebooks, by title then path (the list's default order)."""
+    def notebook_ids(
+        self,
+        *,
+        order_by: str = "title",
+        descending: bool = False,
+        title_contains: str | None = None,
+        include_removed: bool = False,
+    ) -> list[int]:
+        """Ids of the library's notebooks in list order, sorted and filtered by SQLite.
+
+        Args:
+            order_by: ``title``, ``source``, ``language`` or ``modified``; ties go by title,
+                then path.
+            descending: reverse the order.
+            title_contains: only titles containing this text (any letter case).
+            include_removed: list notebooks that vanished from their source too.
+        """
+        keys: dict[str, Any] = {
+            "title": func.lower(Content.title),
+            "source": func.lower(Source.name),
+            "language": func.coalesce(Content.language, ""),
+            "modified": Notebook.mtime_ns,
+        }
+        if order_by not in keys:
+            raise ValueError(f"cannot order notebooks by {order_by!r}")
+        primary = [keys[order_by].desc() if descending else keys[order_by]]
         query = (
             select(Notebook.id)
             .join(Content, Content.hash == Notebook.content_hash)
-            .order_by(func.lower(Content.title), Notebook.relpath)
+            .join(Source, Source.id == Notebook.source_id)
+            .order_by(*primary, func.lower(Content.title), Notebook.relpath)
         )
         if not include_removed:
             query = query.where(Notebook.removed_at.is_(None))
+        if title_contains:
+            escaped = title_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(Content.title.ilike(f"%{escaped}%", escape="\\"))
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
 

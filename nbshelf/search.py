@@ -127,6 +127,18 @@ class Searching:
         answer.hits = self._hits(scored, parsed)
         return answer
 
+    def search_ids(self, searcher: Searcher, text: str, limit: int | None = None
+                   ) -> tuple[list[int], int]:
+        """Ranked ids (each content's first place) and the total, with no snippets."""
+        parsed = parse(text)
+        if parsed.empty:
+            return [], 0
+        results = searcher.search(parsed.query, limit=limit)
+        hashes = [hit["hash"] for hit in results]
+        places = self._places(hashes)
+        ids = [places[h][0][0] for h in hashes if places.get(h)]
+        return ids, len(results)
+
     def facets(self, searcher: Searcher, text: str) -> dict[str, dict[str, int]]:
         """Counts by language, source, module and tag over every notebook matching ``text``."""
         parsed = parse(text)

@@ -60,10 +60,30 @@ class BlobStore:
         return removed
 
 
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` so that readers see the old file or the whole new one."""
+def shared_file_mode(existing: Path) -> int:
+    """The mode a file written for others should have: the old file's, else the default
+    the user's umask gives new files (so colleagues can read what is published)."""
+    try:
+        return existing.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def atomic_write(target: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` to ``target`` so that readers see the old file or the whole new one.
+
+    Args:
+        target: the file to write.
+        data: its new content.
+        mode: permission bits for the file; None leaves the temporary file's private 0600
+            (right for the library, wrong on a share: see ``shared_file_mode``).
+    """
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=_TMP_SUFFIX)
     try:
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()

@@ -1,0 +1,188 @@
+"""What the command line prints for people (``--json`` prints the report itself).
+
+One formatter per command, so a report is never guessed from its keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Report = dict[str, Any]
+
+
+def human(command: str, report: Report) -> str:
+    """The report of ``command`` as lines for a person at a terminal."""
+    formatter = _FORMATTERS.get(command, _generic)
+    return "\n".join(formatter(report)) + "\n"
+
+
+def _generic(report: Report) -> list[str]:
+    return [f"{key}: {value}" for key, value in report.items()]
+
+
+def _source(report: Report) -> list[str]:
+    s = report["source"]
+    if s.get("relocated_from"):
+        return [f"relocated source '{s['name']}' from {s['relocated_from']} to {s['path']}"]
+    return [f"added source '{s['name']}' at {s['path']}; run 'nbshelf sync' to read it"]
+
+
+def _sources(report: Report) -> list[str]:
+    if not report["sources"]:
+        return ["no sources yet: add one with 'nbshelf source add FOLDER'"]
+    return [
+        f"{s['name']:<20} {s['status']:<12} {s['notebooks']:>6} notebooks  "
+        f"{s['last_sync'] or 'never synced'}  {s['path']}"
+        for s in report["sources"]
+    ]
+
+
+def _removed(report: Report) -> list[str]:
+    return [f"removed source '{report['removed']}'; {report['blobs_deleted']} stored versions "
+            "no other source uses were deleted"]
+
+
+def _sync(report: Report) -> list[str]:
+    lines = [f"added {report['added']}, updated {report['updated']}, removed "
+             f"{report['removed']}, unchanged {report['unchanged']}"]
+    lines += [f"source '{n}' is unavailable; its notebooks are kept"
+              for n in report.get("unavailable", [])]
+    if report["problems"]:
+        lines.append(f"{len(report['problems'])} problems ('nbshelf problems' lists them)")
+    return lines
+
+
+def _problems(report: Report) -> list[str]:
+    if not report["problems"]:
+        return ["no problems"]
+    return [f"{p['source']}:{p['path']}  [{p['kind']}] {p['message']}"
+            for p in report["problems"]]
+
+
+def _notebook(nb: Report) -> list[str]:
+    lines = [
+        nb["title"],
+        f"  id {nb['id']}  {nb['source']}:{nb['path']}" + ("  (removed)" if nb["removed"] else ""),
+        f"  {nb['language'] or 'unknown language'} (kernel {nb['kernel'] or '?'}), "
+        f"nbformat {nb['nbformat']}, {nb['cells']['total']} cells, {nb['size']:,} bytes",
+        f"  modified {nb['mtime']}, versions {nb['versions']}",
+    ]
+    if nb["imports"]:
+        lines.append(f"  imports {', '.join(nb['imports'])}")
+    lines += [f"  also at {p['source']}:{p['path']} (id {p['id']})" for p in nb["also_at"]]
+    if nb["schema_warning"]:
+        lines.append(f"  warning: {nb['schema_warning']}")
+    return lines
+
+
+def _history(report: Report) -> list[str]:
+    lines = [f"{report['source']}:{report['path']}"]
+    for v in report["versions"]:
+        mark = "  (current)" if v["current"] else ""
+        lines.append(f"  v{v['number']}  {v['seen_at']}  {v['size']:>9,} bytes  "
+                     f"{v['title']}{mark}")
+    return lines
+
+
+def _search(report: Report) -> list[str]:
+    lines = ["(the query was read as plain words)"] if report["plain"] else []
+    if report["total"] == 0:
+        lines.append(f"no notebook matches {report['query']!r}")
+        if report["suggestion"]:
+            lines.append(f"did you mean: {report['suggestion']}")
+        return lines
+    if report["partial"]:
+        lines.append("no notebook has all the words; these have some of them")
+    shown = len(report["results"])
+    best = f", best {shown}:" if shown < report["total"] else ":"
+    lines.append(f"{report['total']} notebooks{best}")
+    for hit in report["results"]:
+        lines.append(f"{hit['id']:>6}  {hit['title']}  [{hit['source']}:{hit['path']}]")
+        for snip in hit["snippets"]:
+            text = snip["text"]
+            for start, end in reversed(snip["highlights"]):
+                text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
+            lines.append(f"        {snip['kind']} {snip['cell']}: {text}")
+        lines += [f"        also at {o['source']}:{o['path']}" for o in hit["also_at"]]
+    return lines
+
+
+def _run(report: Report) -> list[str]:
+    lines = [f"{report['status']}: {report['cells_run']} cells run in {report['kernel']}"]
+    if report.get("parameters"):
+        lines.append("parameters: " + ", ".join(f"{k}={v!r}"
+                                                for k, v in report["parameters"].items()))
+    if report.get("traceback"):
+        lines.append(report["traceback"].rstrip())
+    lines.append(f"record: {report['record']}")
+    return lines
+
+
+def _runs(report: Report) -> list[str]:
+    if not report["runs"]:
+        return ["never run"]
+    return [
+        f"{r['id']:>5}  {r['started']}  {r['status']:<9} {r['cells_run']:>4} cells  "
+        + (f"failed at cell {r['failed_cell'] + 1}: {r['error']}" if r["failed_cell"] is not None
+           else "")
+        + ("" if r["current_version"] else "  (an older version)")
+        for r in report["runs"]
+    ]
+
+
+def _health(report: Report) -> list[str]:
+    lines = []
+    for nb in report["notebooks"]:
+        lines.append(f"{nb['detail']:<40} {nb['source']}:{nb['path']}")
+        lines += [f"    {m}" for m in nb["messages"]]
+    return lines or ["no notebooks"]
+
+
+def _kernels(report: Report) -> list[str]:
+    return [f"{k['name']:<24} {k['display_name']} ({k['language'] or '?'})"
+            for k in report["kernels"]]
+
+
+def _publish(report: Report) -> list[str]:
+    if report.get("dry_run"):
+        lines = [f"would publish with marking {report['marking'] or '(none)'}; "
+                 f"{report['removes']}"]
+    elif report["unchanged"]:
+        lines = [f"{report['source']}:{report['path']} already holds this notebook"]
+    else:
+        verb = "replaced" if report["overwrote"] else "published"
+        lines = [f"{verb} {report['source']}:{report['path']} ({report['removes']})"]
+    lines += [f"warning: {w['message']}" for w in report["warnings"]] if report.get(
+        "dry_run") else []
+    return lines
+
+
+def _diff(report: Report) -> list[str]:
+    if not report["changes"]:
+        return ["no differences in cell sources"]
+    lines = []
+    for c in report["changes"]:
+        where = c["new_index"] if c["new_index"] is not None else c["old_index"]
+        extra = (" (outputs changed)" if c["outputs_changed"] else "") + (
+            " (metadata changed)" if c["metadata_changed"] else "")
+        lines.append(f"{c['change']} {c['cell_type']} cell {where}{extra}")
+        lines += [f"    {line}" for line in c["source_diff"]]
+    return lines
+
+
+def _settings(report: Report) -> list[str]:
+    if "settings" in report:
+        return [f"{k} = {v!r}" for k, v in report["settings"].items()]
+    where = f" (source {report['source']})" if report["source"] else ""
+    return [f"{report['key']}{where} = {report['value']!r}"]
+
+
+_FORMATTERS: dict[str, Callable[[Report], list[str]]] = {
+    "source add": _source, "source relocate": _source, "source list": _sources,
+    "source remove": _removed, "sync": _sync, "problems": _problems, "show": _notebook,
+    "history": _history, "search": _search, "reindex": lambda r: [f"indexed {r['indexed']} "
+                                                                 "notebooks"],
+    "run": _run, "runs": _runs, "health": _health, "kernels": _kernels, "publish": _publish,
+    "diff": _diff, "settings": _settings,
+}
