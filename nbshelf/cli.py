@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     _json_flag(runs)
     health = commands.add_parser("health", help="will it run here?")
     health.add_argument("notebook", nargs="?", metavar="NOTEBOOK")
+    health.add_argument("--run", action="store_true",
+                        help="run every notebook that could run here and record the results")
+    health.add_argument("--time-limit", type=float, default=300.0, metavar="S",
+                        help="seconds each notebook may run with --run (default 300)")
     _json_flag(health)
     _json_flag(commands.add_parser("kernels", help="the kernels notebooks can run in"))
 
@@ -206,7 +210,7 @@ def _command_key(args: argparse.Namespace) -> str:
 
 def _run(args: argparse.Namespace) -> dict[str, Any] | None:
     handler = _HANDLERS[_command_key(args)]
-    readonly = args.command in READ_ONLY
+    readonly = args.command in READ_ONLY and not getattr(args, "run", False)
     try:
         lib = open_library(args.library, readonly=readonly)
     except LibraryLocked:
@@ -312,7 +316,23 @@ def _runs(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _health(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
-    return {"notebooks": [h.to_json() for h in lib.health(args.notebook)]}
+    if args.run:
+        if args.notebook:
+            raise NbshelfError("health --run checks the whole library; use 'nbshelf run' "
+                               "for one notebook")
+        bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
+        cancel = threading.Event()
+        previous = signal.signal(signal.SIGINT, lambda _s, _f: cancel.set())
+        try:
+            found = lib.health_run(time_limit=args.time_limit,
+                                   progress=bar.step if bar else None, cancel=cancel)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            if bar is not None:
+                bar.close()
+    else:
+        found = lib.health(args.notebook)
+    return {"notebooks": [h.to_json() for h in found]}
 
 
 def _kernels(lib: Library, _args: argparse.Namespace) -> dict[str, Any]:

@@ -99,6 +99,13 @@ def _index_progress(progress: ProgressFn | None) -> IndexProgressFn | None:
     return forward
 
 
+def _forward_event(source: threading.Event, target: threading.Event) -> None:
+    """Set ``target`` when ``source`` is set; return once either is."""
+    while not target.is_set():
+        if source.wait(0.2):
+            target.set()
+
+
 def _reader(store: BlobStore, digest: str) -> Callable[[], bytes]:
     return lambda: store.read(digest)
 
@@ -635,6 +642,55 @@ class Library:
                 run.to_json() if run else None,
             ))
         return found
+
+    def health_run(
+        self,
+        *,
+        time_limit: float = 300.0,
+        progress: IndexProgressFn | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[NotebookHealth]:
+        """Run every notebook that could run here, each for at most ``time_limit`` seconds,
+        record the runs, and return the library's health afterwards.
+
+        Notebooks the static check already condemns (no kernel, missing modules, unreadable)
+        are not run: their run would only repeat what the check says.
+        """
+        import dataclasses
+
+        self._require_writer()
+        cancel = cancel or threading.Event()
+        skip = {"kernel-missing", "missing-deps", "unreadable"}
+        todo = [h for h in self.health() if h.status not in skip]
+        for done, item in enumerate(todo):
+            if cancel.is_set():
+                break
+            if progress is not None:
+                progress(done, len(todo), f"running {item.source}:{item.path}")
+            stop = threading.Event()
+            timer = threading.Timer(time_limit, stop.set)
+            watcher = threading.Thread(target=_forward_event, args=(cancel, stop), daemon=True)
+            try:
+                plan = self.begin_run(item.id, cell_timeout=time_limit)
+            except NbshelfError:
+                continue  # no kernel after all: health already says so
+            timer.start()
+            watcher.start()
+            try:
+                result = RunBook.execute(plan, cancel=stop)
+            except NbshelfError as err:
+                self.finish_run(plan, None, str(err))
+                continue
+            finally:
+                timer.cancel()
+                stop.set()  # ends the watcher
+            if result.status == "cancelled" and not cancel.is_set():
+                result = dataclasses.replace(
+                    result, status="timeout", error=f"took longer than {time_limit:g} s")
+            self.finish_run(plan, result)
+        if progress is not None:
+            progress(len(todo), len(todo), "done")
+        return self.health()
 
     def _health_rows(self, notebook_id: int | None) -> list[Any]:
         query = (

@@ -111,3 +111,15 @@ def test_a_run_of_an_unreachable_notebook_works_in_a_library_folder(
     result = team.run("team:anywhere.ipynb")
     assert result.status == "ok"
     assert str(team.root) in result.record.read_text()
+
+
+def test_health_run_runs_what_can_run_with_a_time_limit(team: Library, share: Path) -> None:
+    write_notebook(share / "slow.ipynb", title="Slow", code=["import time\ntime.sleep(60)"])
+    team.sync()
+    found = {h.path: h for h in team.health_run(time_limit=3)}
+    assert found["good.ipynb"].status == "ok"
+    assert found["bad.ipynb"].status == "failing"
+    assert found["slow.ipynb"].status == "failing"
+    assert "longer than 3 s" in found["slow.ipynb"].last_run["error"]
+    assert found["geo.ipynb"].status == "missing-deps" and found["geo.ipynb"].last_run is None
+    assert [r.status for r in team.runs("team:slow.ipynb")] == ["timeout"]
