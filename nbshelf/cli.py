@@ -109,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--dry-run", action="store_true",
                          help="show what would be removed and the warnings; write nothing")
     _json_flag(publish)
+    pack = commands.add_parser("pack", help="library packs for USB sticks")
+    pack_cmds = pack.add_subparsers(dest="pack_command", metavar="ACTION", required=True)
+    export = pack_cmds.add_parser("export", help="write notebooks and a manifest to a pack")
+    export.add_argument("query", nargs="*", metavar="QUERY", help="pack every match")
+    export.add_argument("--ids", metavar="ID,ID", help="pack these notebooks")
+    export.add_argument("-o", "--output", required=True, type=Path, metavar="DIR_OR_ZIP")
+    _json_flag(export)
     diff = commands.add_parser("diff", help="cell changes between two versions")
     diff.add_argument("notebook", metavar="NOTEBOOK")
     diff.add_argument("versions", nargs="*", type=int, metavar="V",
@@ -205,7 +212,9 @@ def _subcommand_names(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def _command_key(args: argparse.Namespace) -> str:
-    return f"source {args.source_command}" if args.command == "source" else str(args.command)
+    if args.command in ("source", "pack"):
+        return f"{args.command} {getattr(args, args.command + '_command')}"
+    return str(args.command)
 
 
 def _run(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -354,6 +363,13 @@ def _publish(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     return {**result.to_json(), "removes": result.stripped.describe()}
 
 
+def _pack_export(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    ids = [int(i) for i in args.ids.split(",") if i.strip()] if args.ids else None
+    if ids is None and not args.query:
+        raise NbshelfError("name what to pack: a query, or --ids 1,2,3")
+    return lib.export_pack(args.output, ids=ids, query=" ".join(args.query) or None)
+
+
 def _diff(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     if len(args.versions) > 2:
         raise NbshelfError("give at most two versions: V1 [V2]")
@@ -417,6 +433,7 @@ _HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | No
     "kernels": _kernels,
     "publish": _publish,
     "diff": _diff,
+    "pack export": _pack_export,
     "settings": _settings,
     "show": _show,
     "history": _history,

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from nbshelf.run import CellEvent, RunResult
     from nbshelf.settings import Settings
 from nbshelf.lock import WriterLock
-from nbshelf.notebook import content_hash
+from nbshelf.notebook import content_hash, parse_notebook
 from nbshelf.query import parse
 from nbshelf.records import (
     NotebookHealth,
@@ -51,7 +51,7 @@ from nbshelf.resources import demo_folder
 from nbshelf.runs import RunBook, RunInfo, RunPlan
 from nbshelf.search import Searching, SearchResults, Snippet
 from nbshelf.store import BlobStore, atomic_write, shared_file_mode
-from nbshelf.sync import OPENED, ProgressFn, SourceSync, SyncProgress
+from nbshelf.sync import OPENED, PACK, ProgressFn, SourceSync, SyncProgress
 
 CATALOG_NAME = "catalog.sqlite"
 
@@ -211,7 +211,14 @@ class Library:
             SourceError: not a folder, already a source, or nested with the library.
         """
         self._require_writer()
-        folder = srcs.real_folder(path)
+        from nbshelf.packs import is_pack
+
+        candidate = Path(os.path.realpath(os.path.abspath(os.path.expanduser(str(path)))))
+        if is_pack(candidate):
+            kind = PACK
+            folder = candidate
+        else:
+            folder = srcs.real_folder(path)
         srcs.check_not_nested(folder, self.root)
         with Session(self.engine) as session:
             existing = list(session.scalars(select(Source)))
@@ -228,7 +235,7 @@ class Library:
                     f"{folder} overlaps source '{source.name}' ({source.path}); "
                     "a notebook can belong to one source only"
                 )
-        moved = self._find_moved_source(folder, existing)
+        moved = None if kind == PACK else self._find_moved_source(folder, existing)
         if moved is not None:
             return self.relocate_source(moved.name, folder, _from=moved.path)
         source_name = srcs.unique_name(name or folder.name or "source", (s.name for s in existing))
@@ -774,6 +781,30 @@ class Library:
         return PublishResult(source, relpath, str(target), prepared.stripped, prepared.leaks,
                              prepared.marking, overwrote=existed and not unchanged,
                              unchanged=unchanged, notebook_id=self.resolve(where))
+
+    def export_pack(self, out: str | Path, *, ids: list[int] | None = None,
+                    query: str | None = None) -> dict[str, Any]:
+        """Write the chosen notebooks (by id, or every match of a query) as a pack."""
+        from nbshelf.markings import notebook_marking
+        from nbshelf.packs import PackEntry, PackError, entry_path, write_pack
+
+        chosen = list(ids or [])
+        if query:
+            chosen += self.search_ids(query)[0]
+        if not chosen:
+            raise PackError("nothing to pack: name notebooks with --ids or a query that matches")
+        scheme = self.settings.get("markings")
+        entries = []
+        for notebook_id in dict.fromkeys(chosen):
+            info = self.show(notebook_id)
+            data = self.store.read(info.content_hash)
+            raw = parse_notebook(data, info.path, validate=False).raw
+            entries.append((PackEntry(entry_path(info.source, info.path), info.title,
+                                      info.content_hash, len(data),
+                                      notebook_marking(raw, scheme), info.source, info.path,
+                                      info.versions), data))
+        written = write_pack(Path(out), entries)
+        return {"pack": str(written), "notebooks": len(entries)}
 
     def diff(self, ref: str | int, old: int | None = None, new: int | None = None, *,
              outputs: bool = False, metadata: bool = False) -> list[CellChange]:

@@ -53,7 +53,9 @@ def check_not_nested(folder: Path, library_root: Path) -> None:
 
 
 def reachable(path: str) -> bool:
-    """True when the folder can be listed now."""
+    """True when the folder can be listed now (or, for a zip pack, the file is there)."""
+    if os.path.isfile(path):
+        return True
     try:
         with os.scandir(path):
             return True

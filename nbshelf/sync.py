@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
@@ -21,6 +22,7 @@ from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
 from nbshelf.catalog.pending import mark_pending
 from nbshelf.errors import NotebookInvalid
 from nbshelf.notebook import ParsedNotebook, content_hash, parse_notebook
+from nbshelf.packs import PackReader
 from nbshelf.scan import FileStat, ProblemRecord, ScanResult, scan_tree
 from nbshelf.store import BlobStore
 
@@ -88,6 +90,8 @@ class SourceSync:
         self.name = source.name
         self.root = source.path
         self.opened = source.kind == OPENED
+        self.pack: PackReader | None = None
+        self.kind = source.kind
         self.progress = progress
         self.cancel = cancel or threading.Event()
         self.result = SourceSyncResult()
@@ -100,6 +104,8 @@ class SourceSync:
         now = time.time()
         if self.opened:
             return self._run_opened(now)
+        if self.kind == PACK:
+            return self._run_pack(now)
         if not _reachable(self.root):
             self._mark_availability(False)
             self.result.available = False
@@ -131,6 +137,28 @@ class SourceSync:
         scan = _stat_files(self.root, relpaths)
         problems = self._copy_changed(scan, known, old_problems, now)
         self._finish(problems, scan, False, now)
+        return self.result
+
+    def _run_pack(self, now: float) -> SourceSyncResult:
+        """A pack is read from its manifest, and every notebook checked against it."""
+        if not os.path.exists(self.root):
+            self._mark_availability(False)
+            self.result.available = False
+            return self.result
+        self.pack = PackReader.open(Path(self.root))
+        with self.engine.connect() as conn:
+            known = self._known(conn)
+            old_problems = self._old_problems(conn)
+        present = self.pack.stats()
+        scan = ScanResult(
+            files={rel: st for rel, st in present.items() if rel in self.pack.entries},
+            problems=self.pack.problems + self.pack.missing_and_extra(present),
+        )
+        if not self.pack.entries:
+            scan.unlisted.append("")  # a damaged manifest: keep what the library has
+        problems = self._copy_changed(scan, known, old_problems, now)
+        self._mark_removed(scan, known, now)
+        self._finish(problems, scan, True, now)
         return self.result
 
     def _run_opened(self, now: float) -> SourceSyncResult:
@@ -227,7 +255,10 @@ class SourceSync:
     ) -> ProblemRecord | None:
         """Read one new or changed file into the store and catalog; a problem if it is bad."""
         try:
-            data, stat = read_stable(os.path.join(self.root, relpath))
+            if self.pack is not None:
+                data = self.pack.read_verified(relpath)
+            else:
+                data, stat = read_stable(os.path.join(self.root, relpath))
         except NotebookInvalid as err:
             return ProblemRecord(relpath, err.kind, err.message, stat)
         digest = content_hash(data)
@@ -394,6 +425,8 @@ def _content_values(parsed: ParsedNotebook, size: int) -> dict[str, object]:
 #: The kind of the source that holds notebooks opened from outside every source folder;
 #: its notebooks' paths are absolute, and it is never walked.
 OPENED = "opened"
+#: The kind of a library pack (a folder or a zip with a manifest), read-only and verified.
+PACK = "pack"
 
 
 def _stat_files(root: str, relpaths: list[str]) -> ScanResult:
