@@ -5,7 +5,7 @@ Times are POSIX seconds (UTC) as floats: cheap to compare, and formatted only fo
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -31,6 +31,10 @@ class Content(Base):
     """One distinct notebook content (a blob) and what was extracted from it."""
 
     __tablename__ = "contents"
+    # The few contents that break the schema, found without reading every content row.
+    __table_args__ = (
+        Index("ix_contents_schema_error", "hash", sqlite_where=text("schema_error IS NOT NULL")),
+    )
 
     hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int]
