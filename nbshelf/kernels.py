@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -163,17 +163,7 @@ def choose_kernel(
         candidates.sort(key=lambda k: (k.name != "python3", not k.own, k.name))
         chosen = candidates[0]
         if kernel_name:
-            chosen = KernelChoice(
-                name=chosen.name,
-                display_name=chosen.display_name,
-                language=chosen.language,
-                argv=chosen.argv,
-                env=chosen.env,
-                interrupt_mode=chosen.interrupt_mode,
-                resource_dir=chosen.resource_dir,
-                own=chosen.own,
-                replaces=kernel_name,
-            )
+            chosen = replace(chosen, replaces=kernel_name)
         return chosen
     raise KernelMissing(kernel_name, language_label(wanted), [k.label for k in kernels])
 
