@@ -17,6 +17,10 @@ os.environ.setdefault("NBSHELF_INDEX_PROCS", "1")
 from helpers import write_notebook  # noqa: E402
 
 from nbshelf.library import Library  # noqa: E402
+from nbshelf.ui.viewer import register_scheme  # noqa: E402
+
+# The viewer's URL scheme must be declared before pytest-qt creates the QApplication.
+register_scheme()
 
 
 @pytest.fixture

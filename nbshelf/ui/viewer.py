@@ -1,0 +1,223 @@
+"""The read-only notebook viewer: a locked-down QWebEngineView over rendered HTML.
+
+Walls, from the outside in: the page comes from ``nbshelf.render`` (sanitized, all images
+embedded); its CSP forbids every script and every load that is not the app's own scheme or
+``data:``; this view turns JavaScript off, gives the page its own off-the-record profile, and
+puts a request interceptor on that profile that blocks, and counts, every request to any other
+scheme. Navigation away from the shown page is refused. The page and the app's stylesheets are
+served by a scheme handler, so no size limit of ``setHtml`` applies.
+
+Call :func:`register_scheme` once at start, before the ``QApplication`` exists.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from PySide6.QtCore import QBuffer, QByteArray, QObject, QUrl, Signal
+from PySide6.QtWebEngineCore import (
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineScript,
+    QWebEngineSettings,
+    QWebEngineUrlRequestInfo,
+    QWebEngineUrlRequestInterceptor,
+    QWebEngineUrlRequestJob,
+    QWebEngineUrlScheme,
+    QWebEngineUrlSchemeHandler,
+)
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QWidget
+
+from nbshelf.render import APP_ASSET_BASE, asset
+from nbshelf.render.page import REPORT_TOGGLE_ID
+
+ASSET_BASE = APP_ASSET_BASE  # "nbshelf://app/": pages and stylesheets are served under it
+SCHEME = ASSET_BASE.split(":", 1)[0]
+_PAGE_PREFIX = "page/"
+# Schemes the page may use: its own, and data: for embedded pictures. The interceptor blocks
+# the rest (http, https, file, ftp, ws...).
+_ALLOWED_SCHEMES = {SCHEME, "data"}
+
+
+def register_scheme() -> None:
+    """Declare the app's URL scheme to QtWebEngine. Call before creating the QApplication.
+
+    Safe to call more than once.
+    """
+    if QWebEngineUrlScheme.schemeByName(SCHEME.encode()).name():
+        return
+    scheme = QWebEngineUrlScheme(SCHEME.encode())
+    scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
+    # Local: pages of this scheme cannot reach remote URLs (LocalContentCanAccessRemoteUrls is
+    # off), and remote pages cannot reach it. Secure: treated like https, no mixed-content
+    # downgrade.
+    scheme.setFlags(QWebEngineUrlScheme.Flag.SecureScheme | QWebEngineUrlScheme.Flag.LocalScheme)
+    QWebEngineUrlScheme.registerScheme(scheme)
+
+
+class BlockingInterceptor(QWebEngineUrlRequestInterceptor):
+    """Blocks every request whose scheme is not the app's own or ``data:``, and remembers it."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.blocked: list[str] = []
+        self.allowed = 0
+
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:
+        url = info.requestUrl()
+        if url.scheme().lower() in _ALLOWED_SCHEMES:
+            self.allowed += 1
+            return
+        info.block(True)
+        self.blocked.append(url.toString())
+
+
+class _SchemeHandler(QWebEngineUrlSchemeHandler):
+    """Serves the page being shown and the renderer's stylesheets under ``nbshelf:``."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pages: dict[str, bytes] = {}
+
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
+        name = job.requestUrl().path().lstrip("/")
+        if name in self.pages:
+            self._reply(job, self.pages[name], b"text/html;charset=utf-8")
+            return
+        found = asset(name)
+        if found is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        content, mime = found
+        self._reply(job, content, mime.encode())
+
+    @staticmethod
+    def _reply(job: QWebEngineUrlRequestJob, content: bytes, mime: bytes) -> None:
+        # The buffer must outlive this call: parent it to the job, which WebEngine deletes
+        # once the reply is read.
+        buffer = QBuffer(job)
+        buffer.setData(QByteArray(content))
+        buffer.open(QBuffer.OpenModeFlag.ReadOnly)
+        job.reply(mime, buffer)
+
+
+class _LockedPage(QWebEnginePage):
+    """A page that shows what the viewer loads into it and navigates nowhere else."""
+
+    navigation_blocked = Signal(QUrl)
+
+    def __init__(self, profile: QWebEngineProfile, parent: QObject | None = None) -> None:
+        super().__init__(profile, parent)
+        self.current: QUrl | None = None
+
+    def acceptNavigationRequest(
+        self, url: QUrl, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
+    ) -> bool:
+        if self.current is not None and _without_fragment(url) == _without_fragment(self.current):
+            return True  # the page itself, or a jump to one of its headings
+        self.navigation_blocked.emit(url)
+        return False
+
+
+def _without_fragment(url: QUrl) -> str:
+    return url.toString().split("#", 1)[0]
+
+
+def _lock_down(settings: QWebEngineSettings) -> None:
+    attr = QWebEngineSettings.WebAttribute
+    for name, on in (
+        (attr.JavascriptEnabled, False),
+        (attr.JavascriptCanOpenWindows, False),
+        (attr.JavascriptCanAccessClipboard, False),
+        (attr.LocalContentCanAccessRemoteUrls, False),
+        # Our scheme is a local one, and WebEngine counts its stylesheets as "file" content:
+        # with this off the page could not load them. file: URLs themselves are still blocked
+        # by the interceptor (and by the page's CSP).
+        (attr.LocalContentCanAccessFileUrls, True),
+        (attr.PluginsEnabled, False),
+        (attr.PdfViewerEnabled, False),
+        (attr.AutoLoadIconsForPage, False),
+        (attr.HyperlinkAuditingEnabled, False),
+        (attr.DnsPrefetchEnabled, False),
+        (attr.NavigateOnDropEnabled, False),
+        (attr.LocalStorageEnabled, False),
+        (attr.WebGLEnabled, False),
+    ):
+        settings.setAttribute(name, on)
+
+
+class NotebookViewer(QWebEngineView):
+    """Shows one rendered notebook, read-only and offline.
+
+    Render with ``nbshelf.render.render_notebook(nb, asset_base=ASSET_BASE)`` and pass the
+    HTML to :meth:`show_html`.
+
+    Args:
+        parent: the owning widget.
+
+    Attributes:
+        interceptor: the request wall; ``interceptor.blocked`` lists every URL it stopped.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # An off-the-record profile of our own. Qt deletes children in the order they were
+        # parented, and a profile must outlive its page: parent the page first, then the
+        # profile (else exit warns "Release of profile requested but WebEnginePage still not
+        # deleted").
+        self._profile = QWebEngineProfile()
+        self.interceptor = BlockingInterceptor(self._profile)
+        self._profile.setUrlRequestInterceptor(self.interceptor)
+        self._handler = _SchemeHandler(self._profile)
+        self._profile.installUrlSchemeHandler(SCHEME.encode(), self._handler)
+        self._page = _LockedPage(self._profile, self)
+        self._profile.setParent(self)
+        _lock_down(self._page.settings())
+        self.setPage(self._page)
+        self.navigation_blocked = self._page.navigation_blocked
+        self._serial = itertools.count(1)
+        self._report_view = False
+
+    def show_html(self, page_html: str) -> None:
+        """Show a page made by ``render_notebook(..., asset_base=ASSET_BASE)``.
+
+        Args:
+            page_html: the document.
+        """
+        name = f"{_PAGE_PREFIX}{next(self._serial)}.html"
+        # Only the page on screen is kept: a 4 MB notebook page should not pile up.
+        self._handler.pages = {name: page_html.encode("utf-8")}
+        url = QUrl(f"{ASSET_BASE}{name}")
+        self._page.current = url
+        self.load(url)
+
+    def find(self, text: str, *, backward: bool = False) -> None:
+        """Find text in the notebook; an empty text clears the highlight.
+
+        Args:
+            text: what to look for (case-insensitive).
+            backward: search towards the top.
+        """
+        flags = QWebEnginePage.FindFlag(0)
+        if backward:
+            flags |= QWebEnginePage.FindFlag.FindBackward
+        self.findText(text, flags)
+
+    def set_report_view(self, on: bool) -> None:
+        """Hide code cells (outputs and prose only) or show them again.
+
+        The page holds the switch itself (a checkbox styled by CSS, also usable by a click);
+        this flips it from the app in an isolated world, which runs even with the page's
+        JavaScript off and shares nothing with the page's own scripts.
+
+        Args:
+            on: hide code when true.
+        """
+        self._report_view = on
+        state = "true" if on else "false"
+        self._page.runJavaScript(
+            f"(function(){{var b=document.getElementById('{REPORT_TOGGLE_ID}');"
+            f"if(b){{b.checked={state};}}}})();",
+            QWebEngineScript.ScriptWorldId.ApplicationWorld,
+        )
