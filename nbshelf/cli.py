@@ -29,7 +29,7 @@ from nbshelf.sync import SyncProgress
 log = logging.getLogger("nbshelf")
 
 #: Commands that only read: they work while another process holds the writer lock.
-READ_ONLY = {"problems", "show", "history", "runs", "health", "kernels", "diff"}
+READ_ONLY = {"problems", "show", "history", "runs", "health", "kernels", "diff", "render"}
 #: Commands that write when they can (to catch the index up) and read when another writes.
 READ_PREFERRING_WRITE = {"search"}
 
@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--dry-run", action="store_true",
                          help="show what would be removed and the warnings; write nothing")
     _json_flag(publish)
+    render = commands.add_parser("render", help="write a notebook as a safe offline HTML file")
+    render.add_argument("notebook", metavar="NOTEBOOK")
+    render.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.html")
+    render.add_argument("--report", action="store_true", help="hide code cells")
+    render.add_argument("--version", type=int, metavar="V", help="an older version")
+    _json_flag(render)
     pack = commands.add_parser("pack", help="library packs for USB sticks")
     pack_cmds = pack.add_subparsers(dest="pack_command", metavar="ACTION", required=True)
     export = pack_cmds.add_parser("export", help="write notebooks and a manifest to a pack")
@@ -363,6 +369,24 @@ def _publish(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     return {**result.to_json(), "removes": result.stripped.describe()}
 
 
+def _render(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    from nbshelf.render.audit import remote_references
+    from nbshelf.store import atomic_write
+
+    page = lib.render(args.notebook, version=args.version, report_view=args.report,
+                      standalone=True)
+    remote = remote_references(page)
+    if remote:  # a defence that must hold: refuse to write a page that would reach out
+        raise NbshelfError(f"the page would load {remote[0]}; not written (please report this)")
+    out = args.output.expanduser()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out, page.encode("utf-8"), mode=0o644)
+    except OSError as err:
+        raise NbshelfError(f"cannot write {out}: {err.strerror}") from None
+    return {"output": str(out), "bytes": len(page.encode("utf-8"))}
+
+
 def _pack_export(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     ids = [int(i) for i in args.ids.split(",") if i.strip()] if args.ids else None
     if ids is None and not args.query:
@@ -434,6 +458,7 @@ _HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | No
     "publish": _publish,
     "diff": _diff,
     "pack export": _pack_export,
+    "render": _render,
     "settings": _settings,
     "show": _show,
     "history": _history,

@@ -185,4 +185,6 @@ _FORMATTERS: dict[str, Callable[[Report], list[str]]] = {
                                                                  "notebooks"],
     "run": _run, "runs": _runs, "health": _health, "kernels": _kernels, "publish": _publish,
     "diff": _diff, "settings": _settings,
+    "render": lambda r: [f"wrote {r['output']} ({r['bytes']:,} bytes; opens offline in any "
+                         "browser)"],
 }

@@ -717,6 +717,60 @@ class Library:
         with self.engine.connect() as conn:
             return list(conn.execute(query).all())
 
+    # -- viewing -------------------------------------------------------------------------------
+
+    def render(self, ref: str | int, *, version: int | None = None, report_view: bool = False,
+               standalone: bool = False) -> str:
+        """The notebook as one safe, offline HTML page (scripts never run, nothing loads from
+        outside). ``standalone`` inlines the app's styles, for a file any browser opens."""
+        info = self.show(ref)
+        data = self.read_version(info.id, version)
+        return self._render_bytes(data, info.path, info.source, info.kernel, info.mtime,
+                                  info.size, info.title, report_view=report_view,
+                                  standalone=standalone,
+                                  folder=self._folder_of(info.id))
+
+    def render_run(self, run_id: int, *, report_view: bool = False) -> str:
+        """A run record (the executed copy, with its outputs) as a page, like any notebook."""
+        record = self.runbook.get(run_id)
+        path = Path(record.record)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise NotFound(f"the record of run {run_id} cannot be read: {err.strerror}") from None
+        info = self.show(record.notebook_id)
+        return self._render_bytes(data, info.path, info.source, record.kernel,
+                                  path.stat().st_mtime, len(data),
+                                  f"{info.title} (run {run_id}, {record.status})",
+                                  report_view=report_view, standalone=False,
+                                  folder=self._folder_of(info.id))
+
+    def _folder_of(self, notebook_id: int) -> Path | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(Notebook.relpath, Source.path, Source.kind)
+                .join(Source, Source.id == Notebook.source_id)
+                .where(Notebook.id == notebook_id)
+            ).one()
+        return _notebook_folder(row.path, row.kind, row.relpath)
+
+    def _render_bytes(self, data: bytes, path: str, source: str, kernel: str | None,
+                      mtime: float, size: int, title: str, *, report_view: bool,
+                      standalone: bool, folder: Path | None) -> str:
+        from datetime import UTC, datetime
+
+        from nbshelf.markings import notebook_marking
+        from nbshelf.render import APP_ASSET_BASE, RenderHeader, render_notebook
+
+        raw = parse_notebook(data, path, validate=False).raw
+        header = RenderHeader(
+            title=title, source=source, path=path, kernel=kernel or "",
+            modified=datetime.fromtimestamp(mtime, UTC), size=size,
+            marking=notebook_marking(raw, self.settings.get("markings")) or "",
+        )
+        return render_notebook(raw, base_dir=folder, header=header, report_view=report_view,
+                               asset_base=None if standalone else APP_ASSET_BASE)
+
     # -- publishing ----------------------------------------------------------------------------
 
     @property

@@ -50,6 +50,7 @@ class RunInfo:
     """One run as ``nbshelf runs`` lists it."""
 
     id: int
+    notebook_id: int
     status: str
     started: float
     ended: float | None
@@ -64,7 +65,8 @@ class RunInfo:
     def to_json(self) -> dict[str, Any]:
         """The JSON form, with times as ISO 8601."""
         return {
-            "id": self.id, "status": self.status, "started": iso_time(self.started),
+            "id": self.id, "notebook_id": self.notebook_id, "status": self.status,
+            "started": iso_time(self.started),
             "ended": iso_time(self.ended), "kernel": self.kernel, "parameters": self.parameters,
             "cells_run": self.cells_run, "failed_cell": self.failed_cell, "error": self.error,
             "record": self.record, "current_version": self.current_version,
@@ -159,6 +161,20 @@ class RunBook:
             ).all()
         return [self._info(r, current) for r in rows]
 
+    def get(self, run_id: int) -> RunInfo:
+        """One run; ``NotFound`` when there is none with that id."""
+        from nbshelf.errors import NotFound
+
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(Run.__table__, Notebook.content_hash.label("current"))
+                .join(Notebook, Notebook.id == Run.notebook_id)
+                .where(Run.id == run_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"there is no run {run_id}")
+        return self._info(row, row.current)
+
     def last_runs(self) -> dict[int, RunInfo]:
         """Each notebook's last run that says something about it (ok, error, timeout)."""
         found: dict[int, RunInfo] = {}
@@ -177,7 +193,8 @@ class RunBook:
         status = r.status
         if status == "running" and r.runner_pid != os.getpid() and not _alive(r.runner_pid):
             status = "killed"
-        return RunInfo(r.id, status, r.started, r.ended, r.kernel, dict(r.parameters or {}),
+        return RunInfo(r.id, r.notebook_id, status, r.started, r.ended, r.kernel,
+                       dict(r.parameters or {}),
                        r.cells_run, r.failed_cell, r.error, str(self.root / r.record),
                        r.content_hash == current_hash)
 

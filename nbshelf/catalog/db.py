@@ -54,10 +54,9 @@ def _check_version(conn: Connection, path: Path) -> int:
 
 def _create_or_upgrade(conn: Connection, path: Path) -> None:
     version = _check_version(conn, path)
-    if version == 0:
-        Base.metadata.create_all(conn)
-    else:
-        for step in range(version, SCHEMA_VERSION):
-            _UPGRADES[step](conn)
+    for step in range(max(version, 1), SCHEMA_VERSION):
+        _UPGRADES[step](conn)
+    # New tables and indexes need no upgrade step: creating what is missing is enough.
+    Base.metadata.create_all(conn, checkfirst=True)
     # PRAGMA takes no bound parameters; the value is our own integer constant.
     conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION:d}"))

@@ -123,3 +123,10 @@ def test_health_run_runs_what_can_run_with_a_time_limit(team: Library, share: Pa
     assert "longer than 3 s" in found["slow.ipynb"].last_run["error"]
     assert found["geo.ipynb"].status == "missing-deps" and found["geo.ipynb"].last_run is None
     assert [r.status for r in team.runs("team:slow.ipynb")] == ["timeout"]
+
+
+def test_a_run_record_renders_like_any_notebook(team: Library) -> None:
+    team.run("team:bad.ipynb")
+    run_id = team.runs("team:bad.ipynb")[0].id
+    page = team.render_run(run_id)
+    assert "ZeroDivisionError" in page and "(run " in page
