@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 
 from nbshelf.library import Library, default_library_dir, open_library
@@ -46,6 +46,9 @@ def _setup_logging() -> None:
 def _application() -> QApplication:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
+        from nbshelf.ui.viewer import register_scheme
+
+        register_scheme()  # the viewer's own URL scheme must exist before the QApplication
         app = QApplication(sys.argv[:1])
     app.setApplicationName("nbshelf")
     app.setOrganizationName("nbshelf")
@@ -100,6 +103,10 @@ def run_app(library: Path | None, file: Path | None) -> int:
             window.open_file(file)
         code = app.exec()
         runner.shutdown()
+        # The web view's page must go before its profile, and both before the QApplication.
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        window = None
         return code
     finally:
         instance.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
@@ -29,6 +29,9 @@ from nbshelf.records import NotebookInfo, VersionInfo
 from nbshelf.ui import features, fmt
 from nbshelf.ui.models import RecordColumn, RecordModel
 from nbshelf.ui.tasks import Changes, Job, TaskRunner
+
+if TYPE_CHECKING:
+    from nbshelf.ui.viewer import NotebookViewer
 
 MUTED = "color: palette(placeholder-text);"
 
@@ -137,6 +140,7 @@ class ViewSlot(QStackedWidget):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(24, 18, 24, 18)
         note = _label(
+            "Rendering the notebook…" if features.available("render") else
             f"{features.placeholder('render')} Here you will read the notebook itself, "
             "rendered safely offline.",
             selectable=False,
@@ -153,6 +157,30 @@ class ViewSlot(QStackedWidget):
         self.outline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.outline, 1)
         self.addWidget(box)
+
+        self.viewer: NotebookViewer | None = None
+        self.report_view = False
+        if features.available("render"):
+            from nbshelf.ui.viewer import NotebookViewer
+
+            self.viewer = NotebookViewer(self)
+            self.addWidget(self.viewer)
+
+    def show_page(self, page: str) -> None:
+        """Show the rendered notebook (the outline stays up until a page is ready)."""
+        if self.viewer is not None:
+            self.viewer.show_html(page)
+            self.setCurrentWidget(self.viewer)
+
+    def show_outline(self) -> None:
+        """Back to the outline, while a new notebook renders."""
+        self.setCurrentIndex(0)
+
+    def set_report_view(self, on: bool) -> None:
+        """Hide code cells (outputs and prose only), for readers who do not read code."""
+        self.report_view = on
+        if self.viewer is not None:
+            self.viewer.set_report_view(on)
 
     def set_info(self, info: NotebookInfo) -> None:
         """Show what there is to show of ``info``."""
@@ -334,10 +362,25 @@ class NotebookPane(QWidget):
         self.info = info
         self.header.set_info(info)
         self.view.set_info(info)
+        self.view.show_outline()
+        if features.available("render"):
+            self._render(serial, info.id)
         self.history_model.set_records(list(reversed(history)))  # newest first
         self.tabs.setTabText(2, f"History ({len(history)})")
         self.stack.setCurrentIndex(self.NOTEBOOK)
         self.shown.emit(info)
+
+    def _render(self, serial: int, notebook_id: int) -> None:
+        report_view = self.view.report_view
+
+        def done(page: str) -> None:
+            if serial == self._serial:
+                self.view.show_page(page)
+
+        self._runner.task(
+            lambda lib, _job: lib.render(notebook_id, report_view=report_view),
+            label="Render notebook",
+        ).on_success(done).on_failure(lambda _err: None).start()
 
     def _load_failed(self, serial: int, err: NbshelfError) -> None:
         if serial == self._serial:

@@ -321,11 +321,20 @@ class MainWindow(QMainWindow):
             "&Run (not available yet)", lambda: None, key("Ctrl+R"), features.placeholder("run")
         )
         self.run_action.setEnabled(features.available("run"))
+        self.report_action = self._action(
+            "Re&port View (hide code)", self.toggle_report_view, key("Ctrl+Shift+H"),
+            "Show outputs and prose only",
+        )
+        self.report_action.setCheckable(True)
         self.copy_path_action = self._action(
             "Copy &Path", self.copy_path, key("Ctrl+Shift+C"),
             "Copy the notebook's path in its source",
         )
         self.about_action = self._action("&About nbshelf", self.show_about)
+
+    def toggle_report_view(self) -> None:
+        """Hide or show code cells in the notebook view."""
+        self.pane.view.set_report_view(self.report_action.isChecked())
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -345,6 +354,7 @@ class MainWindow(QMainWindow):
         library_menu.addAction(self.problems_action)
         notebook_menu = bar.addMenu("&Notebook")
         notebook_menu.addAction(self.run_action)
+        notebook_menu.addAction(self.report_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
         self._update_actions()

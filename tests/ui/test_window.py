@@ -193,3 +193,22 @@ def test_a_library_in_use_elsewhere_opens_read_only(qtbot, runner_for, synced):
         window.close()
     finally:
         holder.close()
+
+
+def test_selecting_a_notebook_renders_it_and_report_view_hides_code(qtbot, runner_for, synced):
+    window = open_window(qtbot, runner_for, synced)
+    select(qtbot, window, "Mango prices")
+    viewer = window.pane.view.viewer
+    assert viewer is not None
+    qtbot.waitUntil(lambda: window.pane.view.currentWidget() is viewer, timeout=15000)
+    page_text: list[str] = []
+
+    def read() -> bool:
+        viewer.page().toPlainText(page_text.append)
+        return bool(page_text) and "Mango prices" in page_text[-1]
+
+    qtbot.waitUntil(read, timeout=15000)
+    assert "Results" in page_text[-1] and "print('hello')" in page_text[-1]
+    assert viewer.interceptor.blocked == []
+    window.report_action.trigger()
+    assert window.pane.view.report_view is True
