@@ -34,6 +34,26 @@ from nbshelf.ui.window import MainWindow  # noqa: E402
 SIZE = (1280, 800)
 
 
+def wait_for_page(window: MainWindow) -> None:
+    """Until the rendered notebook shows its title (and has had time to paint)."""
+    viewer = window.pane.view.viewer
+    if viewer is None or window.pane.info is None:
+        return
+    title = window.pane.info.title
+    text: list[str] = []
+    wait_until(lambda: window.pane.view.currentWidget() is viewer)
+
+    def shown() -> bool:
+        viewer.page().toPlainText(text.append)
+        return bool(text) and title in text[-1]
+
+    wait_until(shown)
+    end = time.monotonic() + 0.6
+    while time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
 def wait_until(check: Callable[[], object], timeout: float = 60.0) -> None:
     """Run the event loop until ``check()`` is true."""
     deadline = time.monotonic() + timeout
@@ -143,6 +163,7 @@ def main() -> int:
             | QItemSelectionModel.SelectionFlag.Rows,
         )
         wait_until(lambda: window.pane.info is not None)
+        wait_for_page(window)
         save(window, out, "notebook")
 
         window.pane.tabs.setCurrentIndex(2)
