@@ -126,6 +126,12 @@ class _TermTokenizer(Tokenizer):
     def __hash__(self) -> int:
         return hash(self.kind)
 
+    def terms(self, value: str) -> Iterator[str]:
+        """The terms of ``value`` as plain strings (the fast path of ``nbshelf.index``)."""
+        if self.kind == "code":
+            return code_terms(value)
+        return prose_terms(value, stemming=self.kind == "prose", numbers=self.kind != "output")
+
     def __call__(  # noqa: PLR0913 - Whoosh's tokenizer signature
         self,
         value: str,
@@ -140,14 +146,7 @@ class _TermTokenizer(Tokenizer):
         **kwargs: object,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            terms: Iterator[str] = iter([value])
-        elif self.kind == "code":
-            terms = code_terms(value)
-        else:
-            terms = prose_terms(
-                value, stemming=self.kind == "prose", numbers=self.kind != "output"
-            )
+        terms = iter([value]) if not tokenize else self.terms(value)
         for pos, term in enumerate(terms, start_pos):
             token.text = term
             token.boost = 1.0

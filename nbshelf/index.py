@@ -30,10 +30,11 @@ from nbshelf.catalog.pending import clear_pending, pending_hashes
 from nbshelf.doctext import cell_texts, notebook_labels
 from nbshelf.errors import NbshelfError, NotebookInvalid
 from nbshelf.notebook import parse_notebook
+from nbshelf.postings import CountedFrequency, CountedPositions
 from nbshelf.store import BlobStore, atomic_write
 
 #: Bump when the schema or the analysis changes: an older index is then rebuilt.
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"
 INDEX_NAME = "notebooks"
 #: Field weights, tuned so a title match beats a passing mention, and code use beats prose.
 WEIGHTS = {"title": 6.0, "headings": 3.0, "markdown": 1.0, "code": 1.2, "outputs": 0.3,
@@ -46,18 +47,26 @@ class IndexUnavailable(NbshelfError):
     """The index is missing and this process may not build it (another one writes)."""
 
 
+def _text(analyzer: Any, name: str, *, phrase: bool) -> TEXT:
+    """A text field whose postings are counted by ``nbshelf.postings``."""
+    field = TEXT(analyzer=analyzer, field_boost=WEIGHTS[name], phrase=phrase)
+    kind = CountedPositions if phrase else CountedFrequency
+    field.format = kind(field_boost=WEIGHTS[name])
+    return field
+
+
 def build_schema() -> Schema:
     """The index's fields; keyword fields are lower case and comma separated."""
     return Schema(
         hash=ID(stored=True, unique=True),
-        title=TEXT(analyzer=prose_analyzer(), field_boost=WEIGHTS["title"], phrase=True),
+        title=_text(prose_analyzer(), "title", phrase=True),
         # Positions (for phrase search) only where phrases are searched: they cost time.
-        headings=TEXT(analyzer=prose_analyzer(), field_boost=WEIGHTS["headings"], phrase=False),
-        markdown=TEXT(analyzer=prose_analyzer(), field_boost=WEIGHTS["markdown"]),
-        code=TEXT(analyzer=code_analyzer(), field_boost=WEIGHTS["code"]),
-        outputs=TEXT(analyzer=output_analyzer(), field_boost=WEIGHTS["outputs"], phrase=False),
-        path=TEXT(analyzer=code_analyzer(), field_boost=WEIGHTS["path"], phrase=False),
-        author=TEXT(analyzer=words_analyzer(), field_boost=WEIGHTS["author"], phrase=False),
+        headings=_text(prose_analyzer(), "headings", phrase=False),
+        markdown=_text(prose_analyzer(), "markdown", phrase=True),
+        code=_text(code_analyzer(), "code", phrase=True),
+        outputs=_text(output_analyzer(), "outputs", phrase=False),
+        path=_text(code_analyzer(), "path", phrase=False),
+        author=_text(words_analyzer(), "author", phrase=False),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),
         imports=KEYWORD(lowercase=True, commas=True, scorable=True),
         lang=ID,
