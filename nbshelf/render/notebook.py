@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 class _NotebookRenderer:
     """Holds the per-notebook state (macros, heading ids, image budget) while cells render."""
 
-    def __init__(self, nb: dict[str, Any], base_dir: Path | None) -> None:
+    def __init__(self, nb: dict[str, Any], base_dir: Path | None, copy_base: str | None = None
+                 ) -> None:
+        self.copy_base = copy_base
         self.language = language_of(nb)
         self.embedder = ImageEmbedder(base_dir, clean_svg=lambda svg: self.sanitizer.clean(svg))
         self.sanitizer = Sanitizer(self.embedder.resolve)
@@ -59,9 +61,12 @@ class _NotebookRenderer:
     def _code(self, index: int, cell: Cell) -> str:
         count = "" if cell.execution_count is None else str(cell.execution_count)
         code = highlight_code(cell.source, self.language)
+        # In the app, a link the viewer turns into "copy this cell" (pages run no script).
+        copy = (f'<a class="nbs-copy" href="{self.copy_base}copy/{index}" '
+                'title="Copy this cell\'s code">Copy</a>' if self.copy_base else "")
         body = (
             f'<div class="nbs-input"><div class="nbs-prompt">In [{count or "&nbsp;"}]:</div>'
-            f'<pre class="highlight">{code}</pre></div>'
+            f'<pre class="highlight">{code}</pre>{copy}</div>'
         )
         outputs = self.outputs.render_all(cell.outputs)
         extra = " nbs-no-output" if not outputs else ""
@@ -113,7 +118,7 @@ def render_notebook(
     """
     if not isinstance(nb, dict):
         nb = {}
-    state = _NotebookRenderer(nb, base_dir)
+    state = _NotebookRenderer(nb, base_dir, copy_base=asset_base)
     parts = []
     for index, raw in enumerate(iter_raw_cells(nb)):
         try:

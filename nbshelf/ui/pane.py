@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -227,6 +228,8 @@ class NotebookPane(QWidget):
 
     shown = Signal(object)
     add_folder_requested = Signal(str)
+    #: a short message for the status bar ("Copied the code of cell 4")
+    message = Signal(str)
     open_requested = Signal(int)
 
     EMPTY, NOTEBOOK, MESSAGE = range(3)
@@ -262,7 +265,20 @@ class NotebookPane(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.view = ViewSlot()
-        self.tabs.addTab(self.view, "Notebook")
+        reading = QWidget()
+        reading_layout = QVBoxLayout(reading)
+        reading_layout.setContentsMargins(0, 0, 0, 0)
+        reading_layout.setSpacing(0)
+        self.find_bar = QLineEdit()
+        self.find_bar.setPlaceholderText("Find in notebook (Enter: next, Shift+Enter: previous)")
+        self.find_bar.setClearButtonEnabled(True)
+        self.find_bar.returnPressed.connect(self._find_next)
+        self.find_bar.hide()
+        reading_layout.addWidget(self.find_bar)
+        reading_layout.addWidget(self.view, 1)
+        self.tabs.addTab(reading, "Notebook")
+        if self.view.viewer is not None:
+            self.view.viewer.navigation_blocked.connect(self._link_clicked)
         self.similar_model = RecordModel(
             [
                 RecordColumn("Title", lambda h: str(h.get("title", ""))),
@@ -340,6 +356,43 @@ class NotebookPane(QWidget):
         )
         if features.available("similar"):
             self._load_similar(serial, notebook_id)
+
+    def find_in_notebook(self) -> None:
+        """Show the find bar over the rendered notebook and put the cursor in it."""
+        self.tabs.setCurrentIndex(0)
+        self.find_bar.show()
+        self.find_bar.setFocus()
+        self.find_bar.selectAll()
+
+    def _find_next(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        backward = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if self.view.viewer is not None:
+            self.view.viewer.find(self.find_bar.text(), backward=backward)
+
+    def _link_clicked(self, url: Any) -> None:
+        """The page's own "Copy" links; every other link stays blocked (nothing leaves)."""
+        parts = url.path().strip("/").split("/")
+        if url.scheme() != "nbshelf" or len(parts) != 2 or parts[0] != "copy":
+            return
+        if not parts[1].isdigit() or self.notebook_id is None:
+            return
+        index, notebook_id = int(parts[1]), self.notebook_id
+
+        def source(lib: Library, _job: Job) -> str:
+            from nbshelf.notebook import iter_cells, parse_notebook
+
+            raw = parse_notebook(lib.read_version(notebook_id), "x.ipynb", validate=False).raw
+            return list(iter_cells(raw))[index].source
+
+        def copied(text: str) -> None:
+            from PySide6.QtGui import QGuiApplication
+
+            QGuiApplication.clipboard().setText(text)
+            self.message.emit(f"Copied the code of cell {index + 1}")
+
+        self._runner.task(source, label="Copy cell").on_success(copied).start()
 
     def show_message(self, title: str, text: str, folder: str = "") -> None:
         """A message in place of a notebook; with ``folder``, offer to add it as a source."""

@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
 
         self.model.loaded.connect(self._on_loaded)
         self.pane.shown.connect(lambda info: self.setWindowTitle(window_title(info)))
+        self.pane.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.pane.add_folder_requested.connect(self.add_folder)
         self.pane.open_requested.connect(self.open_notebook)
         self.problems.counted.connect(self._on_problem_count)
@@ -326,6 +327,10 @@ class MainWindow(QMainWindow):
             "Show outputs and prose only",
         )
         self.report_action.setCheckable(True)
+        self.find_in_notebook_action = self._action(
+            "Find in &Notebook…", lambda: self.pane.find_in_notebook(), key("Ctrl+Shift+F"),
+            "Find words in the notebook shown",
+        )
         self.copy_path_action = self._action(
             "Copy &Path", self.copy_path, key("Ctrl+Shift+C"),
             "Copy the notebook's path in its source",
@@ -355,6 +360,7 @@ class MainWindow(QMainWindow):
         notebook_menu = bar.addMenu("&Notebook")
         notebook_menu.addAction(self.run_action)
         notebook_menu.addAction(self.report_action)
+        notebook_menu.addAction(self.find_in_notebook_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
         self._update_actions()

@@ -212,3 +212,14 @@ def test_selecting_a_notebook_renders_it_and_report_view_hides_code(qtbot, runne
     assert viewer.interceptor.blocked == []
     window.report_action.trigger()
     assert window.pane.view.report_view is True
+
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QGuiApplication
+
+    QGuiApplication.clipboard().clear()
+    viewer.load(QUrl("nbshelf://app/copy/3"))  # what clicking the code cell's "Copy" does
+    qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == "print('hello')",
+                    timeout=10000)
+    assert "Copied the code of cell 4" in window.statusBar().currentMessage()
+    window.find_in_notebook_action.trigger()
+    assert window.pane.find_bar.isVisible() and window.pane.find_bar.hasFocus()
