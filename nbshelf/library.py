@@ -627,8 +627,8 @@ class Library:
         from nbshelf.settings import Settings
 
         if self._health is None:
-            cache = None if self.readonly else self.root / "health"
-            self._health = HealthChecker(cache_dir=cache)
+            # readers use the cache the writer keeps; only a writer saves it
+            self._health = HealthChecker(cache_dir=self.root / "health")
         rows = self._health_rows(None if ref is None else self.resolve(ref))
         inputs = [
             HealthInput(r.content_hash, _reader(self.store, r.content_hash),
