@@ -16,9 +16,11 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from nbshelf.library import Library, default_library_dir, open_library
+from nbshelf.resources import resources_dir
 from nbshelf.ui.crash import CrashHandler, log_folder
 from nbshelf.ui.instance import SingleInstance
 from nbshelf.ui.tasks import TaskRunner
@@ -51,6 +53,9 @@ def _application() -> QApplication:
         register_scheme()  # the viewer's own URL scheme must exist before the QApplication
         app = QApplication(sys.argv[:1])
     app.setApplicationName("nbshelf")
+    icon = resources_dir() / "icons" / "nbshelf.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     app.setOrganizationName("nbshelf")
     app.setDesktopFileName("nbshelf")
     return app
