@@ -50,6 +50,9 @@ def _application() -> QApplication:
     if not isinstance(app, QApplication):
         from nbshelf.ui.viewer import register_scheme
 
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            # Chromium's sandbox refuses root (containers, CI); an analyst's account keeps it.
+            os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
         register_scheme()  # the viewer's own URL scheme must exist before the QApplication
         app = QApplication(sys.argv[:1])
     app.setApplicationName("nbshelf")

@@ -16,7 +16,10 @@ TITLES = ["Traffic forecast", "Mango prices"]
 
 
 def app_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "NBSHELF_LIBRARY"}
+    # A user's environment: no library override, and no WebEngine sandbox switch (the app
+    # must cope as root by itself, as in CI and containers).
+    dropped = {"NBSHELF_LIBRARY", "QTWEBENGINE_DISABLE_SANDBOX", "QTWEBENGINE_CHROMIUM_FLAGS"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(QT_QPA_PLATFORM="offscreen", NBSHELF_INDEX_PROCS="1", **extra)
     return env
 
