@@ -13,13 +13,15 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from stat import S_ISREG
+from typing import NamedTuple
 
 NOTEBOOK_SUFFIX = ".ipynb"
 
 
-@dataclass(frozen=True)
-class FileStat:
-    """What identifies one state of a file without reading it."""
+class FileStat(NamedTuple):
+    """What identifies one state of a file without reading it (a tuple: compared in C, as
+    a re-sync compares one per notebook)."""
 
     size: int
     mtime_ns: int
@@ -84,12 +86,12 @@ def scan_tree(
     result = ScanResult()
     real_root = os.path.realpath(root)
     visited = {_dir_key(real_root)}
-    stack: list[tuple[str, str, str]] = [(root, "", real_root)]  # (path, relpath, realpath)
+    stack: list[tuple[str, str]] = [(root, "")]  # (path, relpath)
     while stack:
         if cancel is not None and cancel.is_set():
             result.cancelled = True
             break
-        path, prefix, real = stack.pop()
+        path, prefix = stack.pop()
         try:
             with os.scandir(path) as entries:
                 listing = list(entries)
@@ -120,7 +122,7 @@ def _scan_entry(
     real_root: str,
     visited: set[tuple[int, int]],
     result: ScanResult,
-) -> tuple[str, str, str] | None:
+) -> tuple[str, str] | None:
     """Record one directory entry; return a folder to descend into, if it is one."""
     name = entry.name
     if name.startswith("."):
@@ -153,7 +155,7 @@ def _scan_link(
     real_root: str,
     visited: set[tuple[int, int]],
     result: ScanResult,
-) -> tuple[str, str, str] | None:
+) -> tuple[str, str] | None:
     try:
         target_stat = os.stat(entry.path)
     except OSError as err:
@@ -198,7 +200,7 @@ def _folder(
     real: str,
     visited: set[tuple[int, int]],
     result: ScanResult,
-) -> tuple[str, str, str] | None:
+) -> tuple[str, str] | None:
     if notebook_name:
         result.problems.append(
             ProblemRecord(
@@ -216,13 +218,11 @@ def _folder(
         )
         return None
     visited.add(key)
-    return (path, relpath, os.path.realpath(path))
+    return (path, relpath)
 
 
 def _notebook_file(path: str, relpath: str, st: os.stat_result, result: ScanResult) -> None:
-    import stat as stat_mod
-
-    if not stat_mod.S_ISREG(st.st_mode):
+    if not S_ISREG(st.st_mode):
         result.problems.append(
             ProblemRecord(relpath, "not-a-file", "this is not a regular file (a device or a pipe)")
         )

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
@@ -62,8 +63,7 @@ class SourceSyncResult:
     removed_ids: list[int] = field(default_factory=list)
 
 
-@dataclass
-class _Known:
+class _Known(NamedTuple):
     """A catalog notebook row, as the diff needs it."""
 
     id: int
@@ -176,25 +176,21 @@ class SourceSync:
         return self.result
 
     def _known(self, conn: Connection) -> dict[str, _Known]:
-        rows = conn.execute(
-            select(
-                Notebook.id,
-                Notebook.relpath,
-                Notebook.size,
-                Notebook.mtime_ns,
-                Notebook.inode,
-                Notebook.content_hash,
-                Notebook.removed_at,
-            ).where(Notebook.source_id == self.source_id)
-        )
-        return {
-            r.relpath: _Known(
-                r.id,
-                FileStat(r.size, r.mtime_ns, r.inode),
-                r.content_hash,
-                r.removed_at is not None,
+        # The plain sqlite3 cursor: a re-sync of 10,000 notebooks reads them all, and
+        # SQLAlchemy's row objects cost four times the query itself.
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(
+                "SELECT id, relpath, size, mtime_ns, inode, content_hash, removed_at "
+                "FROM notebooks WHERE source_id = ?",
+                (self.source_id,),
             )
-            for r in rows
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return {
+            relpath: _Known(id_, FileStat(size, mtime, inode), digest, removed is not None)
+            for id_, relpath, size, mtime, inode, digest, removed in rows
         }
 
     def _old_problems(self, conn: Connection) -> dict[str, ProblemRecord]:
