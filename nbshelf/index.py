@@ -25,8 +25,9 @@ from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from nbshelf.analysis import code_analyzer, output_analyzer, prose_analyzer, words_analyzer
-from nbshelf.catalog.models import Content, Notebook, Source
+from nbshelf.catalog.models import Content, Notebook
 from nbshelf.catalog.pending import clear_pending, pending_hashes
+from nbshelf.catalog.queries import present_places
 from nbshelf.doctext import cell_texts, notebook_labels
 from nbshelf.errors import NbshelfError, NotebookInvalid
 from nbshelf.notebook import parse_notebook
@@ -262,18 +263,10 @@ class SearchIndex:
             yield _document(digest, content, parsed, where)
 
     def _places(self, hashes: list[str]) -> dict[str, Places]:
-        found: dict[str, Places] = {}
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(Notebook.content_hash, Source.name, Notebook.relpath)
-                .join(Source, Source.id == Notebook.source_id)
-                .where(Notebook.content_hash.in_(hashes), Notebook.removed_at.is_(None))
-            )
-            for digest, source, relpath in rows:
-                entry = found.setdefault(digest, Places([], []))
-                entry.sources.append(source)
-                entry.paths.append(relpath)
-        return found
+            found = present_places(conn, hashes)
+        return {digest: Places([p.source for p in where], [p.path for p in where])
+                for digest, where in found.items()}
 
 
 def _document(digest: str, content: Any, parsed: Any, where: Places) -> dict[str, Any]:

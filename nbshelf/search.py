@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from nbshelf.analysis import _IDENT, _PARTS, _WORD, STOP_WORDS, code_terms, fold, prose_terms
-from nbshelf.catalog.models import Content, Notebook, Source
+from nbshelf.catalog.queries import Place, present_places
 from nbshelf.doctext import CellText, cell_texts
 from nbshelf.errors import NotebookInvalid
 from nbshelf.notebook import parse_notebook
@@ -136,7 +136,7 @@ class Searching:
         results = searcher.search(parsed.query, limit=limit)
         hashes = [hit["hash"] for hit in results]
         places = self._places(hashes)
-        ids = [places[h][0][0] for h in hashes if places.get(h)]
+        ids = [places[h][0].id for h in hashes if places.get(h)]
         return ids, len(results)
 
     def facets(self, searcher: Searcher, text: str) -> dict[str, dict[str, int]]:
@@ -167,26 +167,15 @@ class Searching:
                 continue  # not in the catalog any more: the index is catching up
             first, *others = where
             hits.append(SearchHit(
-                id=first[0], source=first[1], path=first[2], title=first[3], language=first[4],
-                score=score, snippets=self.snippets(digest, parsed),
-                also_at=[AlsoAt(o[0], o[1], o[2]) for o in others],
+                id=first.id, source=first.source, path=first.path, title=first.title,
+                language=first.language, score=score, snippets=self.snippets(digest, parsed),
+                also_at=[AlsoAt(o.id, o.source, o.path) for o in others],
             ))
         return hits
 
-    def _places(self, hashes: list[str]) -> dict[str, list[tuple[Any, ...]]]:
+    def _places(self, hashes: list[str]) -> dict[str, list[Place]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(Notebook.content_hash, Notebook.id, Source.name, Notebook.relpath,
-                       Content.title, Content.language)
-                .join(Source, Source.id == Notebook.source_id)
-                .join(Content, Content.hash == Notebook.content_hash)
-                .where(Notebook.content_hash.in_(hashes), Notebook.removed_at.is_(None))
-                .order_by(Source.name, Notebook.relpath)
-            )
-            found: dict[str, list[tuple[Any, ...]]] = {}
-            for digest, *rest in rows:
-                found.setdefault(digest, []).append(tuple(rest))
-        return found
+            return present_places(conn, hashes)
 
     # -- snippets ----------------------------------------------------------------------------
 
