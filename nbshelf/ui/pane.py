@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -190,6 +191,18 @@ class ViewSlot(QStackedWidget):
         self.outline.setText(f"<ul style='margin-left:-20px'>{items}</ul>" if items else "")
 
 
+def _run_columns() -> list[RecordColumn]:
+    return [
+        RecordColumn("Status", lambda r: r.status),
+        RecordColumn("Started", lambda r: fmt.when(r.started)),
+        RecordColumn("Cells", lambda r: str(r.cells_run)),
+        RecordColumn("Stopped at", lambda r: "" if r.failed_cell is None
+                     else f"cell {r.failed_cell + 1}"),
+        RecordColumn("Error", lambda r: r.error or ""),
+        RecordColumn("Version", lambda r: "current" if r.current_version else "older"),
+    ]
+
+
 def _version_columns() -> list[RecordColumn]:
     return [
         RecordColumn("#", lambda v: f"{v.number}{' (current)' if v.current else ''}"),
@@ -233,6 +246,7 @@ class NotebookPane(QWidget):
     open_requested = Signal(int)
 
     EMPTY, NOTEBOOK, MESSAGE = range(3)
+    RUNS_TAB = 3  # Notebook, Similar, History, Runs
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -299,14 +313,21 @@ class NotebookPane(QWidget):
         self.history_model = RecordModel(_version_columns())
         self.history_view = _table(self.history_model)
         self.tabs.addTab(self.history_view, "History")
-        self.tabs.addTab(
-            placeholder(
-                features.placeholder("run"),
-                "Runs of this notebook in local kernels, with their outputs, will be listed "
-                "here.",
-            ),
-            "Runs",
-        )
+        runs_page = QWidget()
+        runs_layout = QVBoxLayout(runs_page)
+        runs_layout.setContentsMargins(0, 0, 0, 0)
+        self.run_log = QPlainTextEdit()
+        self.run_log.setReadOnly(True)
+        self.run_log.setPlaceholderText("Run the notebook (Ctrl+R) to see its cells here as "
+                                        "they run.")
+        self.run_log.setStyleSheet("font-family: monospace;")
+        runs_layout.addWidget(self.run_log, 1)
+        self.runs_model = RecordModel(_run_columns())
+        self.runs_view = _table(self.runs_model)
+        self.runs_view.setToolTip("Double-click a run to read its record (the executed copy)")
+        self.runs_view.doubleClicked.connect(self._open_run)
+        runs_layout.addWidget(self.runs_view, 1)
+        self.tabs.addTab(runs_page, "Runs")
         page_layout.addWidget(self.tabs, 1)
         self.stack.addWidget(page)
 
@@ -356,6 +377,55 @@ class NotebookPane(QWidget):
         )
         if features.available("similar"):
             self._load_similar(serial, notebook_id)
+        self._load_runs(serial, notebook_id)
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def run_started(self, kernel: str) -> None:
+        """A run of the notebook shown began: show its cells as they run."""
+        self.tabs.setCurrentIndex(self.RUNS_TAB)
+        self.run_log.clear()
+        self.run_log.appendPlainText(f"Running in {kernel}…")
+
+    def run_output(self, text: str) -> None:
+        """A line of the run in progress."""
+        self.run_log.appendPlainText(text)
+
+    def run_finished(self, notebook_id: int, result: Any, error: str) -> None:
+        """The run ended: say how, and list it with the others."""
+        if result is None:
+            self.run_log.appendPlainText(f"The run could not go on: {error}")
+        elif result.status == "ok":
+            self.run_log.appendPlainText(f"Finished: {result.cells_run} cells ran without error.")
+        else:
+            where = (f" at cell {result.failed_cell + 1}"
+                     if result.failed_cell is not None else "")
+            self.run_log.appendPlainText(f"Stopped ({result.status}){where}: {result.error}")
+        if notebook_id == self.notebook_id:
+            self._load_runs(self._serial, notebook_id)
+
+    def _load_runs(self, serial: int, notebook_id: int) -> None:
+        def done(runs: list[Any]) -> None:
+            if serial == self._serial:
+                self.runs_model.set_records(runs)
+                self.tabs.setTabText(self.RUNS_TAB, f"Runs ({len(runs)})" if runs else "Runs")
+
+        self._runner.task(lambda lib, _job: lib.runs(notebook_id), label="Runs").on_success(
+            done).on_failure(lambda _err: done([])).start()
+
+    def _open_run(self, index: Any) -> None:
+        run = self.runs_model.record(index.row())
+        if run is None:
+            return
+        serial = self._serial
+
+        def done(page: str) -> None:
+            if serial == self._serial:
+                self.view.show_page(page)
+                self.tabs.setCurrentIndex(0)
+
+        self._runner.task(lambda lib, _job: lib.render_run(run.id), label="Show run").on_success(
+            done).on_failure(lambda err: self.message.emit(str(err))).start()
 
     def find_in_notebook(self) -> None:
         """Show the find bar over the rendered notebook and put the cursor in it."""

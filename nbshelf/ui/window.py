@@ -35,6 +35,7 @@ from nbshelf.ui import features, fmt
 from nbshelf.ui.models import Column, LibraryModel, QueryResult
 from nbshelf.ui.pane import NotebookPane
 from nbshelf.ui.panels import ProblemsPanel, SourcesDialog
+from nbshelf.ui.running import RunController, RunDialog, RunSetup, gather_setup
 from nbshelf.ui.syncing import SyncController
 from nbshelf.ui.tasks import Changes, Lane, TaskRunner
 
@@ -157,6 +158,10 @@ class MainWindow(QMainWindow):
         self.model.loaded.connect(self._on_loaded)
         self.pane.shown.connect(lambda info: self.setWindowTitle(window_title(info)))
         self.pane.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.runs = RunController(runner, self)
+        self.runs.started.connect(self._run_started)
+        self.runs.cell.connect(lambda _index, text: self.pane.run_output(text))
+        self.runs.finished.connect(self._run_finished)
         self.pane.add_folder_requested.connect(self.add_folder)
         self.pane.open_requested.connect(self.open_notebook)
         self.problems.counted.connect(self._on_problem_count)
@@ -319,9 +324,9 @@ class MainWindow(QMainWindow):
         self.problems_action.setShortcut(key("Ctrl+Shift+P"))
         self.addAction(self.problems_action)
         self.run_action = self._action(
-            "&Run (not available yet)", lambda: None, key("Ctrl+R"), features.placeholder("run")
+            "&Run…", self.run_or_stop, key("Ctrl+R"),
+            "Run a copy of this notebook in a local kernel (Ctrl+R again stops it)",
         )
-        self.run_action.setEnabled(features.available("run"))
         self.report_action = self._action(
             "Re&port View (hide code)", self.toggle_report_view, key("Ctrl+Shift+H"),
             "Show outputs and prose only",
@@ -336,6 +341,39 @@ class MainWindow(QMainWindow):
             "Copy the notebook's path in its source",
         )
         self.about_action = self._action("&About nbshelf", self.show_about)
+
+    def run_or_stop(self) -> None:
+        """Start running the notebook shown (after the run dialog), or stop the run."""
+        if self.runs.running:
+            self.runs.stop()
+            return
+        notebook_id = self.pane.notebook_id
+        if notebook_id is None:
+            self.statusBar().showMessage("Pick a notebook to run first.", 4000)
+            return
+        if not self.runner.writable:
+            self.statusBar().showMessage(self._read_only_reason or "The library is read-only.")
+            return
+
+        def ask(setup: RunSetup) -> None:
+            dialog = RunDialog(setup, self)
+            if dialog.exec() == RunDialog.DialogCode.Accepted:
+                kernel, parameters = dialog.choices()
+                self.runs.start(notebook_id, kernel, parameters)
+
+        self.runner.task(lambda lib, _job: gather_setup(lib, notebook_id),
+                         label="Prepare run").on_success(ask).on_failure(
+            lambda err: self.statusBar().showMessage(str(err), 8000)).start()
+
+    def _run_started(self, _notebook_id: int, kernel: str) -> None:
+        self.run_action.setText("Stop &Run")
+        self.pane.run_started(kernel)
+
+    def _run_finished(self, notebook_id: int, result: Any, error: str) -> None:
+        self.run_action.setText("&Run…")
+        status = result.status if result is not None else "error"
+        self.statusBar().showMessage(f"Run finished: {status}", 8000)
+        self.pane.run_finished(notebook_id, result, error)
 
     def toggle_report_view(self) -> None:
         """Hide or show code cells in the notebook view."""
@@ -373,7 +411,10 @@ class MainWindow(QMainWindow):
         self.search.selectAll()
 
     def cancel(self) -> None:
-        """Esc: stop the sync if one runs, else clear the filter."""
+        """Esc: stop the run or the sync if one is going, else clear the filter."""
+        if self.runs.running:
+            self.runs.stop()
+            return
         if self.syncer.cancel():
             return
         if self.search.text():

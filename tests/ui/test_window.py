@@ -223,3 +223,28 @@ def test_selecting_a_notebook_renders_it_and_report_view_hides_code(qtbot, runne
     assert "Copied the code of cell 4" in window.statusBar().currentMessage()
     window.find_in_notebook_action.trigger()
     assert window.pane.find_bar.isVisible() and window.pane.find_bar.hasFocus()
+
+
+def test_running_a_notebook_streams_its_cells_and_lists_the_run(qtbot, runner_for, synced):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    window = open_window(qtbot, runner_for, synced)
+    select(qtbot, window, "Mango prices")
+
+    def accept_the_run_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(50, accept_the_run_dialog)
+            return
+        assert "Mango prices" in dialog.windowTitle()
+        dialog.accept()
+
+    QTimer.singleShot(50, accept_the_run_dialog)
+    window.run_action.trigger()  # Ctrl+R
+    log = window.pane.run_log
+    qtbot.waitUntil(lambda: "Finished" in log.toPlainText(), timeout=90000)
+    assert "▶ cell" in log.toPlainText() and "hello" in log.toPlainText()
+    qtbot.waitUntil(lambda: window.pane.runs_model.rowCount() == 1, timeout=10000)
+    assert window.pane.runs_model.record(0).status == "ok"
+    assert window.run_action.text() == "&Run…"
