@@ -41,6 +41,10 @@ SCHEMA = {s.key: s for s in (
             "the highest marking this source may hold (empty: no ceiling)", per_source=True),
     Setting("stale_after_days", int, 90,
             "a notebook whose last good run is older than this is 'stale'"),
+    Setting("shelves", list, [],
+            "saved searches shown in the app's sidebar, each 'Name = query'"),
+    Setting("sync_interval_minutes", int, 15,
+            "how often the app syncs shares on its own (0: only at start and on request)"),
 )}
 
 
