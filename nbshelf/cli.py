@@ -31,7 +31,7 @@ log = logging.getLogger("nbshelf")
 #: Commands that only read: they work while another process holds the writer lock.
 READ_ONLY = {"problems", "show", "history", "runs", "health", "kernels", "diff", "render"}
 #: Commands that write when they can (to catch the index up) and read when another writes.
-READ_PREFERRING_WRITE = {"search"}
+READ_PREFERRING_WRITE = {"search", "similar"}
 
 
 class CommandFailed(NbshelfError):
@@ -77,7 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--limit", type=int, default=20, metavar="N")
     _json_flag(search)
-    _json_flag(commands.add_parser("reindex", help="rebuild the search index from the catalog"))
+    _json_flag(commands.add_parser(
+        "reindex", help="rebuild the search index and the similarity model from the catalog"))
+    similar = commands.add_parser("similar", help="the notebooks most like one, with reasons")
+    similar.add_argument("notebook", metavar="NOTEBOOK")
+    similar.add_argument("--limit", type=int, default=10, metavar="N")
+    _json_flag(similar)
 
     run = commands.add_parser("run", help="run a notebook in a local kernel")
     run.add_argument("notebook", metavar="NOTEBOOK")
@@ -176,6 +181,10 @@ def _is_app_launch(argv: Sequence[str], commands: set[str]) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--kernel"]:  # a bundle starting itself as its own Python kernel
+        from nbshelf.kernels import run_own_kernel
+
+        return run_own_kernel(argv[1:])
     parser = build_parser()
     commands = set(_subcommand_names(parser))
     if _is_app_launch(argv, commands):
@@ -281,6 +290,12 @@ def _search(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     if args.limit < 1:
         raise NbshelfError("--limit must be 1 or more")
     return lib.search(" ".join(args.query), limit=args.limit).to_json()
+
+
+def _similar(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    if args.limit < 1:
+        raise NbshelfError("--limit must be 1 or more")
+    return {"results": [s.to_json() for s in lib.similar(args.notebook, limit=args.limit)]}
 
 
 def _reindex(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
@@ -451,6 +466,7 @@ _HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | No
     "problems": _problems,
     "search": _search,
     "reindex": _reindex,
+    "similar": _similar,
     "run": _run_notebook,
     "runs": _runs,
     "health": _health,

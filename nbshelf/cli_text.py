@@ -171,6 +171,17 @@ def _diff(report: Report) -> list[str]:
     return lines
 
 
+def _similar(report: Report) -> list[str]:
+    if not report["results"]:
+        return ["no similar notebooks"]
+    lines = []
+    for hit in report["results"]:
+        lines.append(f"{hit['score']:.2f}  {hit['relation']:<9} {hit['title']}  "
+                     f"[{hit['source']}:{hit['path']}]")
+        lines += [f"        {reason}" for reason in hit["reasons"]]
+    return lines
+
+
 def _settings(report: Report) -> list[str]:
     if "settings" in report:
         return [f"{k} = {v!r}" for k, v in report["settings"].items()]
@@ -184,7 +195,7 @@ _FORMATTERS: dict[str, Callable[[Report], list[str]]] = {
     "history": _history, "search": _search, "reindex": lambda r: [f"indexed {r['indexed']} "
                                                                  "notebooks"],
     "run": _run, "runs": _runs, "health": _health, "kernels": _kernels, "publish": _publish,
-    "diff": _diff, "settings": _settings,
+    "diff": _diff, "settings": _settings, "similar": lambda r: _similar(r),
     "render": lambda r: [f"wrote {r['output']} ({r['bytes']:,} bytes; opens offline in any "
                          "browser)"],
 }

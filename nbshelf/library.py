@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from nbshelf.publish import Prepared, PublishResult
     from nbshelf.run import CellEvent, RunResult
     from nbshelf.settings import Settings
+    from nbshelf.similar import Similarity, SimilarNotebook
 from nbshelf.lock import WriterLock
 from nbshelf.notebook import content_hash, parse_notebook
 from nbshelf.query import parse
@@ -140,6 +141,7 @@ class Library:
         self.index = SearchIndex(root / "index", engine, self.store)
         self._searching = Searching(engine, self.store)
         self.runbook = RunBook(root / "runs", engine, self.store)
+        self._similarity: Similarity | None = None
         self._health: HealthChecker | None = None
         if lock is not None:
             self.index.clear_stale_locks()
@@ -457,6 +459,7 @@ class Library:
         report.problems = self.problems([s.name for s in chosen])
         if index and not report.cancelled:
             self.refresh_index(progress=_index_progress(progress), cancel=cancel)
+            self.refresh_similar(cancel=cancel)  # refits only when 10% of contents are new
         return report
 
     # -- search ------------------------------------------------------------------------------
@@ -476,7 +479,10 @@ class Library:
     ) -> int:
         """Rebuild the search index from the catalog; return the documents written."""
         self._require_writer()
-        return self.index.rebuild(progress, cancel, procs=_index_procs())
+        written = self.index.rebuild(progress, cancel, procs=_index_procs())
+        if not (cancel is not None and cancel.is_set()):
+            self.similarity.rebuild(progress, cancel, procs=_index_procs())
+        return written
 
     def search(self, text: str, *, limit: int = 20) -> SearchResults:
         """Notebooks matching ``text`` (see ``nbshelf.query`` for the syntax), best first."""
@@ -495,6 +501,39 @@ class Library:
         """The cells of one notebook that match ``text``, for the rows on screen."""
         info = self.show(ref)
         return self._searching.snippets(info.content_hash, parse(text))
+
+    # -- similar -------------------------------------------------------------------------------
+
+    @property
+    def similarity(self) -> Similarity:
+        """The similarity model's keeper (``<library>/similar``), made on first use."""
+        if self._similarity is None:
+            from nbshelf.similar import Similarity
+
+            self._similarity = Similarity(self.root / "similar", self.engine, self.store)
+        return self._similarity
+
+    def similar(self, ref: str | int, *, limit: int = 10) -> list[SimilarNotebook]:
+        """The notebooks most like this one, copies first, each with reasons.
+
+        The notebook itself is never in its own list; identical copies elsewhere are, as
+        relation "same". A missing or stale model is rebuilt (a reader fits one in memory).
+        """
+        notebook_id = self.resolve(ref)
+        if not self.readonly and self.similarity.model() is None:
+            self.refresh_similar()  # a writer keeps the model it fits; a reader fits one in memory
+        try:
+            return self.similarity.similar(notebook_id, limit)
+        except KeyError:
+            raise NotFound(f"there is no notebook with id {notebook_id}") from None
+
+    def refresh_similar(
+        self, progress: IndexProgressFn | None = None, cancel: threading.Event | None = None
+    ) -> bool:
+        """Refit the similarity model when the library changed enough (10% new contents);
+        until then new notebooks are placed with the current model. True when refitted."""
+        self._require_writer()
+        return bool(self.similarity.refresh(progress, cancel, procs=_index_procs()))
 
     def facets(self, text: str) -> dict[str, dict[str, int]]:
         """Counts by language, source, module and tag for the notebooks matching ``text``."""
