@@ -426,8 +426,9 @@ class Library:
     ) -> SyncReport:
         """Sync the named sources (all by default) into the library.
 
-        With ``index`` (the default) the search index catches up before this returns;
-        without it, the changes wait in the catalog's queue for ``refresh_index``.
+        With ``index`` (the default) the derived data catches up before this returns: the
+        search index, and the similarity model when 10% of contents are new. Without it,
+        the changes wait for ``refresh_index`` and ``refresh_similar``.
         """
         self._require_writer()
         cancel = cancel or threading.Event()

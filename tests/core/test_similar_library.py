@@ -23,6 +23,7 @@ def test_similar_lists_copies_first_with_reasons(library_dir: Path, share: Path)
                    code=["import numpy as np\nrain = np.loadtxt('rain.txt')", "rain.mean()"])
     assert run_cli(library_dir, "source", "add", str(share), "--name", "team").code == 0
     assert run_cli(library_dir, "sync").code == 0
+    assert (library_dir / "similar").is_dir()  # sync built the model
     found = run_cli(library_dir, "similar", "team:sales.ipynb", "--json")
     assert found.code == 0, found.stderr
     results = found.json["results"]
