@@ -133,11 +133,17 @@ def build_fts(lib: Library, db_path: Path) -> tuple[sqlite3.Connection, float, i
         # column names are this module's constants, values are bound parameters
         f"INSERT INTO docs({', '.join(FTS_COLUMNS)}) "  # noqa: S608
         f"VALUES ({', '.join('?' * len(FTS_COLUMNS))})",
-        [[d.get(c, "") for c in FTS_COLUMNS] for d in docs],
+        [fts_row(d) for d in docs],
     )
     db.commit()
     print(f"  (document text for FTS5 made in {making:.1f} s, not counted)")
     return db, time.perf_counter() - start, len(docs)
+
+
+def fts_row(document: dict[str, object]) -> list[str]:
+    """One FTS5 row from a Whoosh document: its body parts become columns of their own."""
+    parts = dict(document.get("body", []))  # type: ignore[arg-type]
+    return [str(parts.get(c, document.get(c, ""))) for c in FTS_COLUMNS]
 
 
 def fts_query(query: str) -> str:

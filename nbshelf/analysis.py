@@ -64,17 +64,21 @@ def prose_terms(text: str, *, stemming: bool = True, numbers: bool = True) -> It
     ``numbers=False`` drops numbers: in outputs they are table cells and timings, never
     what anyone searches, and half of all output terms.
     """
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if _CJK_RUN.fullmatch(word):
-            yield from cjk_pairs(word)
-            continue
-        if not numbers and word.isdigit():
-            continue
-        word = fold(word).replace("’", "'")
-        if word in STOP_WORDS or len(word) > 60:
-            continue
-        yield _stem(word) if stemming else word
+    for word in _WORD.findall(text):
+        yield from _prose_word(word, stemming, numbers)
+
+
+@lru_cache(maxsize=262144)
+def _prose_word(word: str, stemming: bool, numbers: bool) -> tuple[str, ...]:
+    """The terms of one word of prose (cached: prose repeats its words)."""
+    if _CJK_RUN.fullmatch(word):
+        return tuple(cjk_pairs(word))
+    if not numbers and word.isdigit():
+        return ()
+    word = fold(word).replace("’", "'")
+    if word in STOP_WORDS or len(word) > 60:
+        return ()
+    return (_stem(word) if stemming else word,)
 
 
 @lru_cache(maxsize=131072)
@@ -177,3 +181,34 @@ def output_analyzer() -> _TermTokenizer:
 def code_analyzer() -> _TermTokenizer:
     """The analyzer of code fields."""
     return _TermTokenizer("code")
+
+
+#: Positions left empty between the parts of a document, so no phrase spans two parts.
+PART_GAP = 100
+
+
+class PartsAnalyzer(_TermTokenizer):
+    """The analyzer of the ``body`` field: a document's parts, each analysed its own way.
+
+    A value is a list of (part, text) pairs, e.g. ("title", ...), ("code", ...). Each part
+    has an analysis (prose, code, output, words) and a weight; a term's weight in the
+    document is the sum over its occurrences, so a word in a title counts six times a word
+    in prose, and each query word needs one term, not one per field.
+    """
+
+    def __init__(self, parts: dict[str, tuple[str, float]]) -> None:
+        super().__init__("prose")
+        self.parts = parts
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PartsAnalyzer) and other.parts == self.parts
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.parts)))
+
+    def part_terms(self, value: list[tuple[str, str]]) -> Iterator[tuple[list[str], float]]:
+        """Each part's terms in order, with the part's weight; parts are ``PART_GAP`` apart."""
+        for part, text in value:
+            kind, weight = self.parts[part]
+            yield list(_TermTokenizer(kind).terms(text)), weight
+

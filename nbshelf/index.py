@@ -24,22 +24,28 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
-from nbshelf.analysis import code_analyzer, output_analyzer, prose_analyzer, words_analyzer
+from nbshelf.analysis import PartsAnalyzer, code_analyzer, prose_analyzer, words_analyzer
 from nbshelf.catalog.models import Content, Notebook
 from nbshelf.catalog.pending import clear_pending, pending_hashes
 from nbshelf.catalog.queries import present_places
 from nbshelf.doctext import cell_texts, notebook_labels
 from nbshelf.errors import NbshelfError, NotebookInvalid
 from nbshelf.notebook import parse_notebook
-from nbshelf.postings import CountedFrequency, CountedPositions
+from nbshelf.postings import CountedFrequency, CountedPositions, WeightedPositions
 from nbshelf.store import BlobStore, atomic_write
 
 #: Bump when the schema or the analysis changes: an older index is then rebuilt.
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 INDEX_NAME = "notebooks"
-#: Field weights, tuned so a title match beats a passing mention, and code use beats prose.
-WEIGHTS = {"title": 6.0, "headings": 3.0, "markdown": 1.0, "code": 1.2, "outputs": 0.3,
-           "path": 1.0, "author": 1.0}
+#: Weights of a document's parts, so a title match beats a passing mention, and code use
+#: beats prose: (analysis, weight) for each part of the body field.
+PARTS = {
+    "title": ("prose", 6.0), "headings": ("prose", 3.0), "markdown": ("prose", 1.0),
+    "code": ("code", 1.2), "outputs": ("output", 0.3), "path": ("code", 1.0),
+    "tags": ("words", 3.0),
+}
+#: Weights of the fields searched only by filters (title:, path:, author:).
+WEIGHTS = {"title": 1.0, "path": 1.0, "author": 1.0}
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -56,16 +62,20 @@ def _text(analyzer: Any, name: str, *, phrase: bool) -> TEXT:
     return field
 
 
+def _body() -> TEXT:
+    """Every searchable part of a notebook in one weighted field: one term per query word
+    instead of one per field, and one posting per term instead of one per field."""
+    field = TEXT(analyzer=PartsAnalyzer(PARTS), phrase=True)
+    field.format = WeightedPositions(field_boost=1.0)
+    return field
+
+
 def build_schema() -> Schema:
     """The index's fields; keyword fields are lower case and comma separated."""
     return Schema(
         hash=ID(stored=True, unique=True),
-        title=_text(prose_analyzer(), "title", phrase=True),
-        # Positions (for phrase search) only where phrases are searched: they cost time.
-        headings=_text(prose_analyzer(), "headings", phrase=False),
-        markdown=_text(prose_analyzer(), "markdown", phrase=True),
-        code=_text(code_analyzer(), "code", phrase=True),
-        outputs=_text(output_analyzer(), "outputs", phrase=False),
+        body=_body(),
+        title=_text(prose_analyzer(), "title", phrase=False),
         path=_text(code_analyzer(), "path", phrase=False),
         author=_text(words_analyzer(), "author", phrase=False),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),
@@ -276,11 +286,16 @@ def _document(digest: str, content: Any, parsed: Any, where: Places) -> dict[str
     imports = [m.lower() for m in content.imports]
     document = {
         "hash": digest,
+        "body": [
+            ("title", content.title),
+            ("headings", "\n".join(content.headings)),
+            ("markdown", "\n".join(t.text for t in texts if t.kind in ("markdown", "raw"))),
+            ("code", "\n".join(t.text for t in texts if t.kind == "code")),
+            ("outputs", "\n".join(t.text for t in texts if t.kind == "output")),
+            ("path", "\n".join(where.paths)),
+            ("tags", " ".join(labels.tags)),
+        ],
         "title": content.title,
-        "headings": "\n".join(content.headings),
-        "markdown": "\n".join(t.text for t in texts if t.kind in ("markdown", "raw")),
-        "code": "\n".join(t.text for t in texts if t.kind == "code"),
-        "outputs": "\n".join(t.text for t in texts if t.kind == "output"),
         "path": "\n".join(where.paths),
         "author": ", ".join(labels.authors),
         "tags": ",".join(t.lower() for t in labels.tags),

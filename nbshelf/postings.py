@@ -16,6 +16,8 @@ from typing import Any
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 
+from nbshelf.analysis import PART_GAP
+
 Posting = tuple[str, int, float, bytes]
 
 
@@ -51,3 +53,26 @@ class CountedPositions(Positions):
         boost = self.field_boost
         for word, poslist in positions.items():
             yield word, len(poslist), len(poslist) * boost, self.encode(poslist)
+
+
+class WeightedPositions(Positions):
+    """Positions whose weight is the sum of each occurrence's part weight (the body field)."""
+
+    def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterator[Posting]:
+        parts = getattr(analyzer, "part_terms", None)
+        if parts is None or not isinstance(value, list):
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        positions: defaultdict[str, list[int]] = defaultdict(list)
+        weights: defaultdict[str, float] = defaultdict(float)
+        start = 0
+        for terms, weight in parts(value):
+            for word, count in Counter(terms).items():
+                weights[word] += count * weight
+            for pos, word in enumerate(terms, start):
+                positions[word].append(pos)
+            start += len(terms) + PART_GAP
+        boost = self.field_boost
+        for word, poslist in positions.items():
+            yield word, len(poslist), weights[word] * boost, self.encode(poslist)
+

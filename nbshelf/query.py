@@ -16,11 +16,10 @@ from whoosh import query as wq
 from nbshelf.analysis import STOP_WORDS, code_query_term, code_terms, fold, prose_terms
 from nbshelf.notebook import normalize_language
 
-#: The text fields a plain word is looked for in.
-TEXT_FIELDS = ("title", "headings", "markdown", "code", "outputs", "path", "author")
-#: Fields whose words are stemmed like prose.
+#: The field every word is looked for in: all searchable parts, weighted (nbshelf.index).
+BODY = "body"
+#: Parts whose words are stemmed like prose.
 _PROSE = {"title", "headings", "markdown"}
-_UNSTEMMED = {"outputs", "author"}
 #: What a user may write before ``:``, and the index field it filters.
 FILTERS = {
     "lang": "lang", "language": "lang", "import": "imports", "imports": "imports",
@@ -49,55 +48,57 @@ class ParsedQuery:
         return self.query is wq.NullQuery
 
 
-def field_terms(fieldname: str, text: str) -> list[str]:
-    """The index terms ``text`` stands for in one field, as a query sees them."""
-    if fieldname == "code" or fieldname == "path":
+def field_terms(part: str, text: str) -> list[str]:
+    """The index terms ``text`` stands for in one part (title, markdown, code, outputs...)."""
+    if part == "code" or part == "path":
         if re.fullmatch(r"[\w.]+", text) and not text.isdigit():
             return [code_query_term(text)]
         return list(code_terms(text))
-    if fieldname in _PROSE:
+    if part in _PROSE:
         return list(prose_terms(text))
     return list(prose_terms(text, stemming=False))
 
 
+def _variants(text: str, parts: tuple[str, ...]) -> list[list[str]]:
+    """The distinct term lists ``text`` stands for across these parts' analyses."""
+    found: list[list[str]] = []
+    for part in parts:
+        terms = field_terms(part, text)
+        if terms and terms not in found:
+            found.append(terms)
+    return found
+
+
 def word_query(text: str) -> wq.Query | None:
-    """A word: found in any text field (all its terms, in the field where it occurs)."""
-    alternatives: list[wq.Query] = []
-    for fieldname in TEXT_FIELDS:
-        terms = field_terms(fieldname, text)
-        if not terms:
-            continue
-        if len(terms) == 1:
-            alternatives.append(wq.Term(fieldname, terms[0]))
-        else:
-            alternatives.append(wq.And([wq.Term(fieldname, t) for t in terms]))
-    alternatives.append(wq.Term("imports", text.lower()))
-    alternatives.append(wq.Term("tags", text.lower()))
-    return wq.Or(alternatives) if alternatives else None
+    """A word: found in any part of a notebook (all its terms, as one part analyses them).
+
+    One body term per analysis (prose stem, code identifier, word as written): one to three
+    terms in all, where looking in each field would take nine.
+    """
+    alternatives: list[wq.Query] = [
+        wq.Term(BODY, terms[0]) if len(terms) == 1 else wq.And([wq.Term(BODY, t) for t in terms])
+        for terms in _variants(text, ("markdown", "code", "outputs"))
+    ]
+    return wq.Or(alternatives) if len(alternatives) > 1 else (
+        alternatives[0] if alternatives else None)
 
 
 def phrase_query(text: str) -> wq.Query | None:
-    """Words in this order, in one of the fields that keep positions."""
-    alternatives: list[wq.Query] = []
-    for fieldname in ("title", "markdown", "code"):
-        terms = field_terms(fieldname, text)
-        if len(terms) == 1:
-            alternatives.append(wq.Term(fieldname, terms[0]))
-        elif terms:
-            alternatives.append(wq.Phrase(fieldname, terms))
+    """Words in this order, within one part of a notebook (its prose, its code...)."""
+    alternatives: list[wq.Query] = [
+        wq.Term(BODY, terms[0]) if len(terms) == 1 else wq.Phrase(BODY, terms)
+        for terms in _variants(text, ("markdown", "code"))
+    ]
     return wq.Or(alternatives) if alternatives else None
 
 
 def prefix_query(text: str) -> wq.Query | None:
-    """Words starting with ``text`` in titles, headings, prose, code and module names."""
+    """Words starting with ``text`` anywhere in a notebook, or module names."""
     stem = fold(text.rstrip("*"))
     if len(stem) < MIN_PREFIX or not re.fullmatch(r"[\w.]+", stem):
         return None
-    code_stem = stem.replace("_", "")
-    return wq.Or([
-        wq.Prefix("title", stem), wq.Prefix("headings", stem), wq.Prefix("markdown", stem),
-        wq.Prefix("code", code_stem), wq.Prefix("imports", stem),
-    ])
+    prefixes = {stem, stem.replace("_", "")}
+    return wq.Or([wq.Prefix(BODY, p) for p in sorted(prefixes)] + [wq.Prefix("imports", stem)])
 
 
 def filter_query(name: str, value: str) -> wq.Query | None:

@@ -21,7 +21,7 @@ from nbshelf.catalog.queries import Place, present_places
 from nbshelf.doctext import CellText, cell_texts
 from nbshelf.errors import NotebookInvalid
 from nbshelf.notebook import parse_notebook
-from nbshelf.query import ParsedQuery, field_terms, parse
+from nbshelf.query import BODY, ParsedQuery, field_terms, parse
 from nbshelf.store import BlobStore
 
 MAX_SNIPPETS = 3
@@ -350,18 +350,14 @@ def _suggest(searcher: Searcher, parsed: ParsedQuery) -> str | None:
     words = []
     for word in parsed.words:
         known = any(
-            searcher.doc_frequency(f, t) for f in ("title", "markdown", "code")
-            for t in field_terms(f, word)[:1]
+            searcher.doc_frequency(BODY, t) for part in ("markdown", "code")
+            for t in field_terms(part, word)[:1]
         )
         if known:
             words.append(word)
             continue
-        best = None
-        for fieldname in ("code", "title", "headings"):
-            found = searcher.corrector(fieldname).suggest(word.lower(), limit=1, maxdist=2)
-            if found:
-                best = found[0]
-                break
+        found = searcher.corrector(BODY).suggest(word.lower(), limit=1, maxdist=2)
+        best = found[0] if found else None
         words.append(best or word)
         changed = changed or best is not None
     return " ".join(words) if changed else None
