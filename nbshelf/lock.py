@@ -44,6 +44,7 @@ class WriterLock:
         handle.write(str(os.getpid()))
         handle.flush()
         self._file = handle
+        _watch_forks(self)
 
     def release(self) -> None:
         """Give the lock up (idempotent)."""
@@ -55,6 +56,46 @@ class WriterLock:
             _unlock(self._file)
         self._file.close()
         self._file = None
+
+
+_LOCKS: list[WriterLock] = []
+#: In a child, the closed lock files: kept referenced so no finaliser closes them again.
+_CLOSED_IN_CHILD: list[object] = []
+
+
+def _watch_forks(lock: WriterLock) -> None:
+    """Make forked children (the index's worker processes) neither keep nor outlive the lock.
+
+    A forked child shares the lock's open file, so a child that outlives a killed writer
+    would keep the library locked. In the child the descriptor is closed (never unlocked:
+    that would release the parent's lock too), and on Linux the child is killed with its
+    parent.
+    """
+    if not _LOCKS and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_in_child)
+    _LOCKS.append(lock)
+
+
+def _in_child() -> None:
+    for lock in _LOCKS:
+        if lock._file is not None:
+            with contextlib.suppress(OSError):
+                os.close(lock._file.fileno())
+            _CLOSED_IN_CHILD.append(lock._file)
+            lock._file = None
+    _LOCKS.clear()
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
 
 
 if sys.platform == "win32":
