@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     remove = source_cmds.add_parser("remove", help="forget a source and its notebooks")
     remove.add_argument("name")
     _json_flag(remove)
+    manifest = source_cmds.add_parser(
+        "write-manifest", help="write a manifest into a big share so syncs need not walk it"
+    )
+    manifest.add_argument("name")
+    _json_flag(manifest)
 
     sync = commands.add_parser("sync", help="copy new and changed notebooks into the library")
     sync.add_argument("sources", nargs="*", metavar="SOURCE", help="only these sources")
@@ -266,6 +271,10 @@ def _source_remove(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     return {"removed": args.name, "blobs_deleted": freed}
 
 
+def _source_write_manifest(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    return lib.write_manifest(args.name)
+
+
 def _sync(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     cancel = threading.Event()
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
@@ -462,6 +471,7 @@ _HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | No
     "source list": _source_list,
     "source relocate": _source_relocate,
     "source remove": _source_remove,
+    "source write-manifest": _source_write_manifest,
     "sync": _sync,
     "problems": _problems,
     "search": _search,

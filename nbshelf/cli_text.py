@@ -43,6 +43,12 @@ def _removed(report: Report) -> list[str]:
             "no other source uses were deleted"]
 
 
+def _manifest_written(report: Report) -> list[str]:
+    return [f"wrote {report['path']}: {report['notebooks']:,} notebooks in "
+            f"{report['folders']:,} folders ({report['bytes']:,} bytes; {report['hashed']:,} "
+            "files read to hash them, the rest known from the library)"]
+
+
 def _sync(report: Report) -> list[str]:
     lines = [f"added {report['added']}, updated {report['updated']}, removed "
              f"{report['removed']}, unchanged {report['unchanged']}"]
@@ -191,7 +197,8 @@ def _settings(report: Report) -> list[str]:
 
 _FORMATTERS: dict[str, Callable[[Report], list[str]]] = {
     "source add": _source, "source relocate": _source, "source list": _sources,
-    "source remove": _removed, "sync": _sync, "problems": _problems, "show": _notebook,
+    "source remove": _removed, "source write-manifest": _manifest_written,
+    "sync": _sync, "problems": _problems, "show": _notebook,
     "history": _history, "search": _search, "reindex": lambda r: [f"indexed {r['indexed']} "
                                                                  "notebooks"],
     "run": _run, "runs": _runs, "health": _health, "kernels": _kernels, "publish": _publish,

@@ -50,6 +50,7 @@ from nbshelf.records import (
 )
 from nbshelf.resources import demo_folder
 from nbshelf.runs import RunBook, RunInfo, RunPlan
+from nbshelf.scan import FileStat
 from nbshelf.search import Searching, SearchResults, Snippet
 from nbshelf.store import BlobStore, atomic_write, shared_file_mode
 from nbshelf.sync import OPENED, PACK, ProgressFn, SourceSync, SyncProgress
@@ -875,10 +876,52 @@ class Library:
                 raise PublishError(f"cannot write {where}: {err.strerror}") from None
         # the library now "last saw" what it wrote there: a later change by others is caught
         SourceSync(self.engine, self.store, target_source).sync_paths([relpath])
+        self._refresh_manifest(target_source, relpath)
         self.refresh_index()
         return PublishResult(source, relpath, str(target), prepared.stripped, prepared.leaks,
                              prepared.marking, overwrote=existed and not unchanged,
                              unchanged=unchanged, notebook_id=self.resolve(where))
+
+    def write_manifest(self, name: str) -> dict[str, Any]:
+        """Walk a folder source and write its share manifest (``nbshelf.manifest``), so that
+        syncs of a big share need not walk it."""
+        from nbshelf.manifest import write_manifest
+
+        source = self._source(name)
+        if source.kind in (OPENED, PACK) or not srcs.reachable(source.path):
+            raise SourceError(f"source '{name}' is not a folder that can be written now")
+        try:
+            written = write_manifest(source.path, self._catalog_hashes(source))
+        except OSError as err:
+            raise SourceError(f"cannot write the manifest of '{name}': {err.strerror}") from None
+        return {"source": name, **written.to_json()}
+
+    def _refresh_manifest(self, source: Source, relpath: str) -> None:
+        """Keep the share's manifest (if it has one) current after a publish; a failure
+        leaves it stale, which sync notices, so it never fails the publish."""
+        from nbshelf.manifest import log as manifest_log
+        from nbshelf.manifest import refresh_folders
+
+        try:
+            refresh_folders(source.path, relpath, self._catalog_hashes(source))
+        except OSError as err:
+            manifest_log.warning("the manifest of '%s' was not updated: %s", source.name, err)
+
+    def _catalog_hashes(self, source: Source) -> Callable[[str, FileStat], str | None]:
+        """The content hash the catalog knows for a file of ``source`` in this state."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Notebook.relpath, Notebook.size, Notebook.mtime_ns,
+                       Notebook.content_hash)
+                .where(Notebook.source_id == source.id, Notebook.removed_at.is_(None))
+            ).all()
+        known = {r.relpath: (r.size, r.mtime_ns, r.content_hash) for r in rows}
+
+        def lookup(relpath: str, stat: FileStat) -> str | None:
+            size, mtime_ns, digest = known.get(relpath, (None, None, None))
+            return digest if (size, mtime_ns) == (stat.size, stat.mtime_ns) else None
+
+        return lookup
 
     def export_pack(self, out: str | Path, *, ids: list[int] | None = None,
                     query: str | None = None) -> dict[str, Any]:

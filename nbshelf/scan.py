@@ -48,6 +48,9 @@ class ScanResult:
     unlisted: list[str] = field(default_factory=list)
     entries_seen: int = 0
     cancelled: bool = False
+    #: False when some stats come from a share manifest (``nbshelf.manifest``), which records
+    #: no inodes: those files (inode 0) are compared to the catalog on size and mtime only.
+    exact_inode: bool = True
 
     def covers(self, relpath: str) -> bool:
         """True when ``relpath`` lies in a part of the tree the walk really listed."""
@@ -55,6 +58,11 @@ class ScanResult:
             if folder == "" or relpath == folder or relpath.startswith(folder + "/"):
                 return False
         return True
+
+
+#: Given a folder (relative path, and its ``os.stat``), its notebooks and subfolder names
+#: when they are known without listing it (a share manifest), else None: list it.
+KnownFolder = Callable[[str, os.stat_result], tuple[dict[str, FileStat], list[str]] | None]
 
 
 def is_notebook_name(name: str) -> bool:
@@ -75,6 +83,7 @@ def scan_tree(
     *,
     cancel: threading.Event | None = None,
     on_entry: Callable[[int], None] | None = None,
+    known: KnownFolder | None = None,
 ) -> ScanResult:
     """Walk the folder ``root`` and return its notebook files and problems.
 
@@ -82,30 +91,91 @@ def scan_tree(
         root: the source folder (already known to exist).
         cancel: set to stop early; the result then has ``cancelled`` and is partial.
         on_entry: called now and then with the number of entries seen so far.
+        known: asked before each folder is listed; a folder it answers for is not listed
+            (it stats the folder instead), see ``KnownFolder``.
     """
     result = ScanResult()
     real_root = os.path.realpath(root)
     visited = {_dir_key(real_root)}
     stack: list[tuple[str, str]] = [(root, "")]  # (path, relpath)
+    unseen: set[str] = set()  # folders ``known`` gave, not yet checked against ``visited``
     while stack:
         if cancel is not None and cancel.is_set():
             result.cancelled = True
             break
         path, prefix = stack.pop()
-        try:
-            with os.scandir(path) as entries:
-                listing = list(entries)
-        except OSError as err:
-            _unlisted_folder(result, prefix, err)
-            continue
-        for entry in listing:
-            result.entries_seen += 1
-            child = _scan_entry(entry, prefix, real_root, visited, result)
-            if child is not None:
-                stack.append(child)
+        if known is None or not _known_folder(path, prefix, known, visited, result, stack, unseen):
+            _list_folder(path, prefix, real_root, visited, result, stack)
         if on_entry is not None:
             on_entry(result.entries_seen)
     return result
+
+
+def _list_folder(
+    path: str,
+    prefix: str,
+    real_root: str,
+    visited: set[tuple[int, int]],
+    result: ScanResult,
+    stack: list[tuple[str, str]],
+) -> None:
+    try:
+        with os.scandir(path) as entries:
+            listing = list(entries)
+    except OSError as err:
+        _unlisted_folder(result, prefix, err)
+        return
+    for entry in listing:
+        result.entries_seen += 1
+        child = _scan_entry(entry, prefix, real_root, visited, result)
+        if child is not None:
+            stack.append(child)
+
+
+def _known_folder(
+    path: str,
+    prefix: str,
+    known: KnownFolder,
+    visited: set[tuple[int, int]],
+    result: ScanResult,
+    stack: list[tuple[str, str]],
+    unseen: set[str],
+) -> bool:
+    """Take a folder's content from ``known`` instead of listing it; False: list it.
+
+    ``known`` answers only for plain folders (no links, no problem entries), so its
+    subfolders are real folders, reached once; one already reached through a link elsewhere
+    is reported as the walk reports it.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        unseen.discard(prefix)
+        return False  # listing it says why
+    if prefix in unseen:  # given by a known folder: check it as the parent's listing would
+        unseen.discard(prefix)
+        key = (st.st_dev, st.st_ino)
+        if key in visited:
+            result.problems.append(
+                ProblemRecord(
+                    prefix,
+                    "symlink-loop",
+                    "symbolic link leads back to a folder already scanned; skipped",
+                )
+            )
+            return True
+        visited.add(key)
+    listing = known(prefix, st)
+    if listing is None:
+        return False
+    files, folders = listing
+    result.files.update(files)
+    result.entries_seen += len(files) + len(folders)
+    for name in folders:
+        relpath = _join(prefix, name)
+        unseen.add(relpath)
+        stack.append((os.path.join(path, name), relpath))
+    return True
 
 
 def _unlisted_folder(result: ScanResult, prefix: str, err: OSError) -> None:

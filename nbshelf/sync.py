@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
 from nbshelf.catalog.pending import mark_pending
 from nbshelf.errors import NotebookInvalid
+from nbshelf.manifest import ScanHow, note_walk, scan_source
 from nbshelf.notebook import ParsedNotebook, content_hash, parse_notebook
 from nbshelf.packs import PackReader
 from nbshelf.scan import FileStat, ProblemRecord, ScanResult, scan_tree
@@ -61,6 +62,8 @@ class SourceSyncResult:
     #: ids of notebooks whose current content changed (added, updated, reappeared)
     changed_ids: list[int] = field(default_factory=list)
     removed_ids: list[int] = field(default_factory=list)
+    #: a folder source: walked, or read with the help of its manifest (``nbshelf.manifest``)
+    scan: ScanHow | None = None
 
 
 class _Known(NamedTuple):
@@ -110,7 +113,10 @@ class SourceSync:
             self._mark_availability(False)
             self.result.available = False
             return self.result
-        scan = scan_tree(self.root, cancel=self.cancel, on_entry=self._scan_progress)
+        scan, self.result.scan = scan_source(
+            self.engine, self.name, self.root, now, cancel=self.cancel,
+            on_entry=self._scan_progress, walk=scan_tree,
+        )
         with self.engine.connect() as conn:
             known = self._known(conn)
             old_problems = self._old_problems(conn)
@@ -125,6 +131,8 @@ class SourceSync:
         if complete and _reachable(self.root):
             self._mark_removed(scan, known, now)
         self._finish(problems, scan, complete, now)
+        if complete and self.result.scan.mode == "walk":
+            note_walk(self.engine, self.name, now)
         self.result.cancelled = not complete
         return self.result
 
@@ -210,13 +218,14 @@ class SourceSync:
     ) -> list[ProblemRecord]:
         problems = list(scan.problems)
         todo: list[tuple[str, FileStat]] = []
+        loose = not scan.exact_inode
         for relpath in sorted(scan.files):
             stat = scan.files[relpath]
             row = known.get(relpath)
             old = old_problems.get(relpath)
-            if row is not None and not row.removed and row.stat == stat:
+            if row is not None and not row.removed and _same(row.stat, stat, loose):
                 self.result.unchanged += 1
-            elif row is None and old is not None and old.stat == stat:
+            elif row is None and old is not None and _same(old.stat, stat, loose):
                 problems.append(old)  # the same bad file as last time: not read again
             else:
                 todo.append((relpath, stat))
@@ -423,6 +432,17 @@ def _content_values(parsed: ParsedNotebook, size: int) -> dict[str, object]:
 OPENED = "opened"
 #: The kind of a library pack (a folder or a zip with a manifest), read-only and verified.
 PACK = "pack"
+
+
+def _same(known: FileStat | None, found: FileStat, loose: bool) -> bool:
+    """The file is as the catalog knows it; ``loose``: a stat without an inode (0, from a
+    manifest) is compared on size and mtime only."""
+    if known == found:
+        return True
+    return (
+        loose and found.inode == 0 and known is not None
+        and known.size == found.size and known.mtime_ns == found.mtime_ns
+    )
 
 
 def _stat_files(root: str, relpaths: list[str]) -> ScanResult:
