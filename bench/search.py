@@ -79,6 +79,9 @@ def synced_library(name: str, tree: Path) -> Path:
     marker = folder / "synced-from"
     if marker.is_file() and marker.read_text() == str(tree):
         return folder
+    for other in sorted(WORK.glob("*/synced-from")):  # another benchmark synced it already
+        if other.read_text().strip() == str(tree):
+            return other.parent
     shutil.rmtree(folder, ignore_errors=True)
     start = time.perf_counter()
     with Library.open(folder) as lib:
@@ -203,8 +206,10 @@ def bench_library(name: str, tree: Path, rounds: int, show: int) -> dict[str, ob
     folder = synced_library(name, tree)
     row: dict[str, object] = {"library": name}
     with Library.open(folder) as lib:
+        from nbshelf.library import _index_procs
+
         start = time.perf_counter()
-        docs = lib.reindex()
+        docs = lib.index.rebuild(procs=_index_procs())  # the index alone, as sync builds it
         build = time.perf_counter() - start
         row.update(docs=docs, build_s=build, rate=docs / build, size_mb=folder_mb(folder / "index"))
 
