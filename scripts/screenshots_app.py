@@ -4,7 +4,8 @@
 
 Builds a throwaway library from the demo notebooks plus a small "team share" with a broken
 file and an unplugged USB stick, then grabs: the library list, a selected notebook, search
-results, the Sources dialog, the Problems panel and the first-start empty state.
+results, the facets sidebar with a filter on, similar notebooks (where the build has them), a
+run in progress, the Sources dialog, the Problems panel and the first-start empty state.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from nbshelf.library import Library  # noqa: E402
 from nbshelf.resources import demo_folder  # noqa: E402
+from nbshelf.ui import features  # noqa: E402
 from nbshelf.ui.tasks import TaskRunner  # noqa: E402
+from nbshelf.ui.viewer import register_scheme  # noqa: E402
 from nbshelf.ui.window import MainWindow  # noqa: E402
 
 SIZE = (1280, 800)
@@ -99,12 +102,34 @@ def make_share(folder: Path) -> None:
     (folder / "adhoc" / "half-saved.ipynb").write_text('{"cells": [', encoding="utf-8")
 
 
+def make_live_notebook(path: Path) -> None:
+    """A notebook that takes a few seconds, cell by cell: the run in progress to show."""
+    nb = v4.new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        }
+    )
+    nb.cells = [
+        v4.new_markdown_cell("# Daily load check"),
+        v4.new_code_cell(
+            "import time\nrows = [120, 340, 560, 780]\nprint('loaded', sum(rows), 'rows')"
+        ),
+        v4.new_code_cell("for day, n in enumerate(rows, 1):\n    print(f'day {day}: {n} rows')"),
+        v4.new_code_cell("time.sleep(1.5)\nprint('checked totals')"),
+        v4.new_code_cell("time.sleep(20)\nprint('done')"),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
 def build_library(work: Path) -> Path:
     """A library with the demo source, a team share and an unplugged stick."""
     root = work / "library"
     share = work / "team-share"
     stick = work / "usb-stick"
     make_share(share)
+    make_live_notebook(share / "ops" / "daily-load-check.ipynb")
     make_share(stick)
     with Library.open(root) as lib:
         if demo_folder().is_dir():
@@ -134,6 +159,18 @@ def open_window(root: Path) -> tuple[MainWindow, TaskRunner]:
     return window, runner
 
 
+def select_title(window: MainWindow, title: str) -> None:
+    """Select the notebook with this title in the list and wait for the pane to show it."""
+    model = window.model
+    wait_until(lambda: all(model.record(r) is not None for r in range(model.rowCount())))
+    row = next(r for r in range(model.rowCount()) if model.record(r).title == title)
+    window.table.selectionModel().setCurrentIndex(
+        model.index(row, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    wait_until(lambda: window.pane.info is not None and window.pane.info.title == title)
+
+
 def save(widget: QWidget, out: Path, name: str) -> None:
     settle()
     path = out / f"{name}.png"
@@ -144,6 +181,7 @@ def save(widget: QWidget, out: Path, name: str) -> None:
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[1] / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
+    register_scheme()  # the viewer's URL scheme, before the QApplication (as the app does)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="nbshelf-shots-") as tmp:
         work = Path(tmp)
@@ -175,6 +213,37 @@ def main() -> int:
         save(window, out, "search")
         window.search.clear()
         wait_until(lambda: model.query.text == "" and not model.loading)
+
+        # The sidebar once the background health check is in: a module facet clicked.
+        wait_until(lambda: bool(model.health) or not features.available("health"))
+        sidebar = window.sidebar
+        wait_until(lambda: any(f.term == "import:pandas" for f in sidebar.facet_model.facets()))
+        window.run_search("import:pandas")
+        wait_until(lambda: model.query.text == "import:pandas" and not model.loading
+                   and any(f.active for f in sidebar.facet_model.facets()))
+        sidebar.add_shelf("Needs a look", "health:missing-deps")
+        sidebar.add_shelf("Quarterly", "path:quarterly")
+        wait_until(lambda: sidebar.shelf_model.rowCount() == 2)
+        save(window, out, "facets")
+        window.search.clear()
+        wait_until(lambda: model.query.text == "" and not model.loading)
+
+        if features.available("similar"):
+            select_title(window, "Headcount by team")
+            window.pane.tabs.setCurrentIndex(1)
+            wait_until(lambda: window.pane.similar_model.rowCount() > 0, timeout=120)
+            save(window, out, "similar")
+            window.pane.tabs.setCurrentIndex(0)
+
+        select_title(window, "Daily load check")
+        wait_for_page(window)
+        notebook_id = window.pane.notebook_id
+        assert notebook_id is not None
+        window.runs.start(notebook_id, None, {})  # what the Run dialog's Run button does
+        wait_until(lambda: "checked totals" in window.pane.run_log.toPlainText(), timeout=120)
+        save(window, out, "running")
+        window.runs.stop()
+        wait_until(lambda: not window.runs.running, timeout=60)
 
         window.show_problems()
         save(window, out, "problems")

@@ -6,6 +6,10 @@ One app per library: a second launch hands its file to the running window and ex
 ``NBSHELF_QUIT_AFTER_START=1`` makes the app close itself once the window is shown, the list
 filled and the start-up sync over, and turns the crash dialog into a traceback on stderr with
 exit code 70: the end-to-end smoke test (and a bundle's) runs the real app that way.
+
+``NBSHELF_QUIT_AFTER_FIRST_ROWS=1`` is the start-up probe of ``bench/startup.py``: the app
+prints ``nbshelf-first-rows <unix time>`` on stdout when the list has painted its first
+loaded rows, and closes at once (a start-up sync still going is cancelled).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
@@ -27,6 +32,7 @@ from nbshelf.ui.tasks import TaskRunner
 from nbshelf.ui.window import MainWindow
 
 QUIT_AFTER_START = "NBSHELF_QUIT_AFTER_START"
+QUIT_AFTER_FIRST_ROWS = "NBSHELF_QUIT_AFTER_FIRST_ROWS"
 
 log = logging.getLogger("nbshelf")
 
@@ -71,7 +77,8 @@ def run_app(library: Path | None, file: Path | None) -> int:
     app already running on this library; 1 when that app does not answer.
     """
     root = Path(os.path.abspath(library.expanduser())) if library else default_library_dir()
-    unattended = os.environ.get(QUIT_AFTER_START) == "1"
+    probe = os.environ.get(QUIT_AFTER_FIRST_ROWS) == "1"
+    unattended = os.environ.get(QUIT_AFTER_START) == "1" or probe
     # Index builds run on the write lane: no forked writer processes beside Qt's threads.
     os.environ.setdefault("NBSHELF_INDEX_PROCS", "1")
     app = _application()
@@ -103,7 +110,9 @@ def run_app(library: Path | None, file: Path | None) -> int:
         )
         window = MainWindow(runner, root)
         instance.listen(window.handle_message)
-        if unattended:
+        if probe:
+            window.first_rows.connect(lambda: _report_first_rows(window))
+        elif unattended:
             window.ready.connect(lambda: QTimer.singleShot(0, window.close))
         window.show()
         runner.start()
@@ -119,3 +128,9 @@ def run_app(library: Path | None, file: Path | None) -> int:
     finally:
         instance.close()
         crash.uninstall()
+
+
+def _report_first_rows(window: MainWindow | None) -> None:
+    print(f"nbshelf-first-rows {time.time():.6f}", flush=True)
+    if window is not None:
+        QTimer.singleShot(0, window.close)

@@ -19,6 +19,8 @@ FEATURES = {
     "render": "The rendered notebook view",
     "run": "Running notebooks",
     "health": "Health checks",
+    "facets": "Filter counts",
+    "markings": "The Marking column",
 }
 
 
@@ -55,5 +57,38 @@ def search_ids(library: Library, text: str, limit: int = 200) -> tuple[list[int]
 def similar_hits(library: Library, notebook_id: int, limit: int = 20) -> list[dict[str, Any]]:
     """The contract's ``similar`` results for one notebook: dicts with id, title, source, path,
     score, relation and reasons (worker thread)."""
-    result = _as_json(library.similar(notebook_id, limit=limit))  # type: ignore[attr-defined]
-    return list(result["results"])
+    result = library.similar(notebook_id, limit=limit)  # type: ignore[attr-defined]
+    if isinstance(result, list):  # ``list[SimilarNotebook]``, each with ``to_json()``
+        return [_as_json(hit) for hit in result]
+    return list(_as_json(result)["results"])
+
+
+def facets(library: Library, text: str) -> dict[str, dict[str, int]]:
+    """Counts by language, source, module (``import``) and tag of the notebooks matching
+    ``text`` (worker thread).
+
+    Raises:
+        IndexUnavailable: the index is not built yet (the writer builds it after a sync).
+    """
+    found = library.facets(text)
+    return {group: dict(found.get(group, {})) for group in ("language", "source", "import", "tag")}
+
+
+def all_search_ids(library: Library, text: str) -> list[int]:
+    """Every notebook matching ``text``, best first, without snippets (worker thread).
+
+    Raises:
+        IndexUnavailable: the index is not built yet.
+    """
+    ids, _total = library.search_ids(text, limit=None)
+    return list(ids)
+
+
+def markings(library: Library) -> dict[int, str]:
+    """Each notebook's control marking, by id, for those that have one (worker thread).
+
+    Adapter over ``Library.markings(ids=None) -> dict[int, str]``, which is not part of the
+    core yet: until it is, :func:`available` says ``False`` for ``markings`` and the Marking
+    column stays empty.
+    """
+    return dict(library.markings())  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ only the visible rows are ever fetched for the default order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -26,8 +26,8 @@ from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from nbshelf.index import IndexUnavailable
 from nbshelf.library import Library
-from nbshelf.records import NotebookRow
-from nbshelf.ui import features, fmt
+from nbshelf.records import NotebookHealth, NotebookRow
+from nbshelf.ui import features, fmt, status
 from nbshelf.ui.tasks import Changes, Job, TaskRunner
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,18 @@ HEADERS = {
     Column.MARKING: "Marking",
 }
 HEADER_TIPS = {
-    Column.HEALTH: "Empty for now: health checks are not part of this build yet.",
-    Column.MARKING: "Empty for now: markings are not part of this build yet.",
+    Column.HEALTH: "Will it run here? Checked in the background after each sync and run; "
+    "hover a cell for what to fix.",
+    Column.MARKING: "The notebook's control marking (its first line or its metadata).",
 }
+#: The Marking column's tip while the core cannot list markings.
+MARKING_MISSING_TIP = "Empty for now: " + features.placeholder("markings")
+
+Health = Mapping[int, NotebookHealth]
+
+
+#: Rows read with a query's ids (a screenful or two); the rest load lazily, a block at a time.
+PRIMED_ROWS = 100
 
 
 class Role(IntEnum):
@@ -68,6 +77,11 @@ class Role(IntEnum):
     RECORD = Qt.ItemDataRole.UserRole + 2  # the NotebookRow, or None while it loads
     SORT = Qt.ItemDataRole.UserRole + 3
     LOADED = Qt.ItemDataRole.UserRole + 4
+
+
+_HEALTH_ROLES = (
+    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole,
+)
 
 
 @dataclass(frozen=True)
@@ -100,9 +114,15 @@ class QueryResult:
     matches: int = 0
 
 
-def _sort_key(column: Column) -> Callable[[NotebookRow], Any] | None:
+def _sort_key(
+    column: Column, health: Health | None = None, markings: Mapping[int, str] | None = None
+) -> Callable[[NotebookRow], Any] | None:
     """A simple key (fast C comparisons while the sort holds the GIL). Sorts start from the
     catalog's title order and are stable, so equal keys stay in title order."""
+    if column is Column.HEALTH and health:
+        return lambda r: status.rank(h.status if (h := health.get(r.id)) else None)
+    if column is Column.MARKING and markings:
+        return lambda r: markings.get(r.id, "\uffff").casefold()
     if column is Column.SOURCE:
         return lambda r: r.source.casefold()
     if column is Column.LANGUAGE:
@@ -144,34 +164,56 @@ class RowIndex:
         return self._rows
 
 
-def run_query(library: Library, job: Job, index: RowIndex, query: ListQuery) -> QueryResult:
+def run_query(
+    library: Library,
+    job: Job,
+    index: RowIndex,
+    query: ListQuery,
+    health: Health | None = None,
+    markings: Mapping[int, str] | None = None,
+) -> QueryResult:
     """Compute what the list shows for ``query`` (read lane).
 
     With text: full-text search when the index can answer (best first, unless the user
-    sorted by another column), else a title filter.
+    sorted by another column), else a title filter. ``health:STATUS`` filters keep only the
+    notebooks ``health`` (the last background check) gives that status.
     """
     order = library.notebook_ids()  # by title, then path
-    text = query.text.strip()
-    sort_key = _sort_key(query.column)
+    text, statuses = status.split_health(query.text)
+    text = text.strip()
+    allowed: set[int] | None = None
+    if statuses:
+        allowed = {i for i, h in (health or {}).items() if h.status in statuses}
+    sort_key = _sort_key(query.column, health, markings)
     if not text and sort_key is None:
-        ids = order[::-1] if query.descending else order
-        return QueryResult(query, ids, None, len(order), "all")
+        ids = order if allowed is None else [i for i in order if i in allowed]
+        ids = ids[::-1] if query.descending else ids
+        return QueryResult(query, ids, _first_rows(library, ids), len(order), "all", len(ids))
     mode, matches = "all", 0
     chosen: list[int] | None = None
     if text:
         mode = "title"
         if features.available("search"):
             try:
-                chosen, matches = features.search_ids(library, text)
+                if allowed is None:
+                    chosen, matches = features.search_ids(library, text)
+                else:  # every match, to keep those of the wanted health
+                    chosen = [i for i in features.all_search_ids(library, text) if i in allowed]
+                    matches = len(chosen)
                 mode = "search"
             except IndexUnavailable:
                 pass  # the writer builds the index after its first sync: filter titles now
     if mode == "search" and sort_key is None and not query.descending:
-        return QueryResult(query, chosen or [], None, len(order), mode, matches)
+        chosen = chosen or []
+        return QueryResult(query, chosen, _first_rows(library, chosen), len(order), mode, matches)
     rows = index.rows(library, order)
     if chosen is None:
         needle = text.casefold()
-        chosen = [i for i in order if i in rows and needle in rows[i].title.casefold()]
+        chosen = [
+            i for i in order
+            if i in rows and needle in rows[i].title.casefold()
+            and (allowed is None or i in allowed)
+        ]
         matches = len(chosen)
     chosen = [i for i in chosen if i in rows]
     if job.cancelled:
@@ -184,6 +226,12 @@ def run_query(library: Library, job: Job, index: RowIndex, query: ListQuery) -> 
     elif query.descending:
         chosen.reverse()
     return QueryResult(query, chosen, {i: rows[i] for i in chosen}, len(order), mode, matches)
+
+
+def _first_rows(library: Library, ids: list[int]) -> dict[int, NotebookRow]:
+    """The rows of the first block, read with the ids: the list paints them at once, without
+    asking again (on a 50,000-notebook library the first screen shows that much sooner)."""
+    return {r.id: r for r in library.notebook_rows(ids[:PRIMED_ROWS])} if PRIMED_ROWS else {}
 
 
 def _runs(positions: Iterable[int]) -> list[tuple[int, int]]:
@@ -226,6 +274,8 @@ class LibraryModel(QAbstractTableModel):
         self.total = 0
         self.mode = "all"
         self.loading = False
+        self._health: Health = {}
+        self._markings: Mapping[int, str] = {}
         runner.changed.connect(self._on_changes)
 
     # -- what the window asks ----------------------------------------------------------------
@@ -242,10 +292,12 @@ class LibraryModel(QAbstractTableModel):
         self._query_serial += 1
         serial = self._query_serial
         query, index = self._query, self._index
+        # Snapshots: these mappings are replaced whole, never changed, so the lane may read them.
+        health, markings = self._health, self._markings
         self.loading = True
         self._query_job = (
             self._runner.task(
-                lambda lib, job: run_query(lib, job, index, query),
+                lambda lib, job: run_query(lib, job, index, query, health, markings),
                 label="List notebooks",
                 urgent=True,
             )
@@ -257,6 +309,31 @@ class LibraryModel(QAbstractTableModel):
         """Show only the notebooks matching ``text`` (empty: all)."""
         if text != self._query.text:
             self._query = ListQuery(text, self._query.column, self._query.descending)
+            self.refresh()
+
+    @property
+    def health(self) -> Health:
+        """The last health check's answer, by notebook id (empty until one finished)."""
+        return self._health
+
+    def set_health(self, health: Health) -> None:
+        """Show these health results (the whole library's, from a background check)."""
+        self._health = dict(health)
+        self._column_changed(Column.HEALTH)
+        if self._query.column is Column.HEALTH or status.split_health(self._query.text)[1]:
+            self.refresh()  # the order or the filter depends on health
+
+    def update_health(self, health: Iterable[NotebookHealth]) -> None:
+        """Replace the results of a few notebooks (after a run)."""
+        merged = dict(self._health)
+        merged.update((h.id, h) for h in health)
+        self.set_health(merged)
+
+    def set_markings(self, markings: Mapping[int, str]) -> None:
+        """Show these markings, by notebook id."""
+        self._markings = dict(markings)
+        self._column_changed(Column.MARKING)
+        if self._query.column is Column.MARKING:
             self.refresh()
 
     def notebook_id(self, row: int) -> int | None:
@@ -298,6 +375,8 @@ class LibraryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[column]
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column is Column.MARKING and not features.available("markings"):
+                return MARKING_MISSING_TIP
             return HEADER_TIPS.get(column)
         return None
 
@@ -344,12 +423,14 @@ class LibraryModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ForegroundRole:
                 return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
             return None
+        if column == Column.HEALTH and role in _HEALTH_ROLES:
+            return self._health_data(notebook_id, role)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(record, Column(column))
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{record.title}\n{record.source}: {record.path}"
         if role == Role.SORT:
-            key = _sort_key(Column(column))
+            key = _sort_key(Column(column), self._health, self._markings)
             return key(record) if key is not None else record.title.casefold()
         if role == Qt.ItemDataRole.FontRole and record.removed:
             font = QFont()
@@ -357,8 +438,21 @@ class LibraryModel(QAbstractTableModel):
             return font
         return None
 
-    @staticmethod
-    def _display(record: NotebookRow, column: Column) -> str:
+    def _health_data(self, notebook_id: int, role: int) -> Any:
+        health = self._health.get(notebook_id)
+        if health is None:
+            return "" if role == Qt.ItemDataRole.DisplayRole else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return status.word(health.status)
+        if role == Qt.ItemDataRole.DecorationRole:
+            return status.icon(health.status)
+        return status.tooltip(health)
+
+    def _column_changed(self, column: Column) -> None:
+        if self._ids:
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._ids) - 1, column))
+
+    def _display(self, record: NotebookRow, column: Column) -> str:
         if column is Column.TITLE:
             return record.title
         if column is Column.SOURCE:
@@ -367,7 +461,9 @@ class LibraryModel(QAbstractTableModel):
             return fmt.language(record.language)
         if column is Column.MODIFIED:
             return fmt.when(record.mtime)
-        return ""  # health and marking: nothing until those land
+        if column is Column.MARKING:
+            return self._markings.get(record.id, "")
+        return ""
 
     def _positions(self) -> dict[int, int]:
         if self._pos is None:

@@ -132,7 +132,16 @@ class Header(QWidget):
 
 class ViewSlot(QStackedWidget):
     """Where the rendered notebook goes. Until the viewer lands: a placeholder with the
-    notebook's outline (its headings, which the catalog already has)."""
+    notebook's outline (its headings, which the catalog already has).
+
+    The viewer (a web engine view) is made when first needed, not at start: it costs a few
+    hundred milliseconds that the first window should not wait for.
+
+    Signals:
+        viewer_created(NotebookViewer): the viewer now exists.
+    """
+
+    viewer_created = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -162,17 +171,23 @@ class ViewSlot(QStackedWidget):
 
         self.viewer: NotebookViewer | None = None
         self.report_view = False
-        if features.available("render"):
+
+    def ensure_viewer(self) -> NotebookViewer | None:
+        """The viewer, made now if it was not yet (None where rendering is not built)."""
+        if self.viewer is None and features.available("render"):
             from nbshelf.ui.viewer import NotebookViewer
 
             self.viewer = NotebookViewer(self)
             self.addWidget(self.viewer)
+            self.viewer_created.emit(self.viewer)
+        return self.viewer
 
     def show_page(self, page: str) -> None:
         """Show the rendered notebook (the outline stays up until a page is ready)."""
-        if self.viewer is not None:
-            self.viewer.show_html(page)
-            self.setCurrentWidget(self.viewer)
+        viewer = self.ensure_viewer()
+        if viewer is not None:
+            viewer.show_html(page)
+            self.setCurrentWidget(viewer)
 
     def show_outline(self) -> None:
         """Back to the outline, while a new notebook renders."""
@@ -291,8 +306,9 @@ class NotebookPane(QWidget):
         reading_layout.addWidget(self.find_bar)
         reading_layout.addWidget(self.view, 1)
         self.tabs.addTab(reading, "Notebook")
-        if self.view.viewer is not None:
-            self.view.viewer.navigation_blocked.connect(self._link_clicked)
+        self.view.viewer_created.connect(
+            lambda viewer: viewer.navigation_blocked.connect(self._link_clicked)
+        )
         self.similar_model = RecordModel(
             [
                 RecordColumn("Title", lambda h: str(h.get("title", ""))),
@@ -487,6 +503,7 @@ class NotebookPane(QWidget):
         self.view.set_info(info)
         self.view.show_outline()
         if features.available("render"):
+            self.view.ensure_viewer()
             self._render(serial, info.id)
         self.history_model.set_records(list(reversed(history)))  # newest first
         self.tabs.setTabText(2, f"History ({len(history)})")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,20 +32,26 @@ from PySide6.QtWidgets import (
 
 from nbshelf import __version__
 from nbshelf.errors import LibraryLocked, NbshelfError, NotFound
-from nbshelf.records import NotebookInfo, SyncReport
+from nbshelf.records import NotebookHealth, NotebookInfo, SyncReport
 from nbshelf.ui import features, fmt
+from nbshelf.ui.autosync import AutoSync
 from nbshelf.ui.models import Column, LibraryModel, QueryResult
 from nbshelf.ui.pane import NotebookPane
 from nbshelf.ui.panels import ProblemsPanel, SourcesDialog
 from nbshelf.ui.running import RunController, RunDialog, RunSetup, gather_setup
+from nbshelf.ui.sidebar import Sidebar
 from nbshelf.ui.syncing import SyncController
-from nbshelf.ui.tasks import Changes, Lane, TaskRunner
+from nbshelf.ui.tasks import Changes, Job, Lane, TaskRunner
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "nbshelf"
 #: Typing pauses this long (ms) before the list is filtered.
 SEARCH_DELAY_MS = 200
 #: Arrow keys through the list load the pane this long (ms) after the cursor stops.
 SELECT_DELAY_MS = 60
+#: The viewer is made this long (ms) after the first rows show, unless a notebook needs it first.
+VIEWER_DELAY_MS = 1000
 
 MUTED = "color: palette(placeholder-text);"
 
@@ -96,9 +104,13 @@ class MainWindow(QMainWindow):
 
     Signals:
         ready(): the first list is shown and the start-up sync is over (or was not possible).
+        first_rows(): the list has just painted its first loaded rows (start-up timing).
+        health_checked(): a background health check's answer is in the list.
     """
 
     ready = Signal()
+    first_rows = Signal()
+    health_checked = Signal()
 
     def __init__(
         self,
@@ -121,6 +133,9 @@ class MainWindow(QMainWindow):
         self._problem_count = 0
         self._source_count = 0
         self._read_only_reason = ""
+        self._first_rows_sent = False
+        self._health_job: Job | None = None
+        self._health_again = False
 
         self.model = LibraryModel(runner, self)
         self.syncer = SyncController(runner, self)
@@ -130,9 +145,9 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.list_stack)
         self.splitter.addWidget(self.pane)
-        self.splitter.setStretchFactor(0, 5)
-        self.splitter.setStretchFactor(1, 4)
-        self.splitter.setSizes([760, 520])
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([640, 420])
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
         self.problems = ProblemsPanel(runner)
@@ -141,6 +156,17 @@ class MainWindow(QMainWindow):
         self.problems_dock.setWidget(self.problems)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
         self.problems_dock.hide()
+        self.sidebar = Sidebar(runner)
+        self.sidebar_dock = QDockWidget("Filters", self)
+        self.sidebar_dock.setObjectName("filters")
+        self.sidebar_dock.setWidget(self.sidebar)
+        self.sidebar_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sidebar_dock)
+        self.resizeDocks([self.sidebar_dock], [230], Qt.Orientation.Horizontal)
+        self.autosync = AutoSync(runner, self.syncer, parent=self)
         self.sources_dialog: SourcesDialog | None = None
         self._build_status_bar()
         self._build_actions()
@@ -169,6 +195,8 @@ class MainWindow(QMainWindow):
         self.syncer.progressed.connect(self._on_sync_progress)
         self.syncer.finished.connect(self._on_sync_finished)
         self.syncer.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.autosync.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.sidebar.query_requested.connect(self.run_search)
         runner.opened.connect(self._on_opened)
         runner.failed.connect(self._on_failed)
         runner.changed.connect(self._on_changes)
@@ -176,6 +204,12 @@ class MainWindow(QMainWindow):
         self.model.refresh()
         self.problems.refresh()
         self._count_sources()
+        # The facets wait for the first rows: counting them must not delay the list.
+        self.first_rows.connect(self._start_sidebar)
+        # So does the notebook viewer (a web engine view): made soon after, not before.
+        self.first_rows.connect(
+            lambda: QTimer.singleShot(VIEWER_DELAY_MS, self.pane.view, self.pane.view.ensure_viewer)
+        )
 
     # -- building ----------------------------------------------------------------------------
 
@@ -237,14 +271,17 @@ class MainWindow(QMainWindow):
             (Column.SOURCE, 100),
             (Column.LANGUAGE, 76),
             (Column.MODIFIED, 124),
-            (Column.HEALTH, 62),
-            (Column.MARKING, 70),
+            (Column.HEALTH, 142),
+            (Column.MARKING, 84),
         ):
             header.resizeSection(column, width)
+        # An always-empty column only takes room from the titles: shown once the core has it.
+        header.setSectionHidden(Column.MARKING, not features.available("markings"))
         self.table.selectionModel().currentRowChanged.connect(
             lambda _cur, _prev: self._select_timer.start()
         )
         self.table.activated.connect(self._activated)
+        self.table.viewport().installEventFilter(self)
 
         self.opening_state = EmptyState("Opening your library…", str(self.library_root))
         self.empty_state = EmptyState(
@@ -336,6 +373,14 @@ class MainWindow(QMainWindow):
             "Find in &Notebook…", lambda: self.pane.find_in_notebook(), key("Ctrl+Shift+F"),
             "Find words in the notebook shown",
         )
+        self.save_search_action = self._action(
+            "Save Search as &Shelf…", self.sidebar.ask_save, key("Ctrl+D"),
+            "Keep the current search in the sidebar",
+        )
+        self.sidebar_action = self.sidebar_dock.toggleViewAction()
+        self.sidebar_action.setText("&Filters and Shelves")
+        self.sidebar_action.setShortcut(key("Ctrl+Shift+L"))
+        self.addAction(self.sidebar_action)
         self.copy_path_action = self._action(
             "Copy &Path", self.copy_path, key("Ctrl+Shift+C"),
             "Copy the notebook's path in its source",
@@ -374,6 +419,7 @@ class MainWindow(QMainWindow):
         status = result.status if result is not None else "error"
         self.statusBar().showMessage(f"Run finished: {status}", 8000)
         self.pane.run_finished(notebook_id, result, error)
+        self.check_health([notebook_id])  # its last run is part of its health
 
     def toggle_report_view(self) -> None:
         """Hide or show code cells in the notebook view."""
@@ -395,6 +441,8 @@ class MainWindow(QMainWindow):
         library_menu.addSeparator()
         library_menu.addAction(self.sources_action)
         library_menu.addAction(self.problems_action)
+        library_menu.addAction(self.sidebar_action)
+        library_menu.addAction(self.save_search_action)
         notebook_menu = bar.addMenu("&Notebook")
         notebook_menu.addAction(self.run_action)
         notebook_menu.addAction(self.report_action)
@@ -404,6 +452,64 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # -- commands ----------------------------------------------------------------------------
+
+    def run_search(self, text: str) -> None:
+        """Show the list for ``text`` now (a shelf or a facet was clicked)."""
+        self.search.setText(text)
+        self._apply_search()
+
+    def check_health(self, ids: list[int] | None = None) -> None:
+        """Check health in the background (the whole library, or these notebooks) and show it
+        in the list and the sidebar. On the write lane, which keeps the checks' cache."""
+        if not features.available("health"):
+            return
+        if ids is not None:
+            self.runner.task(
+                lambda lib, _job: [h for i in ids for h in lib.health(i)],
+                lane=Lane.WRITE if self.runner.writable else Lane.READ,
+                label="Check health",
+            ).on_success(self._health_updated).on_failure(self._health_failed).start()
+            return
+        if self._health_job is not None and not self._health_job.done:
+            self._health_again = True
+            return
+        self._health_job = (
+            self.runner.task(
+                lambda lib, _job: {h.id: h for h in lib.health()},
+                lane=Lane.WRITE if self.runner.writable else Lane.READ,
+                label="Check health",
+            )
+            .on_success(self._health_arrived)
+            .on_failure(self._health_failed)
+            .on_finished(self._health_finished)
+            .start()
+        )
+
+    def _health_arrived(self, health: Mapping[int, NotebookHealth]) -> None:
+        self.model.set_health(health)
+        self.sidebar.set_health(self.model.health)
+        self.health_checked.emit()
+
+    def _health_updated(self, health: list[NotebookHealth]) -> None:
+        self.model.update_health(health)
+        self.sidebar.set_health(self.model.health)
+        self.health_checked.emit()
+
+    def _health_failed(self, err: NbshelfError) -> None:
+        log.info("health check failed: %s", err)
+        self.statusBar().showMessage(f"The health check could not finish: {err}", 8000)
+
+    def _health_finished(self) -> None:
+        if self._health_again:
+            self._health_again = False
+            self.check_health()
+
+    def _load_markings(self) -> None:
+        if not features.available("markings"):
+            return  # the Marking column stays empty until the core lists markings
+        self.runner.task(
+            lambda lib, _job: features.markings(lib), label="Read markings"
+        ).on_success(self.model.set_markings).start()
 
     def focus_search(self) -> None:
         """Put the cursor in the search bar (Ctrl+K, Ctrl+F)."""
@@ -566,8 +672,17 @@ class MainWindow(QMainWindow):
     # -- reacting ----------------------------------------------------------------------------
 
     def eventFilter(self, watched: Any, event: Any) -> bool:
-        from PySide6.QtCore import QEvent
-
+        if (
+            not self._first_rows_sent
+            and event.type() == QEvent.Type.Paint
+            and watched is self.table.viewport()
+            and self.list_stack.currentWidget() is self.table
+            and self.model.rowCount()
+            and self.model.record(max(0, self.table.rowAt(0))) is not None
+        ):
+            # This paint draws real rows: say so once it is done.
+            self._first_rows_sent = True
+            QTimer.singleShot(0, self.first_rows.emit)
         if (
             watched is self.search
             and event.type() == QEvent.Type.KeyPress
@@ -580,6 +695,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._search_timer.stop()
         self._select_timer.stop()
+        self.autosync.stop()
         if self.sources_dialog is not None:
             self.sources_dialog.close()
         self.runner.shutdown()  # cancels a running sync and waits for it to stop
@@ -588,6 +704,8 @@ class MainWindow(QMainWindow):
     def _apply_search(self) -> None:
         self._search_timer.stop()
         self.model.set_filter(self.search.text())
+        if self.search.text() != self.sidebar.text or not self.sidebar.started:
+            self.sidebar.set_query(self.search.text())
 
     def _focus_list(self) -> None:
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -620,7 +738,14 @@ class MainWindow(QMainWindow):
                 self.pane.load(notebook_id)
             self.pane.tabs.setFocus()
 
+    def _start_sidebar(self) -> None:
+        if not self.sidebar.started:
+            self.sidebar.set_query(self.search.text())
+
     def _on_loaded(self, result: QueryResult) -> None:
+        self.sidebar.set_library_size(result.total)
+        if not result.ids:
+            self._start_sidebar()  # no rows to paint first
         self.pane.setVisible(result.total > 0)  # an empty library needs only the hint
         self._update_search_hint(result)
         if result.total == 0:
@@ -642,6 +767,7 @@ class MainWindow(QMainWindow):
             self._select_row(row)
         self._update_counts()
         self._listed_once = True
+        self._begin_start_sync()
         self._check_ready()
 
     def _update_search_hint(self, result: QueryResult) -> None:
@@ -668,16 +794,28 @@ class MainWindow(QMainWindow):
             elif error is not None:
                 self._read_only_reason = f"The library cannot be written: {error}"
                 self.statusBar().showMessage(self._read_only_reason)
-            elif self._start_sync_pending:
-                self.syncer.sync()
-            self._start_sync_pending = False
+            if error is not None:
+                self._start_sync_pending = False
+            elif self._start_sync_pending and self._listed_once:
+                self._begin_start_sync()
+            if not self._start_sync_pending:
+                self.check_health()  # else after the start-up sync
+                self._load_markings()
             self._update_actions()
         elif error is not None:
             self.opening_state.title.setText("The library cannot be opened")
             self.opening_state.set_text(str(error))
             self.list_stack.setCurrentWidget(self.opening_state)
             self._listed_once = True
+            self._begin_start_sync()
         self._check_ready()
+
+    def _begin_start_sync(self) -> None:
+        """The start-up sync, once the writer is open and the first list is shown: a sync
+        walking 50,000 files would otherwise hold up the first rows."""
+        if self._start_sync_pending and self.runner.writable:
+            self._start_sync_pending = False
+            self.syncer.sync()
 
     def _on_failed(self, label: str, err: NbshelfError) -> None:
         box = QMessageBox(self)
@@ -734,6 +872,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 15000)
         self._update_actions()
         self._check_ready()
+        if not self.syncer.running:
+            self.check_health()
+            self._load_markings()
 
     def _count_sources(self) -> None:
         def show(count: int) -> None:
@@ -759,6 +900,7 @@ class MainWindow(QMainWindow):
         self.add_folder_action.setEnabled(writable)
         if self.sources_dialog is not None:
             self.sources_dialog.set_writable(writable, self.syncer.running)
+        self.sidebar.set_writable(writable)
 
     def _read_only_notice(self) -> None:
         self.statusBar().showMessage(

@@ -11,6 +11,7 @@ from PySide6.QtCore import QPersistentModelIndex, Qt
 
 from nbshelf.library import Library
 from nbshelf.records import SourceInfo
+from nbshelf.ui import models
 from nbshelf.ui.models import Column, LibraryModel, RecordColumn, RecordModel, Role
 from nbshelf.ui.tasks import Changes
 
@@ -60,7 +61,18 @@ def test_library_model_passes_the_model_tester(qtbot, qtmodeltester, synced, run
     assert model.rowCount() == len(TITLES)
 
 
-def test_rows_load_lazily_and_show_a_placeholder_meanwhile(qtbot, synced, runner_for):
+def test_the_first_rows_come_with_the_list(qtbot, synced, runner_for):
+    runner = runner_for(synced)
+    runner.start()
+    model = LibraryModel(runner)
+    _loaded(qtbot, model)
+    assert model.data(model.index(0, Column.TITLE), Role.LOADED) is True  # no second trip
+
+
+def test_rows_load_lazily_and_show_a_placeholder_meanwhile(
+    qtbot, synced, runner_for, monkeypatch
+):
+    monkeypatch.setattr(models, "PRIMED_ROWS", 0)  # as the rows beyond the first screens
     runner = runner_for(synced)
     runner.start()
     model = LibraryModel(runner)
@@ -76,7 +88,7 @@ def test_rows_load_lazily_and_show_a_placeholder_meanwhile(qtbot, synced, runner
     assert _titles(qtbot, model) == sorted(TITLES, key=str.casefold)
     assert model.data(first, Role.NOTEBOOK_ID) == model.notebook_id(0)
     assert model.data(model.index(0, Column.LANGUAGE)) == "Python"
-    assert model.data(model.index(0, Column.HEALTH)) == ""  # health has not landed
+    assert model.data(model.index(0, Column.HEALTH)) == ""  # no health check has run yet
 
 
 def test_sorting_by_each_column(qtbot, synced, runner_for):

@@ -1,0 +1,90 @@
+"""How a notebook's health looks in the app: a word, a colour, a dot, a tooltip; and the
+``health:`` filter that the app (not the search index) applies to the list."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+
+from nbshelf.records import NotebookHealth
+
+#: Statuses worst first (the order of the Health facet and of sorting by health).
+ORDER = (
+    "failing", "unreadable", "kernel-missing", "missing-deps", "missing-files", "stale",
+    "never-run", "ok",
+)
+#: What a user reads in the list.
+WORDS = {
+    "ok": "OK",
+    "failing": "failing",
+    "unreadable": "unreadable",
+    "kernel-missing": "no kernel",
+    "missing-deps": "missing modules",
+    "missing-files": "missing files",
+    "stale": "stale",
+    "never-run": "never run",
+}
+#: A dot beside the word: red fails, orange cannot run here, amber needs a look, grey unknown.
+COLOURS = {
+    "ok": "#1a7f37",
+    "failing": "#cf222e",
+    "unreadable": "#cf222e",
+    "kernel-missing": "#bc4c00",
+    "missing-deps": "#bc4c00",
+    "missing-files": "#bc4c00",
+    "stale": "#9a6700",
+    "never-run": "#8c959f",
+}
+_FILTER = re.compile(r"(?<!\S)health:(\S+)", re.IGNORECASE)
+
+
+def word(status: str) -> str:
+    """The status as the list shows it."""
+    return WORDS.get(status, status)
+
+
+def rank(status: str | None) -> int:
+    """Sort position: worst first, unknown (not checked yet) last."""
+    return ORDER.index(status) if status in ORDER else len(ORDER)
+
+
+@cache
+def icon(status: str) -> QIcon:
+    """A small filled dot in the status's colour (GUI thread; made once per status)."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(COLOURS.get(status, "#8c959f")))
+    painter.drawEllipse(1, 1, 10, 10)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def tooltip(health: NotebookHealth) -> str:
+    """What the status means for this notebook, with what to fix."""
+    lines = [f"{word(health.status)}: {health.detail}" if health.detail != health.status
+             else word(health.status)]
+    if health.kernel:
+        lines.append(f"Kernel: {health.kernel}")
+    if health.missing_modules:
+        lines.append("Not installed: " + ", ".join(health.missing_modules))
+    if health.missing_files:
+        lines.append("Files not found: " + ", ".join(health.missing_files))
+    lines.extend(m for m in health.messages[:3] if m not in lines[0])
+    return "\n".join(lines)
+
+
+def split_health(text: str) -> tuple[str, frozenset[str]]:
+    """``text`` without its ``health:STATUS`` filters, and the statuses they ask for.
+
+    ``health:`` is the app's own filter (the search index knows nothing of health), so it
+    is taken out before the rest goes to the search.
+    """
+    statuses = frozenset(m.lower() for m in _FILTER.findall(text))
+    rest = _FILTER.sub(" ", text) if statuses else text
+    return " ".join(rest.split()) if statuses else text, statuses
