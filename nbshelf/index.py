@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import FileIndex
+from whoosh.reading import EmptyReader
 from whoosh.searching import Searcher
 
 from nbshelf.analysis import PartsAnalyzer, code_analyzer, prose_analyzer, words_analyzer
@@ -144,6 +145,10 @@ class SearchIndex:
 
     def searcher(self) -> Searcher:
         """A searcher kept open across queries and refreshed after each commit."""
+        if self._searcher is not None and isinstance(self._searcher.reader(), EmptyReader):
+            # Whoosh cannot refresh a searcher opened on an empty index: open a new one
+            self._searcher.close()
+            self._searcher = None
         if self._searcher is None:
             self._searcher = self.open().searcher()
         else:

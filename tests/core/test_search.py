@@ -205,3 +205,14 @@ def test_kill_during_indexing_never_shows_notebooks_outside_the_catalog(
             result = lib.search("forecast", limit=500)
             assert result.total == 200
             assert all(int(h.path[2:5]) % 2 == 1 for h in result.hits)
+
+
+def test_search_works_after_the_first_notebooks_arrive_in_an_empty_library(
+    library: Library, share: Path
+) -> None:
+    library.add_source(share, name="team")
+    library.sync()
+    assert library.search("hello").total == 0  # a searcher on an empty index
+    write_notebook(share / "first.ipynb", title="Hello there")
+    library.sync()
+    assert titles(library, "hello") == ["Hello there"]
