@@ -23,6 +23,8 @@ from nbshelf.notebook import normalize_language
 OWN_KERNEL_NAME = "nbshelf-python3"
 #: How the UI and the messages call it.
 OWN_KERNEL_DISPLAY_NAME = "Python 3 (nbshelf)"
+#: The flag that makes a bundle's executable run as that kernel (``nbshelf.cli.main``).
+OWN_KERNEL_FLAG = "--kernel"
 
 # The names jupyter_client replaces with the running interpreter in a kernelspec's argv.
 _PYTHON_ALIASES = {"python", "python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"}
@@ -32,9 +34,73 @@ def own_kernel_argv() -> list[str]:
     """The command that starts nbshelf's own Python kernel.
 
     ``{connection_file}`` is filled in by jupyter_client. In a PyInstaller bundle this becomes
-    the bundle's executable with a flag that makes it run ipykernel; nothing else changes.
+    the bundle's executable with a flag that makes it run ipykernel (``run_own_kernel``);
+    nothing else changes.
     """
+    if getattr(sys, "frozen", False):
+        return [sys.executable, OWN_KERNEL_FLAG, "-f", "{connection_file}"]
     return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
+def run_own_kernel(argv: list[str]) -> int:
+    """Run this process as nbshelf's own ipykernel: what a bundle does with ``--kernel``.
+
+    The same as ``python -m ipykernel_launcher ARGV``: a bundle has no interpreter to give
+    ``-m`` to, so it starts itself with the flag and ends up here. The kernel's working folder
+    (the notebook's) goes first on ``sys.path`` once ipykernel is loaded, as in any kernel: a
+    bundle's interpreter runs with ``safe_path``, so IPython would not add it.
+
+    Args:
+        argv: the arguments after the flag (``-f CONNECTION_FILE``...).
+    """
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]  # as ipykernel_launcher: no module of the notebook's folder shadows ours
+    sys.argv = [sys.argv[0], *argv]
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize(list(argv))
+    if "" not in sys.path:
+        sys.path.insert(0, "")
+    app.start()
+    return 0
+
+
+def _frozen_argv(argv: list[str], resource_dir: str | None) -> list[str]:
+    """An installed kernel's command when nbshelf runs from a PyInstaller bundle.
+
+    jupyter_client reads a bare ``python``/``python3`` as "the running interpreter", which in
+    a bundle is nbshelf itself. Such a kernelspec (ipykernel's own wheel and distributions
+    ship them) means the Python of the environment it was installed in: ``<prefix>/bin`` of
+    its ``<prefix>/share/jupyter/kernels/NAME`` folder when there is one, else the PATH's.
+    """
+    if not getattr(sys, "frozen", False) or not argv or argv[0] not in _PYTHON_ALIASES:
+        return argv
+    candidates = []
+    if resource_dir:
+        prefix = Path(resource_dir).parents[3] if len(Path(resource_dir).parts) > 4 else None
+        if prefix is not None:
+            folder = "Scripts" if os.name == "nt" else "bin"
+            candidates.append(str(prefix / folder / argv[0]))
+    candidates.append(shutil.which(argv[0]) or "")
+    for program in candidates:
+        if program and os.path.isfile(program) and os.access(program, os.X_OK):
+            return [program, *argv[1:]]
+    return argv
+
+
+def _frozen_env(env: dict[str, str]) -> dict[str, str]:
+    """An installed kernel's environment when nbshelf runs from a PyInstaller bundle.
+
+    The bundle's loader points ``LD_LIBRARY_PATH`` at the bundle's own libraries (keeping the
+    user's value in ``LD_LIBRARY_PATH_ORIG``); a kernel installed on the machine must load its
+    own, so it gets the user's value back (empty when there was none: glibc ignores it).
+    """
+    if not getattr(sys, "frozen", False) or not sys.platform.startswith("linux"):
+        return env
+    if "LD_LIBRARY_PATH" in env:
+        return env
+    return {**env, "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH_ORIG", "")}
 
 
 @dataclass(frozen=True)
@@ -107,8 +173,10 @@ def installed_kernels() -> list[KernelChoice]:
                 name=name,
                 display_name=str(spec.get("display_name") or name),
                 language=normalize_language(spec.get("language")),
-                argv=tuple(str(a) for a in argv),
-                env={str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {},
+                argv=tuple(_frozen_argv([str(a) for a in argv], entry.get("resource_dir"))),
+                env=_frozen_env(
+                    {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {}
+                ),
                 interrupt_mode=str(spec.get("interrupt_mode") or "signal"),
                 resource_dir=str(entry.get("resource_dir") or "") or None,
             )
