@@ -923,6 +923,36 @@ class Library:
 
         return lookup
 
+    def markings(self, ids: list[int] | None = None) -> dict[int, str]:
+        """The control marking of each present notebook that has one (all, or these ids),
+        spelled as in the library's ``markings`` setting."""
+        from nbshelf.markings import marking_hint, read_hint
+
+        query = (
+            select(Notebook.id, Content.hash, Content.marking)
+            .join(Content, Content.hash == Notebook.content_hash)
+            .where(Notebook.removed_at.is_(None))
+        )
+        if ids is not None:
+            query = query.where(Notebook.id.in_(ids))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        hints = {r.hash: r.marking for r in rows if r.marking is not None}
+        for digest in {r.hash for r in rows if r.marking is None}:
+            # catalogued before markings were stored: read once (and kept, by a writer)
+            try:
+                raw = parse_notebook(self.store.read(digest), "x.ipynb", validate=False).raw
+                hints[digest] = marking_hint(raw)
+            except (OSError, NbshelfError):
+                hints[digest] = ""
+            if not self.readonly:
+                with self.engine.begin() as conn:
+                    conn.execute(update(Content).where(Content.hash == digest)
+                                 .values(marking=hints[digest]))
+        scheme = self.settings.get("markings")
+        found = {r.id: read_hint(hints[r.hash], scheme) for r in rows}
+        return {notebook_id: m for notebook_id, m in found.items() if m}
+
     def export_pack(self, out: str | Path, *, ids: list[int] | None = None,
                     query: str | None = None) -> dict[str, Any]:
         """Write the chosen notebooks (by id, or every match of a query) as a pack."""

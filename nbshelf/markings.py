@@ -21,18 +21,42 @@ class MarkingRefused(NbshelfError):
 _DECORATION = re.compile(r"[*_#`>\s]+")
 
 
-def notebook_marking(raw: dict[str, Any], scheme: list[str]) -> str | None:
-    """The notebook's marking, spelled as in ``scheme`` when it is one of them."""
+#: What the catalog stores for a content: "m:TEXT" (declared in metadata), "l:TEXT" (the
+#: first line of the first markdown cell, which is a marking only if the scheme says so), or
+#: "" (neither). Stored once at sync, read against the library's scheme when shown.
+_DECLARED, _FIRST_LINE = "m:", "l:"
+#: A first line longer than this is prose, not a marking.
+_MAX_LINE = 80
+
+
+def marking_hint(raw: dict[str, Any]) -> str:
+    """What may be the notebook's marking, to store in the catalog (see ``read_hint``)."""
     own = as_mapping(as_mapping(raw.get("metadata")).get("nbshelf"))
     declared = own.get("marking")
     if isinstance(declared, str) and declared.strip():
-        return _canonical(declared.strip(), scheme) or declared.strip()
+        return _DECLARED + declared.strip()
     for cell in iter_cells(raw):
         if cell.kind != "markdown":
             continue
         first = next((line for line in cell.source.splitlines() if line.strip()), "")
-        return _canonical(_DECORATION.sub(" ", first).strip(), scheme)
+        line = _DECORATION.sub(" ", first).strip()
+        return _FIRST_LINE + line if len(line) <= _MAX_LINE else ""
+    return ""
+
+
+def read_hint(hint: str, scheme: list[str]) -> str | None:
+    """The marking a stored hint stands for under ``scheme`` (None: unmarked)."""
+    if hint.startswith(_DECLARED):
+        text = hint[len(_DECLARED):]
+        return _canonical(text, scheme) or text
+    if hint.startswith(_FIRST_LINE):
+        return _canonical(hint[len(_FIRST_LINE):], scheme)
     return None
+
+
+def notebook_marking(raw: dict[str, Any], scheme: list[str]) -> str | None:
+    """The notebook's marking, spelled as in ``scheme`` when it is one of them."""
+    return read_hint(marking_hint(raw), scheme)
 
 
 def _canonical(text: str, scheme: list[str]) -> str | None:

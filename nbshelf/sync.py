@@ -23,6 +23,7 @@ from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
 from nbshelf.catalog.pending import mark_pending
 from nbshelf.errors import NotebookInvalid
 from nbshelf.manifest import ScanHow, note_walk, scan_source
+from nbshelf.markings import marking_hint
 from nbshelf.notebook import ParsedNotebook, content_hash, parse_notebook
 from nbshelf.packs import PackReader
 from nbshelf.scan import FileStat, ProblemRecord, ScanResult, scan_tree
@@ -424,6 +425,7 @@ def _content_values(parsed: ParsedNotebook, size: int) -> dict[str, object]:
         "imports": s.imports,
         "source_hash": s.source_hash,
         "schema_error": s.schema_error,
+        "marking": marking_hint(parsed.raw),
     }
 
 

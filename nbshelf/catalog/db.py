@@ -12,8 +12,17 @@ from nbshelf.catalog.models import Base
 from nbshelf.errors import LibraryError
 
 #: The schema this build writes. Each step in ``_UPGRADES`` takes the schema one version up.
-SCHEMA_VERSION = 1
-_UPGRADES: dict[int, Callable[[Connection], None]] = {}
+SCHEMA_VERSION = 2
+
+
+def _add_marking_column(conn: Connection) -> None:
+    """Schema 1 -> 2: contents remember what may be their control marking."""
+    columns = {row[1] for row in conn.execute(text("PRAGMA table_info(contents)"))}
+    if "marking" not in columns:
+        conn.execute(text("ALTER TABLE contents ADD COLUMN marking TEXT"))
+
+
+_UPGRADES: dict[int, Callable[[Connection], None]] = {1: _add_marking_column}
 
 
 def open_engine(path: Path, *, readonly: bool = False) -> Engine:
@@ -54,9 +63,12 @@ def _check_version(conn: Connection, path: Path) -> int:
 
 def _create_or_upgrade(conn: Connection, path: Path) -> None:
     version = _check_version(conn, path)
-    for step in range(max(version, 1), SCHEMA_VERSION):
-        _UPGRADES[step](conn)
-    # New tables and indexes need no upgrade step: creating what is missing is enough.
-    Base.metadata.create_all(conn, checkfirst=True)
+    if version == 0:
+        Base.metadata.create_all(conn)  # a new library: today's schema at once
+    else:
+        for step in range(version, SCHEMA_VERSION):
+            _UPGRADES[step](conn)
+        # New tables and indexes need no upgrade step: creating what is missing is enough.
+        Base.metadata.create_all(conn, checkfirst=True)
     # PRAGMA takes no bound parameters; the value is our own integer constant.
     conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION:d}"))

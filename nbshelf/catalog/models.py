@@ -51,6 +51,9 @@ class Content(Base):
     imports: Mapped[list[str]] = mapped_column(JSON)
     source_hash: Mapped[str] = mapped_column(String(64), index=True)
     schema_error: Mapped[str | None]
+    # nbshelf.markings.marking_hint; None for contents catalogued before schema 2 (filled
+    # in on first use)
+    marking: Mapped[str | None]
 
 
 class Notebook(Base):

@@ -164,3 +164,33 @@ def test_diff_between_versions(share_lib: Library, share: Path) -> None:
     assert [(c.change, c.new_index) for c in changes] == [("changed", 1), ("added", 3)]
     assert "-a = 1" in changes[0].source_diff and "+a = 10" in changes[0].source_diff
     assert share_lib.diff("share:d.ipynb", 1, 1) == []
+
+
+def test_markings_are_listed_for_the_library_column(share_lib: Library, share: Path) -> None:
+    share_lib.settings.set("markings", ["UNCLASSIFIED", "CONFIDENTIAL", "SECRET"])
+    notebook_with_outputs(share / "s.ipynb", marking_line="**SECRET//NOFORN**")
+    nb = make_notebook(title="Declared")
+    nb.metadata["nbshelf"] = {"marking": "confidential"}
+    write_notebook(share / "d.ipynb", nb)
+    write_notebook(share / "plain.ipynb", title="Nothing to see")
+    share_lib.sync()
+    by_path = {share_lib.show(i).path: m for i, m in share_lib.markings().items()}
+    assert by_path == {"s.ipynb": "SECRET", "d.ipynb": "CONFIDENTIAL"}
+
+
+def test_a_library_from_schema_1_is_upgraded_and_its_markings_filled_in(
+    library_dir: Path, share: Path
+) -> None:
+    import sqlite3
+
+    notebook_with_outputs(share / "s.ipynb", marking_line="SECRET")
+    with Library.open(library_dir) as lib:
+        lib.add_source(share, name="share")
+        lib.sync()
+    with sqlite3.connect(library_dir / "catalog.sqlite") as db:  # as schema 1 left it
+        db.execute("ALTER TABLE contents DROP COLUMN marking")
+        db.execute("PRAGMA user_version = 1")
+    with Library.open(library_dir) as lib:
+        lib.settings.set("markings", ["UNCLASSIFIED", "SECRET"])
+        assert list(lib.markings().values()) == ["SECRET"]
+        assert lib.show("share:s.ipynb").title == "Quarterly report"
