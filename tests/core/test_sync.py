@@ -112,25 +112,27 @@ def test_identical_content_is_stored_once_and_shown_everywhere(
 
 
 def test_progress_reports_scanned_copied_total_and_cancel_finishes_next_time(
-    library: Library, share: Path
+    library: Library, share: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for i in range(30):
         write_notebook(share / f"n{i:02}.ipynb", title=f"Notebook {i}")
     library.add_source(share, name="team")
     cancel = threading.Event()
     seen: list[SyncProgress] = []
+    real_read = nbshelf.sync.read_stable
+    reads: list[str] = []
 
-    def progress(p: SyncProgress) -> None:
-        seen.append(p)
-        if p.phase == "copy" and p.copied >= 10:
+    def read_then_cancel_after_ten(path: str) -> object:
+        reads.append(path)
+        if len(reads) == 10:  # the user presses Cancel while the 10th file is read
             cancel.set()
+        return real_read(path)
 
-    nbshelf.sync.BATCH_FILES, old = 5, nbshelf.sync.BATCH_FILES
-    try:
-        first = library.sync(progress=progress, cancel=cancel)
-    finally:
-        nbshelf.sync.BATCH_FILES = old
-    assert first.cancelled and 10 <= first.added < 30
+    monkeypatch.setattr(nbshelf.sync, "read_stable", read_then_cancel_after_ten)
+    monkeypatch.setattr(nbshelf.sync, "BATCH_FILES", 5)
+    first = library.sync(progress=seen.append, cancel=cancel)
+    monkeypatch.undo()
+    assert first.cancelled and first.added == 10
     assert seen[-1].total == 30 and seen[-1].scanned < 30
     second = library.sync()
     assert (second.added, second.unchanged, second.cancelled) == (30 - first.added,

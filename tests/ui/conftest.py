@@ -59,3 +59,21 @@ def runner_for(qapp: object) -> Iterator[Callable[[Path], object]]:
     yield make
     for runner in made:
         runner.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def delete_windows_after_each_test(qapp: object) -> Iterator[None]:
+    """Delete every window a test leaves, before the next test and before Qt shuts down.
+
+    A web view still alive when the interpreter exits crashes Qt WebEngine's teardown
+    (exit code 139 after all tests passed): the app deletes its window for the same reason.
+    """
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
