@@ -40,8 +40,10 @@ from nbshelf.run import CellEvent, run_notebook
 
 try:  # run as `python bench/run.py` (bench/ on sys.path) or imported as bench.run
     from generate import WORK_DIR, corpus_dir, notebook_files
+    from tables import header, row
 except ModuleNotFoundError:
     from bench.generate import WORK_DIR, corpus_dir, notebook_files
+    from bench.tables import header, row
 
 TARGET_START_GAP = 0.3
 TARGET_HEALTH_WARM = 5.0
@@ -104,13 +106,13 @@ def bench_start(kernel_name: str, rounds: int, work: Path) -> list[str]:
     gap = statistics.median(first) - statistics.median(bare)
     cols = [("measure", 44), ("median s", 8), ("min s", 6), ("max s", 6)]
     lines = [f"Time to first output, kernel '{kernel_name}', {rounds} rounds interleaved"]
-    lines += _header(cols)
+    lines += header(cols)
     for label, values in (
         ("bare kernel start to kernel_info reply", bare),
         ("run_notebook call to first cell output", first),
         ("run_notebook whole run (incl. shutdown)", whole),
     ):
-        lines.append(_row(cols, [label, f"{statistics.median(values):.3f}",
+        lines.append(row(cols, [label, f"{statistics.median(values):.3f}",
                                  f"{min(values):.3f}", f"{max(values):.3f}"]))
     verdict = "ok" if gap <= TARGET_START_GAP else "MISS"
     lines.append(f"gap (median first output - median bare start): {gap:+.3f} s "
@@ -158,14 +160,14 @@ def bench_health(corpus: Path, work: Path) -> list[str]:
     mb = sum(p.stat().st_size for p in files) / 1e6
     cols = [("health check of the corpus", 52), ("s", 6), ("nb/s", 7)]
     lines = [f"Static health of {len(files):,} notebooks ({mb:,.1f} MB) in {corpus}"]
-    lines += _header(cols)
+    lines += header(cols)
     for label, seconds in (
         ("cold: read, hash, parse, ask each kernel's Python", cold),
         ("warm: on-disk cache, hashes known (median of 3)", warm),
         ("warm: on-disk cache, every file read and hashed", warm_hashing),
         ("warm: same checker, in memory", in_memory),
     ):
-        lines.append(_row(cols, [label, f"{seconds:.2f}", f"{len(files) / seconds:,.0f}"]))
+        lines.append(row(cols, [label, f"{seconds:.2f}", f"{len(files) / seconds:,.0f}"]))
     verdict = "ok" if warm <= TARGET_HEALTH_WARM else "MISS"
     lines.append(f"warm target <= {TARGET_HEALTH_WARM:g} s: {verdict}; "
                  f"cache file {(cache / 'health-cache.json').stat().st_size / 1e3:,.0f} KB")
@@ -179,20 +181,6 @@ def bench_health(corpus: Path, work: Path) -> list[str]:
 
 def _unexpected_read() -> bytes:
     raise AssertionError("a warm check read a notebook whose facts are cached")
-
-
-def _header(cols: list[tuple[str, int]]) -> list[str]:
-    head = "  ".join(
-        name.rjust(width) if i else name.ljust(width) for i, (name, width) in enumerate(cols)
-    )
-    return [head, "-" * len(head)]
-
-
-def _row(cols: list[tuple[str, int]], values: list[str]) -> str:
-    return "  ".join(
-        value.rjust(width) if i else value.ljust(width)
-        for i, ((_, width), value) in enumerate(zip(cols, values, strict=True))
-    )
 
 
 def main() -> None:

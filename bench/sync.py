@@ -56,8 +56,10 @@ from nbshelf.records import SyncReport
 
 try:  # run as `python bench/sync.py` (bench/ on sys.path) or imported as bench.sync
     from generate import WORK_DIR, copy_corpus, corpus_dir, generate_tree, notebook_files
+    from tables import header, row
 except ModuleNotFoundError:
     from bench.generate import WORK_DIR, copy_corpus, corpus_dir, generate_tree, notebook_files
+    from bench.tables import header, row
 
 TREES = {"corpus": 0, "10k": 10_000, "50k": 50_000}
 TARGET_RATIO = 3.0
@@ -516,10 +518,10 @@ def tables(results: list[Measured]) -> list[str]:
         ("raw warm s", 10), ("MB/s", 7), ("sync s", 7), ("nb/s", 6), ("MB/s", 6),
         ("sync/cold", 9),
     ]  # fmt: skip
-    lines += _header(first_cols)
+    lines += header(first_cols)
     for m in results:
         mb = m.bytes / MB
-        lines.append(_row(first_cols, [
+        lines.append(row(first_cols, [
             m.label, f"{m.notebooks:,}", f"{mb:,.0f}", f"{m.raw_cold:.2f}",
             f"{mb / m.raw_cold:,.0f}", f"{m.raw_warm:.2f}", f"{mb / m.raw_warm:,.0f}",
             f"{m.first_sync:.1f}", f"{m.notebooks / m.first_sync:,.0f}",
@@ -531,12 +533,12 @@ def tables(results: list[Measured]) -> list[str]:
         ("min-max", 11), ("x walk+stat", 11), ("x walk", 6), ("target", 6),
         ("10 changed", 10), ("+index", 6), ("CLI", 5),
     ]  # fmt: skip
-    lines += _header(resync_cols)
+    lines += header(resync_cols)
     for m in results:
         med = statistics.median(m.resync)
         walk, walk_stat = statistics.median(m.walk), statistics.median(m.walk_stat)
         ratio = med / walk_stat
-        lines.append(_row(resync_cols, [
+        lines.append(row(resync_cols, [
             m.label, str(len(m.resync)), f"{walk * 1e3:,.0f}", f"{walk_stat * 1e3:,.0f}",
             f"{med * 1e3:,.0f}", f"{min(m.resync) * 1e3:,.0f}-{max(m.resync) * 1e3:,.0f}",
             f"{ratio:.1f}x", f"{med / walk:.1f}x",
@@ -550,20 +552,6 @@ def tables(results: list[Measured]) -> list[str]:
 
 def _median_ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1e3:,.0f}" if values else "-"
-
-
-def _header(cols: list[tuple[str, int]]) -> list[str]:
-    head = "  ".join(
-        name.rjust(width) if i else name.ljust(width) for i, (name, width) in enumerate(cols)
-    )
-    return [head, "-" * len(head)]
-
-
-def _row(cols: list[tuple[str, int]], values: list[str]) -> str:
-    return "  ".join(
-        v.rjust(w) if i else v.ljust(w)
-        for i, ((_, w), v) in enumerate(zip(cols, values, strict=True))
-    )
 
 
 def checks(results: list[Measured]) -> list[str]:
