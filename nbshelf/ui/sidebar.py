@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,13 +32,12 @@ from nbshelf.index import IndexUnavailable
 from nbshelf.library import Library
 from nbshelf.records import NotebookHealth
 from nbshelf.ui import features, fmt, status
-from nbshelf.ui.models import RecordColumn, RecordModel, Role
+from nbshelf.ui.models import ROOT, ROW_FLAGS, AnyIndex, RecordColumn, RecordModel, Role
 from nbshelf.ui.tasks import Changes, Job, Lane, TaskRunner
 
 log = logging.getLogger(__name__)
 
-AnyIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
+_ROOT = ROOT
 MUTED = "color: palette(placeholder-text);"
 
 #: The facet groups: (key in ``Library.facets``, heading, the query filter it adds).
@@ -179,11 +178,7 @@ class FacetModel(QAbstractTableModel):
             return Qt.ItemFlag.NoItemFlags
         if facet.heading:
             return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return ROW_FLAGS
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
