@@ -328,7 +328,18 @@ class NotebookPane(QWidget):
         self.tabs.addTab(self.similar_view, "Similar")
         self.history_model = RecordModel(_version_columns())
         self.history_view = _table(self.history_model)
-        self.tabs.addTab(self.history_view, "History")
+        self.history_view.selectionModel().currentRowChanged.connect(self._show_version_diff)
+        self.history_diff = QPlainTextEdit()
+        self.history_diff.setReadOnly(True)
+        self.history_diff.setStyleSheet("font-family: monospace;")
+        self.history_diff.setPlaceholderText(
+            "Pick a version to see what changed from the one before it.")
+        history_page = QWidget()
+        history_layout = QVBoxLayout(history_page)
+        history_layout.setContentsMargins(0, 0, 0, 0)
+        history_layout.addWidget(self.history_view, 1)
+        history_layout.addWidget(self.history_diff, 2)
+        self.tabs.addTab(history_page, "History")
         runs_page = QWidget()
         runs_layout = QVBoxLayout(runs_page)
         runs_layout.setContentsMargins(0, 0, 0, 0)
@@ -394,6 +405,33 @@ class NotebookPane(QWidget):
         if features.available("similar"):
             self._load_similar(serial, notebook_id)
         self._load_runs(serial, notebook_id)
+
+    # -- history ---------------------------------------------------------------------------------
+
+    def _show_version_diff(self, current: Any, _previous: Any = None) -> None:
+        """What changed in the picked version since the one before it (cell by cell)."""
+        version = self.history_model.record(current.row()) if current.isValid() else None
+        notebook_id = self.notebook_id
+        if version is None or notebook_id is None:
+            return
+        if version.number == 1:
+            self.history_diff.setPlainText("The first version this library saw.")
+            return
+        serial = self._serial
+
+        def diff(lib: Library, _job: Job) -> str:
+            from nbshelf.cli_text import human
+
+            changes = lib.diff(notebook_id, version.number - 1, version.number)
+            title = f"Version {version.number - 1} -> {version.number}:\n"
+            return title + human("diff", {"changes": [c.to_json() for c in changes]})
+
+        def done(text: str) -> None:
+            if serial == self._serial:
+                self.history_diff.setPlainText(text)
+
+        self._runner.task(diff, label="Compare versions").on_success(done).on_failure(
+            lambda err: done(str(err))).start()
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -506,6 +544,7 @@ class NotebookPane(QWidget):
             self.view.ensure_viewer()
             self._render(serial, info.id)
         self.history_model.set_records(list(reversed(history)))  # newest first
+        self.history_diff.clear()
         self.tabs.setTabText(2, f"History ({len(history)})")
         self.stack.setCurrentIndex(self.NOTEBOOK)
         self.shown.emit(info)

@@ -32,12 +32,15 @@ from PySide6.QtWidgets import (
 
 from nbshelf import __version__
 from nbshelf.errors import LibraryLocked, NbshelfError, NotFound
+from nbshelf.library import Library
+from nbshelf.publish import PublishConflict
 from nbshelf.records import NotebookHealth, NotebookInfo, SyncReport
 from nbshelf.ui import features, fmt
 from nbshelf.ui.autosync import AutoSync
 from nbshelf.ui.models import Column, LibraryModel, QueryResult
 from nbshelf.ui.pane import NotebookPane
 from nbshelf.ui.panels import ProblemsPanel, SourcesDialog
+from nbshelf.ui.publishing import PublishDialog, PublishSetup, gather_publish
 from nbshelf.ui.running import RunController, RunDialog, RunSetup, gather_setup
 from nbshelf.ui.sidebar import Sidebar
 from nbshelf.ui.syncing import SyncController
@@ -369,6 +372,10 @@ class MainWindow(QMainWindow):
             "Show outputs and prose only",
         )
         self.report_action.setCheckable(True)
+        self.publish_action = self._action(
+            "&Publish to a Share…", self.publish_shown, key("Ctrl+Shift+U"),
+            "Write this notebook into a share or USB stick, outputs stripped",
+        )
         self.find_in_notebook_action = self._action(
             "Find in &Notebook…", lambda: self.pane.find_in_notebook(), key("Ctrl+Shift+F"),
             "Find words in the notebook shown",
@@ -410,6 +417,48 @@ class MainWindow(QMainWindow):
                          label="Prepare run").on_success(ask).on_failure(
             lambda err: self.statusBar().showMessage(str(err), 8000)).start()
 
+    def publish_shown(self) -> None:
+        """Publish the notebook shown: the dialog previews what is removed and warned about."""
+        notebook_id = self.pane.notebook_id
+        if notebook_id is None:
+            self.statusBar().showMessage("Pick a notebook to publish first.", 4000)
+            return
+        if not self.runner.writable:
+            self.statusBar().showMessage(self._read_only_reason or "The library is read-only.")
+            return
+
+        def ask(setup: PublishSetup) -> None:
+            dialog = PublishDialog(setup, self)
+            if dialog.exec() == PublishDialog.DialogCode.Accepted:
+                self._publish(setup, *dialog.choices(), force=False)
+
+        self.runner.task(lambda lib, _job: gather_publish(lib, notebook_id),
+                         label="Prepare publish").on_success(ask).on_failure(
+            lambda err: self.statusBar().showMessage(str(err), 8000)).start()
+
+    def _publish(self, setup: PublishSetup, source: str, path: str, keep: bool, *,
+                 force: bool) -> None:
+        def publish(lib: Library, _job: Job) -> str:
+            result = lib.publish(setup.blob, source, as_path=path or setup.name,
+                                 keep_outputs=keep, force=force)
+            return f"{result.source}:{result.path}"
+
+        def failed(err: NbshelfError) -> None:
+            if isinstance(err, PublishConflict) and not force:
+                answer = QMessageBox.question(
+                    self, "Someone else changed it",
+                    f"{err}\n\nReplace their version with yours?",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                    QMessageBox.StandardButton.No)
+                if answer == QMessageBox.StandardButton.Yes:
+                    self._publish(setup, source, path, keep, force=True)
+                return
+            QMessageBox.warning(self, "Not published", str(err))
+
+        self.runner.task(publish, lane=Lane.WRITE, label="Publish").on_success(
+            lambda where: self.statusBar().showMessage(f"Published {where}", 8000)
+        ).on_failure(failed).with_changes(Changes(notebooks=True, sources=True)).start()
+
     def _run_started(self, _notebook_id: int, kernel: str) -> None:
         self.run_action.setText("Stop &Run")
         self.pane.run_started(kernel)
@@ -447,6 +496,7 @@ class MainWindow(QMainWindow):
         notebook_menu.addAction(self.run_action)
         notebook_menu.addAction(self.report_action)
         notebook_menu.addAction(self.find_in_notebook_action)
+        notebook_menu.addAction(self.publish_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
         self._update_actions()

@@ -248,3 +248,58 @@ def test_running_a_notebook_streams_its_cells_and_lists_the_run(qtbot, runner_fo
     qtbot.waitUntil(lambda: window.pane.runs_model.rowCount() == 1, timeout=10000)
     assert window.pane.runs_model.record(0).status == "ok"
     assert window.run_action.text() == "&Run…"
+
+
+def test_publishing_from_the_app_previews_then_writes_stripped(
+    qtbot, runner_for, synced, tmp_path
+):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    with Library.open(synced) as lib:
+        lib.add_source(outbox, name="outbox")
+    window = open_window(qtbot, runner_for, synced)
+    select(qtbot, window, "Mango prices")
+    seen: list[str] = []
+
+    def publish_to_the_outbox() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(50, publish_to_the_outbox)
+            return
+        seen.append(dialog.preview.text())
+        dialog.source.setCurrentText("outbox")
+        dialog.path.setText("shared/mango.ipynb")
+        dialog.accept()
+
+    QTimer.singleShot(50, publish_to_the_outbox)
+    window.publish_action.trigger()
+    qtbot.waitUntil(lambda: (outbox / "shared" / "mango.ipynb").is_file(), timeout=30000)
+    assert seen and seen[0].startswith("Publishing ")
+    qtbot.waitUntil(lambda: "Published outbox:shared/mango.ipynb"
+                    in window.statusBar().currentMessage(), timeout=10000)
+
+
+def test_history_tab_shows_what_changed_between_versions(qtbot, runner_for, synced, tmp_path):
+    import os
+
+    import nbformat
+
+    path = next((tmp_path / "share").glob("*mango-prices.ipynb"))
+    nb = nbformat.read(path, 4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("## New"))  # an edit: the other cells keep ids
+    nbformat.write(nb, path)
+    os.utime(path, ns=(1, 7_000_000_000_000_000_000))
+    with Library.open(synced) as lib:
+        lib.sync()
+    window = open_window(qtbot, runner_for, synced)
+    select(qtbot, window, "Mango prices")
+    window.pane.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: window.pane.history_model.rowCount() == 2, timeout=10000)
+    window.pane.history_view.selectRow(0)  # the newest version
+    qtbot.waitUntil(lambda: "added markdown cell" in window.pane.history_diff.toPlainText(),
+                    timeout=10000)
+    diff = window.pane.history_diff.toPlainText()
+    assert "+## New" in diff and "removed" not in diff and "changed" not in diff
