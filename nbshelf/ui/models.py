@@ -250,7 +250,26 @@ def _runs(positions: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-class LibraryModel(QAbstractTableModel):
+class SafeTableModel(QAbstractTableModel):
+    """A table model whose ``data()`` never raises: subclasses implement ``_data``.
+
+    A view calls ``data()`` thousands of times a second: a bug there is logged and the cell
+    shows nothing, rather than an exception out of ``paintEvent``.
+    """
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        try:
+            return self._data(index, role)
+        except Exception:
+            log.exception("%s.data(%s, %s, %s)", type(self).__name__, index.row(),
+                          index.column(), role)
+            return None
+
+    def _data(self, index: AnyIndex, role: int) -> Any:
+        raise NotImplementedError
+
+
+class LibraryModel(SafeTableModel):
     """The library list: notebook ids in display order, rows fetched lazily in blocks.
 
     Signals:
@@ -378,15 +397,6 @@ class LibraryModel(QAbstractTableModel):
                 return MARKING_MISSING_TIP
             return HEADER_TIPS.get(column)
         return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        # A view calls this thousands of times a second: it must never raise. A bug here is
-        # logged and the cell shows nothing, rather than an exception out of paintEvent.
-        try:
-            return self._data(index, role)
-        except Exception:
-            log.exception("LibraryModel.data(%s, %s, %s)", index.row(), index.column(), role)
-            return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(Column):
@@ -593,7 +603,7 @@ class RecordColumn:
     tooltip: Callable[[Any], str] | None = None
 
 
-class RecordModel(QAbstractTableModel):
+class RecordModel(SafeTableModel):
     """A small table of plain records (sources, problems): replaced whole on each refresh.
 
     ``muted(record)`` greys a row out (an unavailable source).
@@ -643,13 +653,6 @@ class RecordModel(QAbstractTableModel):
         ):
             return self._columns[section].title
         return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        try:
-            return self._data(index, role)
-        except Exception:
-            log.exception("RecordModel.data(%s, %s, %s)", index.row(), index.column(), role)
-            return None
 
     def _data(self, index: AnyIndex, role: int) -> Any:
         if not index.isValid() or index.parent().isValid():

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,7 +32,15 @@ from nbshelf.index import IndexUnavailable
 from nbshelf.library import Library
 from nbshelf.records import NotebookHealth
 from nbshelf.ui import features, fmt, status
-from nbshelf.ui.models import ROOT, ROW_FLAGS, AnyIndex, RecordColumn, RecordModel, Role
+from nbshelf.ui.models import (
+    ROOT,
+    ROW_FLAGS,
+    AnyIndex,
+    RecordColumn,
+    RecordModel,
+    Role,
+    SafeTableModel,
+)
 from nbshelf.ui.tasks import Changes, Job, Lane, TaskRunner
 
 log = logging.getLogger(__name__)
@@ -145,7 +153,7 @@ def count_facets(
     return FacetCounts(text, groups, dict(counted))
 
 
-class FacetModel(QAbstractTableModel):
+class FacetModel(SafeTableModel):
     """The facet list: headings and values, two columns (label, count). Replaced whole."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -190,13 +198,6 @@ class FacetModel(QAbstractTableModel):
         ):
             return ("Filter", "Notebooks")[section]
         return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        try:
-            return self._data(index, role)
-        except Exception:
-            log.exception("FacetModel.data(%s, %s, %s)", index.row(), index.column(), role)
-            return None
 
     def _data(self, index: AnyIndex, role: int) -> Any:
         if not index.isValid() or index.parent().isValid():
