@@ -41,6 +41,11 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+def fold_text(text: str) -> str:
+    """``fold`` for long text (a cell), which would only fill ``fold``'s cache of words."""
+    return fold.__wrapped__(text)
+
+
 def canonical(identifier: str) -> str:
     """One spelling for an identifier: ``groupBy``, ``group_by``, ``GROUPBY`` -> ``groupby``."""
     return fold(identifier).replace("_", "")

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import FileIndex
 from whoosh.reading import EmptyReader
@@ -31,7 +32,7 @@ from nbshelf.catalog.pending import clear_pending, pending_hashes
 from nbshelf.catalog.queries import present_places
 from nbshelf.doctext import cell_texts, notebook_labels
 from nbshelf.errors import NbshelfError, NotebookInvalid
-from nbshelf.notebook import parse_notebook
+from nbshelf.notebook import Cell, read_cells
 from nbshelf.postings import CountedFrequency, CountedPositions, WeightedPositions
 from nbshelf.store import BlobStore, atomic_write
 
@@ -53,6 +54,18 @@ ProgressFn = Callable[[int, int, str], None]
 
 class IndexUnavailable(NbshelfError):
     """The index is missing and this process may not build it (another one writes)."""
+
+
+class IndexCodec(W3Codec):
+    """Whoosh's codec without each posting's copy of its document's field length.
+
+    Whoosh reads that length back from disk for every posting it writes (a fifth of an
+    index build) only to estimate the best score a block of postings can reach, an estimate
+    nbshelf never uses: it visits every match (``nbshelf.search.top_matches``). Scores are
+    unchanged: they read field lengths from the per-document column as before.
+    """
+
+    length_stats = False
 
 
 def _text(analyzer: Any, name: str, *, phrase: bool) -> TEXT:
@@ -188,7 +201,7 @@ class SearchIndex:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         index = whoosh_index.create_in(str(staging), build_schema(), indexname=INDEX_NAME)
-        kwargs: dict[str, Any] = {"limitmb": 128}
+        kwargs: dict[str, Any] = {"limitmb": 128, "codec": IndexCodec()}
         if procs > 1:
             kwargs.update(procs=procs, multisegment=True)
         writer = index.writer(**kwargs)
@@ -235,7 +248,7 @@ class SearchIndex:
         if not queued:
             return 0
         index = self.open()
-        writer = index.writer(limitmb=64)
+        writer = index.writer(limitmb=64, codec=IndexCodec())
         try:
             present = {d["hash"]: d for d in self._documents(queued)}
             for digest in queued:
@@ -272,10 +285,10 @@ class SearchIndex:
             if where is None or content is None:
                 continue
             try:
-                parsed = parse_notebook(self.store.read(digest), "x.ipynb", validate=False)
+                raw, cells = read_cells(self.store.read(digest))
             except (OSError, NotebookInvalid):
                 continue  # a lost blob is re-copied by the next sync, then indexed
-            yield _document(digest, content, parsed, where)
+            yield _document(digest, content, raw, cells, where)
 
     def _places(self, hashes: list[str]) -> dict[str, Places]:
         with self.engine.connect() as conn:
@@ -284,9 +297,11 @@ class SearchIndex:
                 for digest, where in found.items()}
 
 
-def _document(digest: str, content: Any, parsed: Any, where: Places) -> dict[str, Any]:
-    texts = cell_texts(parsed.cells)
-    labels = notebook_labels(parsed.raw)
+def _document(
+    digest: str, content: Any, raw: dict[str, Any], cells: list[Cell], where: Places
+) -> dict[str, Any]:
+    texts = cell_texts(cells)
+    labels = notebook_labels(raw)
     language = content.language or ""
     imports = [m.lower() for m in content.imports]
     document = {

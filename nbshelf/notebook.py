@@ -89,6 +89,19 @@ def parse_notebook(data: bytes, filename: str, *, validate: bool = True) -> Pars
     return ParsedNotebook(content_hash(data), raw, cells, summary)
 
 
+def read_cells(data: bytes) -> tuple[dict[str, Any], list[Cell]]:
+    """The raw JSON and cells of notebook bytes already known to be a notebook (a blob).
+
+    No hash, structure check or summary: search and indexing read blobs the catalog has
+    already summarised, and the summary costs more than the parse.
+
+    Raises:
+        NotebookInvalid: the bytes are not notebook JSON.
+    """
+    raw = _load_json(data)
+    return raw, list(iter_cells(raw))
+
+
 def _load_json(data: bytes) -> dict[str, Any]:
     if not data.strip():
         raise NotebookInvalid("empty", "the file is empty" if not data else "the file is blank")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from nbshelf.analysis import STOP_WORDS, code_query_term, code_terms, fold, prose_terms
+from nbshelf.matchers import AndNot, PreloadedPrefix
 from nbshelf.notebook import normalize_language
 
 #: The field every word is looked for in: all searchable parts, weighted (nbshelf.index).
@@ -98,7 +99,8 @@ def prefix_query(text: str) -> wq.Query | None:
     if len(stem) < MIN_PREFIX or not re.fullmatch(r"[\w.]+", stem):
         return None
     prefixes = {stem, stem.replace("_", "")}
-    return wq.Or([wq.Prefix(BODY, p) for p in sorted(prefixes)] + [wq.Prefix("imports", stem)])
+    clauses = [PreloadedPrefix(BODY, p) for p in sorted(prefixes)]
+    return wq.Or([*clauses, PreloadedPrefix("imports", stem)])
 
 
 def filter_query(name: str, value: str) -> wq.Query | None:
@@ -155,7 +157,7 @@ def parse(text: str) -> ParsedQuery:
         return parsed if not excluded else _plain(text)
     query: wq.Query = wq.And(required) if len(required) > 1 else required[0]
     if excluded:
-        query = wq.AndNot(query, wq.Or(excluded))
+        query = AndNot(query, wq.Or(excluded))
     parsed.query = query
     return parsed
 

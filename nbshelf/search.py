@@ -13,20 +13,32 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine
+from whoosh import collectors
 from whoosh import query as wq
-from whoosh.searching import Searcher
+from whoosh.searching import Results, Searcher
 
-from nbshelf.analysis import _IDENT, _PARTS, _WORD, STOP_WORDS, code_terms, fold, prose_terms
+from nbshelf.analysis import (
+    _IDENT,
+    _PARTS,
+    _WORD,
+    STOP_WORDS,
+    code_terms,
+    fold,
+    fold_text,
+    prose_terms,
+)
 from nbshelf.catalog.queries import Place, present_places
 from nbshelf.doctext import CellText, cell_texts
 from nbshelf.errors import NotebookInvalid
-from nbshelf.notebook import parse_notebook
+from nbshelf.notebook import read_cells
 from nbshelf.query import BODY, ParsedQuery, field_terms, parse
 from nbshelf.store import BlobStore
 
 MAX_SNIPPETS = 3
 SNIPPET_CHARS = 180
-_CELL_CACHE_SIZE = 512
+#: Characters of cell text kept for snippets (about twice that in bytes): enough for the
+#: hits of the last few dozen queries, so typing a query word by word re-reads few blobs.
+_CELL_CACHE_CHARS = 16_000_000
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,7 @@ class Searching:
         self.engine = engine
         self.store = store
         self._cells: OrderedDict[str, list[tuple[CellText, str]]] = OrderedDict()
+        self._cached_chars = 0
 
     def search(self, searcher: Searcher, text: str, limit: int = 20) -> SearchResults:
         """Ranked results for ``text`` with snippets for each returned hit."""
@@ -113,14 +126,14 @@ class Searching:
         answer = SearchResults(text, 0, plain=parsed.plain)
         if parsed.empty:
             return answer
-        results = searcher.search(parsed.query, limit=limit)
+        results = top_matches(searcher, parsed.query, limit)
         answer.total = len(results)
         scored = [(hit["hash"], hit.score) for hit in results]
         if not scored and len(parsed.words) > 0:
             answer.suggestion = _suggest(searcher, parsed)
             if len(parsed.words) > 1 and answer.suggestion is None:
                 loose = parse(" OR ".join(w for w in parsed.words if fold(w) not in STOP_WORDS))
-                results = searcher.search(loose.query, limit=limit)
+                results = top_matches(searcher, loose.query, limit)
                 answer.total = len(results)
                 scored = [(hit["hash"], hit.score) for hit in results]
                 answer.partial = bool(scored)
@@ -133,7 +146,7 @@ class Searching:
         parsed = parse(text)
         if parsed.empty:
             return [], 0
-        results = searcher.search(parsed.query, limit=limit)
+        results = top_matches(searcher, parsed.query, limit)
         hashes = [hit["hash"] for hit in results]
         places = self._places(hashes)
         ids = [places[h][0].id for h in hashes if places.get(h)]
@@ -186,13 +199,14 @@ class Searching:
             self._cells.move_to_end(digest)
             return cached
         try:
-            parsed = parse_notebook(self.store.read(digest), "x.ipynb", validate=False)
-            texts = [(c, fold(c.text)) for c in cell_texts(parsed.cells)]
+            cells = read_cells(self.store.read(digest))[1]
         except (OSError, NotebookInvalid):
-            texts = []
+            cells = []
+        texts = [(c, fold_text(c.text)) for c in cell_texts(cells)]
         self._cells[digest] = texts
-        if len(self._cells) > _CELL_CACHE_SIZE:
-            self._cells.popitem(last=False)
+        self._cached_chars += _chars(texts)
+        while self._cached_chars > _CELL_CACHE_CHARS and len(self._cells) > 1:
+            self._cached_chars -= _chars(self._cells.popitem(last=False)[1])
         return texts
 
     def snippets(self, digest: str, parsed: ParsedQuery) -> list[Snippet]:
@@ -213,6 +227,25 @@ class Searching:
                 ranked.append(((len(strong), distinct, len(spans)), cell, spans))
         ranked.sort(key=lambda r: (tuple(-x for x in r[0]), r[1].index))
         return [_excerpt(cell, spans) for _, cell, spans in ranked[:MAX_SNIPPETS]]
+
+
+def _chars(texts: list[tuple[CellText, str]]) -> int:
+    return sum(len(cell.text) for cell, _ in texts)
+
+
+def top_matches(searcher: Searcher, query: wq.Query, limit: int | None) -> Results:
+    """The best ``limit`` matches (all when None), with every match counted.
+
+    Whoosh's default collector keeps replacing the matcher with a pruned one once its top
+    list is full: ``len()`` of its results then runs the whole query a second time. Visiting
+    every match once, without pruning, gives the same top list and the exact count in less
+    time than that second run (``bench/search.py``).
+    """
+    if limit is None:
+        return searcher.search(query, limit=None)
+    collector = collectors.TopCollector(limit=limit, usequality=False, replace=0)
+    searcher.search_with_collector(query, collector)
+    return collector.results()
 
 
 def _needles(parsed: ParsedQuery) -> set[str]:

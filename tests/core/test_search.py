@@ -132,6 +132,41 @@ def test_output_text_is_searchable(library: Library, share: Path) -> None:
     assert (hit.title, hit.snippets[0].kind, hit.snippets[0].cell) == ("Model fit", "output", 1)
 
 
+def test_totals_count_every_match_and_exclusions_hold(library: Library, share: Path) -> None:
+    # Notebooks using tensor names, plots or charts a varying number of times: enough of
+    # them that a top-5 list is full long before the last match is seen.
+    def tensor(i: int) -> bool:
+        return i % 3 != 0
+
+    def prose(i: int) -> str:
+        return "plot " * (1 + i % 6) if i % 2 else "chart" if i % 5 == 0 else "notes"
+
+    # The first notebook indexed matches the exclusion only: Whoosh's own NOT then let
+    # the first plot notebook through although it uses tensors too.
+    write_notebook(share / "first.ipynb", title="First", code=["tensor_first = 0"])
+    library.add_source(share)
+    library.sync()
+    for i in range(60):
+        code = [f"tensor_{i % 7}{'x' * (i % 5)} = {i}"] * (1 + i % 4) if tensor(i) else ["x=1"]
+        write_notebook(share / f"nb{i:02}.ipynb", title=f"Notebook {i}", code=code,
+                       markdown=[prose(i)])
+    library.sync()
+    expected = {
+        "tensor*": 1 + sum(tensor(i) for i in range(60)),
+        "plot OR chart": sum(prose(i) != "notes" for i in range(60)),
+        **{f"{word} -tensor*": sum(word in prose(i) and not tensor(i) for i in range(60))
+           for word in ("plot", "chart", "notes")},
+        "-plot tensor*": 1 + sum(tensor(i) and "plot" not in prose(i) for i in range(60)),
+    }
+    for query, count in expected.items():
+        top = library.search(query, limit=5)
+        every = library.search(query, limit=100)
+        assert (top.total, every.total, len(every.hits)) == (count, count, count), query
+        assert [h.id for h in top.hits] == [h.id for h in every.hits[:5]], query
+        if "-tensor*" in query:
+            assert not any("tensor" in s.text for h in every.hits for s in h.snippets), query
+
+
 def test_identical_copies_appear_once_with_also_at(searchable: Library, share: Path) -> None:
     shutil.copy(share / "finance" / "pivot.ipynb", share / "archive-pivot.ipynb")
     searchable.sync()
