@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from nbshelf.notebook import Cell, as_mapping
 
 #: Caps, in characters: one output, all outputs of a notebook, and any one cell.
@@ -81,6 +83,21 @@ def cell_texts(cells: list[Cell]) -> list[CellText]:
                 outputs_left -= len(text)
                 found.append(CellText(index, "output", text))
     return found
+
+
+def pack_cells(texts: list[CellText]) -> bytes:
+    """``texts`` as compact JSON, kept in the search index for snippets."""
+    return orjson.dumps([[t.index, t.kind, t.text] for t in texts])
+
+
+def unpack_cells(data: bytes) -> list[CellText] | None:
+    """What ``pack_cells`` packed; None when ``data`` is empty or not such a list."""
+    if not data:
+        return None
+    try:
+        return [CellText(index, kind, text) for index, kind, text in orjson.loads(data)]
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.columns import CompressedBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import FileIndex
 from whoosh.reading import EmptyReader
 from whoosh.searching import Searcher
@@ -30,14 +31,14 @@ from nbshelf.analysis import PartsAnalyzer, code_analyzer, prose_analyzer, words
 from nbshelf.catalog.models import Content, Notebook
 from nbshelf.catalog.pending import clear_pending, pending_hashes
 from nbshelf.catalog.queries import present_places
-from nbshelf.doctext import cell_texts, notebook_labels
+from nbshelf.doctext import cell_texts, notebook_labels, pack_cells
 from nbshelf.errors import NbshelfError, NotebookInvalid
 from nbshelf.notebook import Cell, read_cells
 from nbshelf.postings import CountedFrequency, CountedPositions, WeightedPositions
 from nbshelf.store import BlobStore, atomic_write
 
 #: Bump when the schema or the analysis changes: an older index is then rebuilt.
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 INDEX_NAME = "notebooks"
 #: Weights of a document's parts, so a title match beats a passing mention, and code use
 #: beats prose: (analysis, weight) for each part of the body field.
@@ -98,6 +99,9 @@ def build_schema() -> Schema:
         source=KEYWORD(lowercase=True, commas=True),
         marking=ID,
         facets=STORED,  # what the facet sidebar counts, read back per hit
+        # the searchable text of each cell, for the snippets of the hits shown: reading it is
+        # a fraction of the cost of reading and parsing the notebook
+        cells=COLUMN(CompressedBytesColumn()),
     )
 
 
@@ -329,6 +333,7 @@ def _document(
             "imports": imports,
             "tags": [t.lower() for t in labels.tags],
         },
+        "cells": pack_cells(texts),
     }
     # An empty value would still be indexed as a term in every document: leave it out.
     return {k: v for k, v in document.items() if v != ""}

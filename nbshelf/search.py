@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import Engine
@@ -28,7 +29,7 @@ from nbshelf.analysis import (
     prose_terms,
 )
 from nbshelf.catalog.queries import Place, present_places
-from nbshelf.doctext import CellText, cell_texts
+from nbshelf.doctext import CellText, cell_texts, unpack_cells
 from nbshelf.errors import NotebookInvalid
 from nbshelf.notebook import read_cells
 from nbshelf.query import BODY, ParsedQuery, field_terms, parse
@@ -36,6 +37,9 @@ from nbshelf.store import BlobStore
 
 MAX_SNIPPETS = 3
 SNIPPET_CHARS = 180
+#: Matches looked at in one cell: enough to rank cells and to mark an excerpt, and a cell
+#: that mentions ``DataFrame`` 500 times costs no more than one that mentions it 24 times.
+MAX_SPANS = 24
 #: Characters of cell text kept for snippets (about twice that in bytes): enough for the
 #: hits of the last few dozen queries, so typing a query word by word re-reads few blobs.
 _CELL_CACHE_CHARS = 16_000_000
@@ -120,6 +124,11 @@ class Searching:
         self._cells: OrderedDict[str, list[tuple[CellText, str]]] = OrderedDict()
         self._cached_chars = 0
 
+    def clear_cache(self) -> None:
+        """Forget the cells kept for snippets (the next snippets read their blobs again)."""
+        self._cells.clear()
+        self._cached_chars = 0
+
     def search(self, searcher: Searcher, text: str, limit: int = 20) -> SearchResults:
         """Ranked results for ``text`` with snippets for each returned hit."""
         parsed = parse(text)
@@ -128,16 +137,16 @@ class Searching:
             return answer
         results = top_matches(searcher, parsed.query, limit)
         answer.total = len(results)
-        scored = [(hit["hash"], hit.score) for hit in results]
+        scored = _scored(results)
         if not scored and len(parsed.words) > 0:
             answer.suggestion = _suggest(searcher, parsed)
             if len(parsed.words) > 1 and answer.suggestion is None:
                 loose = parse(" OR ".join(w for w in parsed.words if fold(w) not in STOP_WORDS))
                 results = top_matches(searcher, loose.query, limit)
                 answer.total = len(results)
-                scored = [(hit["hash"], hit.score) for hit in results]
+                scored = _scored(results)
                 answer.partial = bool(scored)
-        answer.hits = self._hits(scored, parsed)
+        answer.hits = self._hits(scored, parsed, _stored_cells(searcher))
         return answer
 
     def search_ids(self, searcher: Searcher, text: str, limit: int | None = None
@@ -169,19 +178,21 @@ class Searching:
 
     # -- hits --------------------------------------------------------------------------------
 
-    def _hits(self, scored: list[tuple[str, float]], parsed: ParsedQuery) -> list[SearchHit]:
+    def _hits(self, scored: list[tuple[str, float, int]], parsed: ParsedQuery,
+              stored: Callable[[int], bytes]) -> list[SearchHit]:
         if not scored:
             return []
-        places = self._places([h for h, _ in scored])
+        places = self._places([h for h, _, _ in scored])
         hits: list[SearchHit] = []
-        for digest, score in scored:
+        for digest, score, docnum in scored:
             where = places.get(digest)
             if not where:
                 continue  # not in the catalog any more: the index is catching up
             first, *others = where
             hits.append(SearchHit(
                 id=first.id, source=first.source, path=first.path, title=first.title,
-                language=first.language, score=score, snippets=self.snippets(digest, parsed),
+                language=first.language, score=score,
+                snippets=self.snippets(digest, parsed, partial(stored, docnum)),
                 also_at=[AlsoAt(o.id, o.source, o.path) for o in others],
             ))
         return hits
@@ -192,34 +203,48 @@ class Searching:
 
     # -- snippets ----------------------------------------------------------------------------
 
-    def _cell_texts(self, digest: str) -> list[tuple[CellText, str]]:
-        """The content's cells with their folded text (for a fast first look), cached."""
+    def _cell_texts(
+        self, digest: str, stored: Callable[[], bytes] | None
+    ) -> list[tuple[CellText, str]]:
+        """The content's cells with their folded text (for a fast first look), cached.
+
+        They come from the index's copy (``stored``) when there is one: a fraction of the
+        cost of reading and parsing the notebook, whose outputs may weigh megabytes.
+        """
         cached = self._cells.get(digest)
         if cached is not None:
             self._cells.move_to_end(digest)
             return cached
-        try:
-            cells = read_cells(self.store.read(digest))[1]
-        except (OSError, NotebookInvalid):
-            cells = []
-        texts = [(c, fold_text(c.text)) for c in cell_texts(cells)]
+        found = unpack_cells(stored()) if stored is not None else None
+        if found is None:
+            try:
+                found = cell_texts(read_cells(self.store.read(digest))[1])
+            except (OSError, NotebookInvalid):
+                found = []
+        texts = [(c, fold_text(c.text)) for c in found]
         self._cells[digest] = texts
         self._cached_chars += _chars(texts)
         while self._cached_chars > _CELL_CACHE_CHARS and len(self._cells) > 1:
             self._cached_chars -= _chars(self._cells.popitem(last=False)[1])
         return texts
 
-    def snippets(self, digest: str, parsed: ParsedQuery) -> list[Snippet]:
-        """Up to three best-matching cells of a content, with the query's terms marked."""
+    def snippets(self, digest: str, parsed: ParsedQuery,
+                 stored: Callable[[], bytes] | None = None) -> list[Snippet]:
+        """Up to three best-matching cells of a content, with the query's terms marked.
+
+        ``stored`` gives the index's packed copy of the content's cells, when the caller has
+        the content's document in the index at hand.
+        """
         wanted = _wanted_terms(parsed)
         if not wanted["code"] and not wanted["markdown"] and not parsed.prefixes:
             return []
         needles = _needles(parsed)
+        memo: dict[tuple[str, str], bool] = {}
         ranked: list[tuple[tuple[int, int, int], CellText, list[tuple[int, int]]]] = []
-        for cell, folded in self._cell_texts(digest):
+        for cell, folded in self._cell_texts(digest, stored):
             if not any(n in folded for n in needles):
                 continue  # no word of the query can be in this cell: skip tokenising it
-            spans = _match_spans(cell, folded, needles, wanted, parsed.prefixes)
+            spans = _match_spans(cell, folded, needles, wanted, parsed.prefixes, memo)
             if spans:
                 words = {cell.text[s:e].lower() for s, e in spans}
                 strong = {w for w in words if _is_strong(cell, w, wanted)}
@@ -227,6 +252,19 @@ class Searching:
                 ranked.append(((len(strong), distinct, len(spans)), cell, spans))
         ranked.sort(key=lambda r: (tuple(-x for x in r[0]), r[1].index))
         return [_excerpt(cell, spans) for _, cell, spans in ranked[:MAX_SNIPPETS]]
+
+
+def _scored(results: Results) -> list[tuple[str, float, int]]:
+    return [(hit["hash"], hit.score, hit.docnum) for hit in results]
+
+
+def _stored_cells(searcher: Searcher) -> Callable[[int], bytes]:
+    """The packed cells of a document of this searcher (empty when its index has none)."""
+    reader = searcher.reader()
+    if not reader.has_column("cells"):
+        return lambda docnum: b""
+    column = reader.column_reader("cells")
+    return lambda docnum: column[docnum]
 
 
 def _chars(texts: list[tuple[CellText, str]]) -> int:
@@ -303,11 +341,12 @@ def _candidate_words(
 ) -> list[re.Match[str]]:
     """The words of ``text`` that may match: those holding a needle.
 
-    For ASCII text the folded text is the lower-cased text, offsets and all, so only the
-    words around needle occurrences are looked at; other text is read word by word.
+    When folding kept the text's length (ASCII, and most accented text) a character of the
+    folded text stands where it stood in the text, so only the words around needle
+    occurrences are looked at; other text is read word by word.
     """
-    if not text.isascii():
-        return list(pattern.finditer(text))
+    if not text.isascii() and len(folded) != len(text):
+        return list(pattern.finditer(text))  # offsets in folded text are not the text's
     found: dict[int, re.Match[str]] = {}
     for needle in needles:
         at = folded.find(needle)
@@ -330,17 +369,25 @@ def _match_spans(
     needles: set[str],
     wanted: dict[str, set[str]],
     prefixes: list[str],
+    memo: dict[tuple[str, str], bool],
 ) -> list[tuple[int, int]]:
+    """Where the query's words are in ``cell`` (at most ``MAX_SPANS``); ``memo`` keeps
+    which words matched, for the other cells of the notebook."""
     if cell.kind == "code":
         pattern, terms_of, targets = _IDENT, _code_word_terms, wanted["code"]
     elif cell.kind == "output":
         pattern, terms_of, targets = _WORD, _output_word_terms, wanted["output"]
     else:
         pattern, terms_of, targets = _WORD, _prose_word_terms, wanted["markdown"]
-    spans = []
+    spans: list[tuple[int, int]] = []
     for match in _candidate_words(pattern, cell.text, folded, needles):
+        if len(spans) >= MAX_SPANS:
+            break
         word = match.group()
-        if not _matches(terms_of(word), targets, prefixes):
+        known = memo.get((cell.kind, word))
+        if known is None:
+            known = memo[(cell.kind, word)] = _matches(terms_of(word), targets, prefixes)
+        if not known:
             continue
         if cell.kind == "code" and "." in word and fold(word) not in targets:
             # df.pivot_table matched through one of its names: mark only that name

@@ -122,6 +122,18 @@ def test_snippets_point_at_the_matching_cells(searchable: Library) -> None:
     assert {s.kind for s in revenue} == {"markdown", "code"}
 
 
+def test_snippets_come_from_the_index_without_reading_the_notebook(
+    searchable: Library
+) -> None:
+    hit = searchable.search("pivot_table").hits[0]
+    blob = searchable.store.path(searchable.show(hit.id).content_hash)
+    blob.unlink()  # a lost blob (the next sync copies it again) does not lose the snippets
+    searchable._searching.clear_cache()
+    again = searchable.search("pivot_table").hits[0]
+    assert again.snippets == hit.snippets
+    assert again.snippets[0].text == "df.pivot_table(index='region', values='revenue')"
+
+
 def test_output_text_is_searchable(library: Library, share: Path) -> None:
     nb = make_notebook(title="Model fit", code=["fit()"])
     nb.cells[1].outputs = [v4.new_output("stream", text="converged after 12 iterations\n")]
