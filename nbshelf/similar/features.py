@@ -123,25 +123,63 @@ def features_from_text(
     """Extract features from a notebook's text fields (for text that is not a notebook file)."""
     code = code[:MAX_CODE_CHARS]
     prose = prose[:MAX_PROSE_CHARS]
-    # The title is also the first heading: counted twice, as a title should.
-    heading_text = "\n".join([title, *(headings or [])])
-    code_tokens = _IDENT.findall(code)
-    prose_tokens = _WORD.findall(prose)
-    heading_tokens = _WORD.findall(heading_text)
+    code_tokens, prose_tokens, heading_tokens, import_tokens = text_tokens(
+        code, prose, title, headings or [], imports or []
+    )
     terms = (
         _count_terms(code_tokens, _code_token),
         _count_terms(prose_tokens, _prose_token),
         _count_terms(heading_tokens, _prose_token),
-        Counter(m.lower() for m in imports or [] if m),
+        Counter(import_tokens),
     )
     # Built by C code end to end (cached per token): a Python loop here costs a fifth of
-    # the whole analysis.
+    # the whole analysis. Distinct tokens in the order they come (not a set's, which changes
+    # with each process's string hashing), so a term spelled two ways reads the same in every
+    # process: as its last spelling in the text.
     spellings = (
-        dict(chain.from_iterable(map(_code_spelling, set(code_tokens)))),
-        dict(chain.from_iterable(map(_prose_spelling, set(prose_tokens)))),
-        dict(chain.from_iterable(map(_prose_spelling, set(heading_tokens)))),
+        dict(chain.from_iterable(map(_code_spelling, dict.fromkeys(code_tokens)))),
+        dict(chain.from_iterable(map(_prose_spelling, dict.fromkeys(prose_tokens)))),
+        dict(chain.from_iterable(map(_prose_spelling, dict.fromkeys(heading_tokens)))),
     )
     return Features(terms, line_hashes(code, prose), language, spellings)
+
+
+def text_tokens(
+    code: str, prose: str, title: str, headings: list[str], imports: list[str]
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """The tokens of each field (``FIELDS`` order), before analysis: code identifiers, prose
+    words, heading words (the title is also the first heading: counted twice, as a title
+    should), and imported modules in lower case.
+
+    A field's terms are the analysis of each of its tokens (``token_terms``), so tokens are
+    what the refit cache keeps: the analysis runs once per distinct token, not per notebook.
+    """
+    heading_text = "\n".join([title, *headings])
+    return (
+        _IDENT.findall(code[:MAX_CODE_CHARS]),
+        _WORD.findall(prose[:MAX_PROSE_CHARS]),
+        _WORD.findall(heading_text),
+        [m.lower() for m in imports if m],
+    )
+
+
+def token_terms(f: int, token: str) -> tuple[str, ...]:
+    """The terms one token of field ``f`` gives (with repeats: ``a.a`` gives ``a`` twice)."""
+    if f == CODE:
+        return _code_token(token)
+    if f == IMPORT:
+        return (token,)
+    return _prose_token(token)
+
+
+def token_spellings(f: int, token: str) -> tuple[tuple[str, str], ...]:
+    """(term, spelling) pairs of one token of field ``f``: how its terms read to a person.
+    Modules have none: they read as themselves."""
+    if f == CODE:
+        return _code_spelling(token)
+    if f == IMPORT:
+        return ()
+    return _prose_spelling(token)
 
 
 @lru_cache(maxsize=262_144)
@@ -226,15 +264,8 @@ def sketch_overlap(
     return float(shared / len(union)), len(a), len(b)
 
 
-def features_of_blob(
-    data: bytes,
-    *,
-    title: str,
-    headings: list[str],
-    imports: list[str],
-    language: str | None,
-) -> Features:
-    """Extract the features of a stored notebook whose catalog summary the caller has.
+def blob_text(data: bytes) -> tuple[str, str]:
+    """The code and the prose of a stored notebook (``cell_sources`` of its cells).
 
     Only the cells are read from the JSON: the catalog already holds the title, headings and
     imports, and computing them again is most of the cost of a full parse.
@@ -246,7 +277,23 @@ def features_of_blob(
         data = data[3:]
     raw = orjson.loads(data)
     cells = list(iter_cells(raw)) if isinstance(raw, dict) else []
-    code, prose = cell_sources(cells)
+    return cell_sources(cells)
+
+
+def features_of_blob(
+    data: bytes,
+    *,
+    title: str,
+    headings: list[str],
+    imports: list[str],
+    language: str | None,
+) -> Features:
+    """Extract the features of a stored notebook whose catalog summary the caller has.
+
+    Raises:
+        ValueError: the bytes are not JSON.
+    """
+    code, prose = blob_text(data)
     return features_from_text(
         code=code,
         prose=prose,

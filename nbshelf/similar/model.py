@@ -25,8 +25,10 @@ import re
 import shutil
 import threading
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +38,16 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sqlalchemy import Engine
 
 from nbshelf.notebook import ParsedNotebook
-from nbshelf.similar.features import FIELDS, IMPORT, Features, features_of, sketch_overlap
+from nbshelf.similar.cache import TokenTable
+from nbshelf.similar.features import (
+    FIELDS,
+    IMPORT,
+    Features,
+    features_of,
+    sketch_overlap,
+    token_spellings,
+    token_terms,
+)
 from nbshelf.store import BlobStore, atomic_write
 
 #: Bump when the saved form or the features change: an older model is then rebuilt.
@@ -175,11 +186,59 @@ class SimilarModel:
         Each notebook's term counts become compact arrays at once, so a library of 50,000
         notebooks never holds 50,000 dictionaries of terms.
         """
-        weights = weights or Weights()
         taken = _Accumulator()
         for digest, features in items:
             taken.add(digest, features)
-        n = len(taken.hashes)
+        counts: list[sp.csr_matrix] = []
+        vocabularies: list[list[str]] = []
+        for f in range(len(FIELDS)):
+            matrix, vocabulary = taken.count_matrix(f)
+            counts.append(matrix)
+            vocabularies.append(vocabulary)
+        spellings = [_choose_spellings(votes) for votes in taken.votes]
+        return cls._fit_counts(
+            taken.hashes, counts, vocabularies, spellings, _joined(taken.lines), weights
+        )
+
+    @classmethod
+    def fit_tokens(cls, table: TokenTable, weights: Weights | None = None) -> SimilarModel:
+        """Fit a model to a table of contents' tokens (``cache.TokenTable``), row for row.
+
+        Each distinct token is analysed once, into a tokens x terms matrix; a field's term
+        counts are then its token counts times that matrix, in C. Terms are sorted, so the
+        model does not depend on the order tokens were met in: a refit from the cache and a
+        fit from the blobs give the same model.
+        """
+        counts: list[sp.csr_matrix] = []
+        vocabularies: list[list[str]] = []
+        spellings: list[dict[str, str]] = []
+        for f in range(len(FIELDS)):
+            matrix, vocabulary = _term_counts(f, table.tokens[f], table.counts[f])
+            counts.append(matrix)
+            vocabularies.append(vocabulary)
+            if f != IMPORT:
+                spellings.append(_token_spellings(f, table.tokens[f], table.counts[f]))
+        return cls._fit_counts(
+            table.hashes, counts, vocabularies, spellings, (table.line_data, table.line_ptr),
+            weights,
+        )  # fmt: skip
+
+    @classmethod
+    def _fit_counts(
+        cls,
+        hashes: list[str],
+        counts: list[sp.csr_matrix],
+        vocabularies: list[list[str]],
+        spellings: list[dict[str, str]],
+        lines: tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]],
+        weights: Weights | None,
+    ) -> SimilarModel:
+        """Fit from each field's documents x terms counts (float64) and terms in column order.
+
+        ``counts`` is consumed: each field's matrix is dropped once weighted (peak memory).
+        """
+        weights = weights or Weights()
+        n = len(hashes)
         blocks: list[sp.csr_matrix] = []
         norms = np.zeros((n, len(FIELDS)), dtype=np.float64)
         terms: list[str] = []
@@ -188,20 +247,21 @@ class SimilarModel:
         fitted: list[tuple[int, sp.csr_matrix, list[str], TfidfTransformer, npt.NDArray[np.intp]]]
         fitted = []
         for f in range(len(FIELDS)):
-            counts, vocabulary = taken.count_matrix(f)
+            vocabulary = vocabularies[f]
             if not vocabulary:
                 continue
             tfidf = TfidfTransformer(norm=None, sublinear_tf=weights.sublinear_tf)
-            weighted = sp.csr_matrix(tfidf.fit_transform(counts), dtype=np.float64)
-            norms[:, f] = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-            keep = np.flatnonzero(np.bincount(counts.indices, minlength=len(vocabulary)) >= 2)
-            del counts
+            weighted = sp.csr_matrix(tfidf.fit_transform(counts[f]), dtype=np.float64)
+            norms[:, f] = np.sqrt(_row_sums(weighted, weighted.data**2))
+            keep = np.flatnonzero(np.bincount(counts[f].indices, minlength=len(vocabulary)) >= 2)
+            counts[f] = sp.csr_matrix((n, 0))  # the weighted matrix holds them now
             fitted.append((f, weighted, vocabulary, tfidf, keep))
         # Scales need every field's norms: a row's share of each field depends on all of them.
-        for f, weighted, vocabulary, tfidf, keep in fitted:
-            blocks.append(
-                sp.csr_matrix(_scale_rows(weighted[:, keep], _row_scale(norms, f, weights)))
-            )
+        # Each field's weighted matrix is dropped once its block is made (peak memory).
+        while fitted:
+            f, weighted, vocabulary, tfidf, keep = fitted.pop(0)
+            blocks.append(_kept_scaled(weighted, keep, _row_scale(norms, f, weights)))
+            del weighted
             terms.extend(vocabulary[i] for i in keep)
             fields.append(np.full(len(keep), f, dtype=np.int8))
             idfs.append(np.asarray(tfidf.idf_, dtype=np.float64)[keep])
@@ -211,15 +271,15 @@ class SimilarModel:
             matrix = sp.csr_matrix((n, 0), dtype=_FLOAT)
         matrix.eliminate_zeros()
         matrix.sort_indices()
-        spellings = _spellings(terms, np.concatenate(fields) if fields else [], taken.spellings)
-        sketches, boilerplate = _sketches(taken.lines)
+        readable = _spellings(terms, np.concatenate(fields) if fields else [], spellings)
+        sketches, boilerplate = _sketches(*lines)
         return cls(
-            taken.hashes,
+            list(hashes),
             matrix,
             terms,
             np.concatenate(fields) if fields else np.zeros(0, dtype=np.int8),
             np.concatenate(idfs) if idfs else np.zeros(0),
-            spellings,
+            readable,
             sketches,
             boilerplate,
             weights,
@@ -414,8 +474,13 @@ class SimilarModel:
 
     # -- on disk -----------------------------------------------------------------------------
 
-    def save(self, folder: Path) -> None:
-        """Write the model to ``folder``: a new folder beside it, swapped in when complete."""
+    def save(self, folder: Path, extra: Callable[[Path], None] | None = None) -> None:
+        """Write the model to ``folder``: a new folder beside it, swapped in when complete.
+
+        Args:
+            extra: writes more files into the new folder before it is marked complete (the
+                refit cache, which must stay with the model it was made with).
+        """
         folder = Path(folder)
         staging = folder.parent / f"{folder.name}.new"
         shutil.rmtree(staging, ignore_errors=True)
@@ -434,6 +499,8 @@ class SimilarModel:
             os.fsync(out.fileno())
         words = {"terms": self.terms, "spellings": self.spellings, "weights": asdict(self.weights)}
         atomic_write(staging / "terms.json", json.dumps(words, ensure_ascii=False).encode())
+        if extra is not None:
+            extra(staging)
         atomic_write(staging / "VERSION", FORMAT_VERSION.encode())  # written last: complete
         old = folder.parent / f"{folder.name}.old"
         shutil.rmtree(old, ignore_errors=True)
@@ -541,7 +608,7 @@ def _fold_parts(by_word: dict[str, float]) -> list[str]:
 
 class _Accumulator:
     """Notebooks' features taken in one by one: per field a vocabulary and each notebook's
-    (column, count) arrays; the spellings seen; the line sketches.
+    (column, count) arrays; how many notebooks spell each term each way; the line sketches.
 
     A new term gets the next free id by ``dict.setdefault`` over a range, which leaves gaps
     (a known term wastes its id) but runs in C; ids are made dense once, at the end.
@@ -553,7 +620,7 @@ class _Accumulator:
         self.next_id = [0 for _ in FIELDS]
         self.columns: list[list[npt.NDArray[np.int64]]] = [[] for _ in FIELDS]
         self.counts: list[list[npt.NDArray[np.float32]]] = [[] for _ in FIELDS]
-        self.spellings: list[dict[str, str]] = [{} for _ in range(len(FIELDS) - 1)]
+        self.votes: list[Counter[tuple[str, str]]] = [Counter() for _ in range(len(FIELDS) - 1)]
         self.lines: list[npt.NDArray[np.uint32]] = []
 
     def add(self, digest: str, features: Features) -> None:
@@ -564,8 +631,8 @@ class _Accumulator:
             self.columns[f].append(np.fromiter(ids, np.int64, len(terms)))
             self.counts[f].append(np.fromiter(terms.values(), np.float32, len(terms)))
             self.next_id[f] = start + len(terms)
-        for mine, theirs in zip(self.spellings, features.spellings, strict=False):
-            mine.update(theirs)  # the last spelling seen wins: any one a notebook uses reads
+        for votes, spellings in zip(self.votes, features.spellings, strict=False):
+            votes.update(spellings.items())  # each notebook votes once for its spelling
         self.lines.append(features.lines)
 
     def count_matrix(self, f: int) -> tuple[sp.csr_matrix, list[str]]:
@@ -606,8 +673,32 @@ def _row_scale(norms: npt.NDArray[np.float64], f: int, weights: Weights) -> npt.
     return scale
 
 
-def _scale_rows(matrix: sp.csr_matrix, scale: npt.NDArray[np.float64]) -> sp.csr_matrix:
-    return sp.csr_matrix(sp.diags(scale) @ matrix)
+def _row_sums(matrix: sp.csr_matrix, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Per row of ``matrix``, the sum of ``values`` (one per stored entry), in entry order."""
+    shape = matrix.shape
+    summed = sp.csr_matrix((values, matrix.indices, matrix.indptr), shape=shape) @ np.ones(shape[1])
+    return np.asarray(summed, dtype=np.float64)
+
+
+def _kept_scaled(
+    matrix: sp.csr_matrix, keep: npt.NDArray[np.intp], scale: npt.NDArray[np.float64]
+) -> sp.csr_matrix:
+    """The columns ``keep`` (sorted) of ``matrix``, each row times its ``scale``.
+
+    Done on the CSR arrays: scipy's column indexing and diagonal product copy the whole
+    matrix twice over, a second apiece at 50,000 notebooks.
+    """
+    column = np.full(matrix.shape[1], -1, dtype=np.int64)
+    column[keep] = np.arange(len(keep))
+    columns = column[matrix.indices]
+    kept = columns >= 0
+    before = np.zeros(len(kept) + 1, dtype=np.int64)  # kept entries before each position
+    np.cumsum(kept, out=before[1:])
+    indptr = before[matrix.indptr]
+    # Rounded to the model's float32 here rather than after stacking: the same numbers, in
+    # half the memory.
+    data = (matrix.data[kept] * np.repeat(scale, np.diff(indptr))).astype(_FLOAT)
+    return sp.csr_matrix((data, columns[kept], indptr), shape=(matrix.shape[0], len(keep)))
 
 
 def _spellings(
@@ -629,20 +720,79 @@ def _spellings(
     return out
 
 
-def _sketches(
+def _joined(
     lines: list[npt.NDArray[np.uint32]],
-) -> tuple[tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]], npt.NDArray[np.uint32]]:
-    """All contents' line sketches in one array (with row pointers), boilerplate removed."""
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+    """Line sketches as one array with row pointers."""
     data = np.concatenate(lines) if lines else np.zeros(0, dtype=np.uint32)
-    sizes = np.array([len(x) for x in lines], dtype=np.int64)
-    limit = max(BOILERPLATE_MIN, int(BOILERPLATE_SHARE * len(lines)))
+    ptr = np.zeros(len(lines) + 1, dtype=np.int64)
+    np.cumsum(np.array([len(x) for x in lines], dtype=np.int64), out=ptr[1:])
+    return data.astype(np.uint32), ptr
+
+
+def _sketches(
+    data: npt.NDArray[np.uint32], ptr: npt.NDArray[np.int64]
+) -> tuple[tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]], npt.NDArray[np.uint32]]:
+    """All contents' line sketches (one array, row pointers), boilerplate removed."""
+    n = len(ptr) - 1
+    sizes = np.diff(ptr)
+    limit = max(BOILERPLATE_MIN, int(BOILERPLATE_SHARE * n))
     values, df = np.unique(data, return_counts=True)
     boilerplate = values[df >= limit].astype(np.uint32)
     if len(boilerplate):
         keep = ~np.isin(data, boilerplate, assume_unique=False)
-        rows = np.repeat(np.arange(len(lines)), sizes)
+        rows = np.repeat(np.arange(n), sizes)
         data = data[keep]
-        sizes = np.bincount(rows[keep], minlength=len(lines)).astype(np.int64)
-    ptr = np.zeros(len(lines) + 1, dtype=np.int64)
+        sizes = np.bincount(rows[keep], minlength=n).astype(np.int64)
+    ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(sizes, out=ptr[1:])
     return (data.astype(np.uint32), ptr), boilerplate
+
+
+def _term_counts(
+    f: int, tokens: list[str], token_counts: sp.csr_matrix
+) -> tuple[sp.csr_matrix, list[str]]:
+    """Field ``f``'s documents x terms counts from its documents x tokens counts, and its
+    terms (sorted) in column order."""
+    analysed = [token_terms(f, t) for t in tokens]
+    vocabulary = sorted(set(chain.from_iterable(analysed)))
+    column = {t: i for i, t in enumerate(vocabulary)}
+    sizes = np.fromiter(map(len, analysed), dtype=np.int64, count=len(analysed))
+    total = int(sizes.sum())
+    cols = np.fromiter(map(column.__getitem__, chain.from_iterable(analysed)), np.int64, total)
+    rows = np.repeat(np.arange(len(tokens), dtype=np.int64), sizes)
+    # A token that gives a term twice counts twice: the COO -> CSR conversion sums repeats.
+    analysis = sp.coo_matrix(
+        (np.ones(total), (rows, cols)), shape=(len(tokens), len(vocabulary))
+    ).tocsr()
+    # int32 @ float64: scipy converts the data only (astype would copy the indices too).
+    matrix = sp.csr_matrix(token_counts @ analysis, dtype=np.float64)
+    # Sorted rows sum in column order, whatever order the tokens came in: a refit from the
+    # cache gives the cold fit's numbers to the last bit.
+    matrix.sort_indices()
+    return matrix, vocabulary
+
+
+def _token_spellings(f: int, tokens: list[str], token_counts: sp.csr_matrix) -> dict[str, str]:
+    """Field ``f``'s spelling of each term: each token votes for its spellings once per
+    document it is in."""
+    df = np.bincount(token_counts.indices, minlength=len(tokens)).tolist()
+    votes: Counter[tuple[str, str]] = Counter()
+    for token, n in zip(tokens, df, strict=True):
+        for pair in token_spellings(f, token):
+            votes[pair] += n
+    return _choose_spellings(votes)
+
+
+def _choose_spellings(votes: Counter[tuple[str, str]]) -> dict[str, str]:
+    """Each term's spelling: the one most notebooks use, the alphabetically first on a tie.
+
+    Votes, rather than whichever notebook came last, make the choice independent of the
+    order contents are read in (and of the process that read them).
+    """
+    best: dict[str, tuple[int, str]] = {}
+    for (term, spelling), n in votes.items():
+        held = best.get(term)
+        if held is None or n > held[0] or (n == held[0] and spelling < held[1]):
+            best[term] = (n, spelling)
+    return {term: spelling for term, (_, spelling) in best.items()}

@@ -2,6 +2,8 @@
 
 The model is derived data. It is built from the catalog's present contents and their blobs,
 saved into a fresh folder that replaces the old one only when complete, and loaded lazily.
+The folder also keeps the tokens of every content the model covers (``cache``), so a refit
+reads only the blobs of contents that are new.
 A missing, damaged or old model is rebuilt, never an error. Between refits, notebooks the
 model does not cover are answered by cold start; a refit is due when more than a tenth of the
 library changed (``Coverage.needs_refit``).
@@ -9,6 +11,7 @@ library changed (``Coverage.needs_refit``).
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -16,10 +19,19 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+import orjson
+from sqlalchemy import Engine, String, select, type_coerce
 
 from nbshelf.catalog.models import Content, Notebook
 from nbshelf.catalog.queries import Place, present_places
+from nbshelf.similar.cache import (
+    TOKENS_FILE,
+    ContentRow,
+    TableMerger,
+    TokenTable,
+    read_contents,
+    summary_key,
+)
 from nbshelf.similar.features import Features, features_of_blob
 from nbshelf.similar.model import Coverage, Neighbour, SimilarModel, Weights
 from nbshelf.store import BlobStore
@@ -27,9 +39,6 @@ from nbshelf.store import BlobStore
 ProgressFn = Callable[[int, int, str], None]
 #: Contents read per batch: the unit of progress, cancellation and work for a process.
 BATCH = 250
-
-#: (hash, title, headings, imports, language) of one content, as the catalog has it.
-ContentRow = tuple[str, str, list[str], list[str], str | None]
 
 
 def present_hashes(engine: Engine) -> set[str]:
@@ -48,12 +57,31 @@ def present_contents(engine: Engine) -> list[ContentRow]:
         present = (
             select(Notebook.content_hash).where(Notebook.removed_at.is_(None)).distinct()
         ).subquery()
+        # The JSON columns are read as text and decoded by orjson: SQLAlchemy's decoding
+        # took two thirds of this query at 50,000 contents.
         rows = conn.execute(
-            select(Content.hash, Content.title, Content.headings, Content.imports, Content.language)
+            select(
+                Content.hash,
+                Content.title,
+                type_coerce(Content.headings, String),
+                type_coerce(Content.imports, String),
+                Content.language,
+            )
             .where(Content.hash.in_(select(present.c.content_hash)))
             .order_by(Content.hash)
         ).all()
-    return [(r[0], r[1] or "", list(r[2] or []), list(r[3] or []), r[4]) for r in rows]
+    return [(r[0], r[1] or "", _json_list(r[2]), _json_list(r[3]), r[4]) for r in rows]
+
+
+def _json_list(text: str | None) -> list[str]:
+    """A JSON list of strings from the catalog ([] for NULL or anything else)."""
+    if not text:
+        return []
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:  # orjson refuses lone surrogates; json reads them
+        value = json.loads(text)
+    return list(value) if isinstance(value, list) else []
 
 
 def build_model(
@@ -65,50 +93,92 @@ def build_model(
     weights: Weights | None = None,
     procs: int = 1,
 ) -> SimilarModel | None:
+    """Fit a model to the library's present contents, reading every blob; None when cancelled.
+
+    Args:
+        procs: processes that read notebooks and split them into tokens (the fit itself is
+            one process). Extra processes are started with ``spawn``: safe beside Qt threads.
+    """
+    fitted = fit_library(engine, store, progress, cancel, weights=weights, procs=procs)
+    return None if fitted is None else fitted[0]
+
+
+def fit_library(
+    engine: Engine,
+    store: BlobStore,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    weights: Weights | None = None,
+    procs: int = 1,
+    cached: TokenTable | None = None,
+) -> tuple[SimilarModel, TokenTable] | None:
     """Fit a model to the library's present contents; None when cancelled.
 
     Args:
-        procs: processes that read and analyse notebooks (the fit itself is one process).
-            Extra processes are started with ``spawn``: safe beside Qt threads.
+        cached: the tokens of contents read before (``Similarity`` keeps them with the
+            model): only the present contents it lacks are read from their blobs.
+
+    Returns:
+        The model, and the tokens of exactly the contents it covers (the next cache).
     """
     rows = present_contents(engine)
-
-    def items() -> Iterator[tuple[str, Features]]:
-        done = 0
-        for batch in _extracted(store, rows, procs, cancel):
-            yield from batch
-            done = min(done + BATCH, len(rows))
-            if progress is not None:
-                progress(done, len(rows), "reading notebooks for similarity")
-        if cancel is not None and cancel.is_set():
-            raise _Cancelled  # stop before the fit: a partial model is of no use
-
-    try:
-        model = SimilarModel.fit_stream(items(), weights)
-    except _Cancelled:
-        return None
+    keep, new = _split_known(rows, cached)
+    merged = TableMerger()
+    if cached is not None and keep:
+        merged.add(cached)
+    done = 0
+    for table in _extracted(store, new, procs, cancel):
+        merged.add(table)
+        done = min(done + BATCH, len(new))
+        if progress is not None:
+            progress(done, len(new), "reading notebooks for similarity")
+    if cancel is not None and cancel.is_set():
+        return None  # stop before the fit: a partial model is of no use
+    first_read = len(cached) if cached is not None and keep else 0
+    table = merged.table()
+    del merged, cached  # only the table below is needed from here on (peak memory)
+    # The cached rows kept and every row read now; gone contents and their tokens drop out.
+    table = table.select([*keep, *range(first_read, len(table))])
+    model = SimilarModel.fit_tokens(table, weights)
     if progress is not None:
-        progress(len(rows), len(rows), "similarity model fitted")
-    return model
+        progress(len(new), len(new), "similarity model fitted")
+    return model, table
 
 
-class _Cancelled(Exception):
-    """Raised inside ``build_model`` only, to leave the fit when cancel is set."""
+def _split_known(
+    rows: list[ContentRow], cached: TokenTable | None
+) -> tuple[list[int], list[ContentRow]]:
+    """The cached rows of present contents (gone ones are left out), and the catalog rows of
+    the contents that must be read: new ones, and ones whose catalog summary changed."""
+    if cached is None or not len(cached):
+        return [], rows
+    at = {digest: i for i, digest in enumerate(cached.hashes)}
+    keys = cached.keys.tolist()
+    keep: list[int] = []
+    new: list[ContentRow] = []
+    for row in rows:
+        i = at.get(row[0])
+        if i is not None and keys[i] == summary_key(row):
+            keep.append(i)
+        else:
+            new.append(row)
+    return keep, new
 
 
 def _extracted(
     store: BlobStore, rows: list[ContentRow], procs: int, cancel: threading.Event | None
-) -> Iterator[list[tuple[str, Features]]]:
+) -> Iterator[TokenTable]:
     batches = [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
     if procs <= 1 or len(batches) < 2:
         for batch in batches:
             if cancel is not None and cancel.is_set():
                 return
-            yield extract_batch(str(store.root), batch)
+            yield read_contents(str(store.root), batch)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=procs, mp_context=context) as pool:
-        futures = [pool.submit(extract_batch, str(store.root), b) for b in batches]
+        futures = [pool.submit(read_contents, str(store.root), b) for b in batches]
         try:
             for future in futures:
                 if cancel is not None and cancel.is_set():
@@ -117,23 +187,6 @@ def _extracted(
         finally:
             for future in futures:
                 future.cancel()
-
-
-def extract_batch(store_root: str, rows: Sequence[ContentRow]) -> list[tuple[str, Features]]:
-    """Features of a batch of contents read from the blob store (a missing blob is skipped:
-    the next sync copies it again, and the next refit takes it in)."""
-    store = BlobStore(Path(store_root))
-    found: list[tuple[str, Features]] = []
-    for digest, title, headings, imports, language in rows:
-        try:
-            data = store.read(digest)
-            feats = features_of_blob(
-                data, title=title, headings=headings, imports=imports, language=language
-            )
-        except (OSError, ValueError):
-            continue
-        found.append((digest, feats))
-    return found
 
 
 # -- the library's model -------------------------------------------------------------------
@@ -210,16 +263,25 @@ class Similarity:
         *,
         procs: int = 1,
         save: bool = True,
+        reuse: bool = True,
     ) -> SimilarModel | None:
         """Fit a new model from the catalog, save it (unless ``save`` is false: a read-only
-        library) and use it from now on. None when cancelled (the old model stays)."""
-        model = build_model(
-            self.engine, self.store, progress, cancel, weights=self.weights, procs=procs
-        )
-        if model is None:
+        library) and use it from now on. None when cancelled (the old model stays).
+
+        Contents whose tokens the saved cache holds are not read again (unless ``reuse`` is
+        false: every blob is read, as for a new library); the new cache, of exactly the
+        contents the new model covers, is saved with it.
+        """
+        # Loaded in the call, not kept here: fit_library lets go of it once merged.
+        fitted = fit_library(
+            self.engine, self.store, progress, cancel, weights=self.weights, procs=procs,
+            cached=TokenTable.load(self.folder / TOKENS_FILE) if reuse else None,
+        )  # fmt: skip
+        if fitted is None:
             return None
+        model, table = fitted
         if save:
-            model.save(self.folder)
+            model.save(self.folder, extra=lambda staging: table.save(staging / TOKENS_FILE))
         with self._lock:
             self._model, self._loaded = model, True
         return model

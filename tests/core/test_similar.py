@@ -10,10 +10,14 @@ import numpy as np
 import pytest
 from helpers import make_notebook, write_notebook
 from nbformat import v4
+from sqlalchemy import update
 
+from nbshelf.catalog.models import Content
 from nbshelf.library import Library
 from nbshelf.notebook import parse_notebook
-from nbshelf.similar import Features, Similarity, SimilarModel, features_from_text
+from nbshelf.similar import Features, Similarity, SimilarModel, build_model, features_from_text
+from nbshelf.similar.cache import TOKENS_FILE, TableBuilder, TokenTable
+from nbshelf.similar.features import CODE, TITLE
 from nbshelf.similar.model import FORMAT_VERSION
 
 R_META = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}}
@@ -366,3 +370,176 @@ def test_notebooks_can_be_read_by_two_processes(
     assert two.hashes == one.hashes
     digest = one.hashes[0]
     assert two.neighbours(digest, 5) == one.neighbours(digest, 5)
+
+
+# -- the refit cache (tokens of every covered content, kept with the model) ---------------------
+
+
+def reading_totals(sim: Similarity, *, reuse: bool = True) -> tuple[SimilarModel, list[int]]:
+    """Rebuild, and return the model with the totals of the "reading" progress reports (how
+    many contents were read from their blobs)."""
+    seen: list[tuple[int, int, str]] = []
+    model = sim.rebuild(lambda done, total, what: seen.append((done, total, what)), reuse=reuse)
+    assert model is not None
+    return model, sorted({total for _, total, what in seen if what.startswith("reading")})
+
+
+def assert_same_model(one: SimilarModel, two: SimilarModel) -> None:
+    assert one.hashes == two.hashes and one.terms == two.terms
+    assert one.spellings == two.spellings
+    assert (one.matrix != two.matrix).nnz == 0
+    for digest in one.hashes:
+        assert one.neighbours(digest, 10) == two.neighbours(digest, 10)
+
+
+def test_a_refit_reads_only_new_contents_and_matches_a_cold_fit(
+    shelf: Library, share: Path
+) -> None:
+    sim = similarity(shelf)
+    first, totals = reading_totals(sim)
+    assert totals == [len(first.hashes)]  # no cache yet: every content is read
+    assert (sim.folder / TOKENS_FILE).is_file()
+    for i, topic in enumerate(["pivot tables", "regional margins", "ticket queues"]):
+        write_notebook(
+            share / "new" / f"n{i}.ipynb",
+            sales_notebook(
+                f"More on {topic}", [f"Notes about {topic}."], [*SALES_CODE[:3], f"x{i} = {i}"]
+            ),
+        )
+    shelf.sync(index=False)
+    warm, totals = reading_totals(sim)
+    assert totals == [3]  # the cache had every other content
+    cold = build_model(shelf.engine, shelf.store)
+    assert cold is not None and len(cold.hashes) == len(first.hashes) + 3
+    assert_same_model(warm, cold)
+    cached = TokenTable.load(sim.folder / TOKENS_FILE)
+    assert cached is not None and cached.hashes == warm.hashes
+    _, totals = reading_totals(similarity(shelf))  # a new keeper (a new process) reads the file
+    assert totals == []
+    again, totals = reading_totals(sim, reuse=False)  # a rebuild from scratch reads every blob
+    assert totals == [len(warm.hashes)]
+    assert_same_model(again, warm)
+
+
+@pytest.mark.parametrize(
+    "damage", ["garbage", "truncated", "empty", "other rules", "inconsistent", "missing"]
+)
+def test_a_damaged_cache_is_ignored_and_rebuilt(shelf: Library, damage: str) -> None:
+    sim = similarity(shelf)
+    cold, _ = reading_totals(sim)
+    path = sim.folder / TOKENS_FILE
+    if damage == "garbage":
+        path.write_bytes(b"\x00garbage" * 1000)
+    elif damage == "truncated":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "missing":
+        path.unlink()
+    else:
+        with np.load(path) as saved:
+            arrays = dict(saved)
+        if damage == "other rules":
+            arrays["fingerprint"] = np.array("made by another version")
+        else:
+            arrays["indices0"] = arrays["indices0"] + len(arrays["lengths0"])  # past the end
+        with open(path, "wb") as out:
+            np.savez(out, **arrays)
+    assert TokenTable.load(path) is None
+    fresh = similarity(shelf)
+    again, totals = reading_totals(fresh)
+    assert totals == [len(cold.hashes)]  # everything read again
+    assert_same_model(again, cold)
+    assert TokenTable.load(path) is not None
+
+
+def test_contents_gone_from_the_library_leave_the_cache(shelf: Library, share: Path) -> None:
+    sim = similarity(shelf)
+    sim.rebuild()
+    gone = shelf.show(nid(shelf, "alice/sales_v2.ipynb")).content_hash
+    before = TokenTable.load(sim.folder / TOKENS_FILE)
+    assert before is not None and gone in before.hashes
+    assert "top_regions.plot.bar" in before.tokens[CODE]  # only that notebook has it
+    (share / "alice" / "sales_v2.ipynb").unlink()
+    shelf.sync(index=False)
+    model, totals = reading_totals(sim)
+    assert totals == []  # nothing new to read
+    after = TokenTable.load(sim.folder / TOKENS_FILE)
+    assert after is not None and gone not in after.hashes and after.hashes == model.hashes
+    assert "top_regions.plot.bar" not in after.tokens[CODE]
+    cold = build_model(shelf.engine, shelf.store)
+    assert cold is not None
+    assert_same_model(model, cold)
+
+
+def test_a_content_whose_catalog_summary_changed_is_read_again(shelf: Library) -> None:
+    sim = similarity(shelf)
+    sim.rebuild()
+    digest = shelf.show(nid(shelf, "ops/tickets.ipynb")).content_hash
+    with shelf.engine.begin() as conn:
+        conn.execute(update(Content).where(Content.hash == digest).values(title="Ticket backlog"))
+    model, totals = reading_totals(sim)
+    assert totals == [1]
+    cached = TokenTable.load(sim.folder / TOKENS_FILE)
+    assert cached is not None and "backlog" in cached.tokens[TITLE]
+    cold = build_model(shelf.engine, shelf.store)
+    assert cold is not None
+    assert_same_model(model, cold)
+
+
+def test_the_cache_file_keeps_any_token(tmp_path: Path) -> None:
+    builder = TableBuilder()
+    odd = ["x", "日本語", "\ud800broken", "𝔘nicode", "a.b.c", ""]
+    builder.add(
+        "a" * 64,
+        7,
+        [odd, ["Regression", "regressions"], [], ["numpy"]],
+        np.array([3, 9], dtype=np.uint32),
+    )
+    builder.add("b" * 64, 8, [["x", "x"], [], ["Title"], []], np.zeros(0, dtype=np.uint32))
+    table = builder.table()
+    table.save(tmp_path / TOKENS_FILE)
+    loaded = TokenTable.load(tmp_path / TOKENS_FILE)
+    assert loaded is not None
+    assert loaded.hashes == table.hashes and loaded.tokens == table.tokens
+    assert loaded.keys.tolist() == [7, 8]
+    assert all((a != b).nnz == 0 for a, b in zip(loaded.counts, table.counts, strict=True))
+    assert loaded.line_data.tolist() == [3, 9] and loaded.line_ptr.tolist() == [0, 2, 2]
+    empty = TokenTable.empty()
+    empty.save(tmp_path / "empty.npz")
+    nothing = TokenTable.load(tmp_path / "empty.npz")
+    assert nothing is not None and len(nothing) == 0
+
+
+def test_tokens_and_features_give_the_same_scores(shelf: Library) -> None:
+    """The fit from tokens (the library's) and the fit from features (cold start's terms)
+    count the same terms, so they score the same."""
+    from_tokens = build_model(shelf.engine, shelf.store)
+    assert from_tokens is not None
+    sim = similarity(shelf)
+    features = [sim._features(h) for h in from_tokens.hashes]
+    from_features = SimilarModel.fit(from_tokens.hashes, [f for f in features if f is not None])
+    assert sorted(from_tokens.terms) == sorted(from_features.terms)
+    for digest in from_tokens.hashes:
+        one = from_tokens.neighbours(digest, 10)
+        two = from_features.neighbours(digest, 10)
+        assert [n.content_hash for n in one] == [n.content_hash for n in two]
+        assert [n.score for n in one] == pytest.approx([n.score for n in two], abs=1e-6)
+
+
+def test_a_save_killed_half_way_leaves_the_old_model_and_cache(shelf: Library) -> None:
+    sim = similarity(shelf)
+    first = sim.rebuild()
+    assert first is not None
+    # What a kill while the next save wrote its cache leaves: a new folder, incomplete.
+    staging = sim.folder.parent / f"{sim.folder.name}.new"
+    staging.mkdir()
+    whole = (sim.folder / TOKENS_FILE).read_bytes()
+    (staging / TOKENS_FILE).write_bytes(whole[: len(whole) // 3])
+    fresh = similarity(shelf)
+    assert fresh.model() is not None  # the old model is whole
+    model, totals = reading_totals(fresh)
+    assert totals == []  # and so is its cache
+    assert not staging.exists()
+    assert_same_model(model, first)
