@@ -18,7 +18,8 @@ Libraries (kept under ``bench/_work``, made once):
 The OS file cache is warm (other work shares the machine; it is not dropped). The start-up
 sync the app begins is cancelled when it quits, as when a user closes the window.
 
-It also checks that heavy modules stay off the start path (``python -X importtime``).
+It also checks that heavy modules stay off the start path: the probe lists the packages
+loaded when the first rows show; ``python -X importtime`` names who imports one found there.
 
 Usage: python bench/startup.py [--rounds 5] [--only corpus|50k]
 """
@@ -41,7 +42,8 @@ from generate import corpus_dir, generate_tree  # noqa: E402
 WORK = Path(__file__).resolve().parent / "_work"
 PYTHON = sys.executable
 #: Modules that must not load before the window shows (they load when first needed).
-HEAVY = ("sklearn", "nbconvert", "jupyter_client", "scipy", "pandas", "matplotlib")
+HEAVY = ("sklearn", "nbconvert", "jupyter_client", "nbclient", "markdown_it", "latex2mathml",
+         "scipy", "pandas", "matplotlib")
 TARGETS = {"corpus": 2.0, "50k": 3.0}
 
 
@@ -112,19 +114,21 @@ def library(name: str) -> Path:
     return folder
 
 
-def first_rows(lib: Path) -> tuple[float, float]:
-    """Seconds from spawn to the first painted rows, and to the process's exit."""
+def first_rows(lib: Path) -> tuple[float, float, set[str]]:
+    """Seconds from spawn to the first painted rows and to the process's exit, and the
+    top-level packages loaded when the rows showed."""
     start = time.time()
     proc = subprocess.run(
         [PYTHON, "-m", "nbshelf", "--library", str(lib)],
         env=_env(), capture_output=True, text=True, timeout=180,
     )
     ended = time.time() - start
-    for line in proc.stdout.splitlines():
-        if line.startswith("nbshelf-first-rows "):
-            return float(line.split()[1]) - start, ended
-    raise SystemExit(f"the app did not report its first rows (exit {proc.returncode}):\n"
-                     f"{proc.stderr[-2000:]}")
+    lines = {line.split(" ", 1)[0]: line.split()[1:] for line in proc.stdout.splitlines()}
+    if "nbshelf-first-rows" not in lines:
+        raise SystemExit(f"the app did not report its first rows (exit {proc.returncode}):\n"
+                         f"{proc.stderr[-2000:]}")
+    shown = float(lines["nbshelf-first-rows"][0]) - start
+    return shown, ended, set(lines.get("nbshelf-loaded", []))
 
 
 def bare_qt() -> float:
@@ -134,9 +138,10 @@ def bare_qt() -> float:
 
 
 def heavy_imports() -> dict[str, str]:
-    """Heavy top-level modules imported by ``nbshelf.ui.app``, with who imports them."""
+    """Heavy top-level modules the start path imports (the app, and the viewer module for its
+    URL scheme), with who imports them."""
     proc = subprocess.run(
-        [PYTHON, "-X", "importtime", "-c", "import nbshelf.ui.app"],
+        [PYTHON, "-X", "importtime", "-c", "import nbshelf.ui.app, nbshelf.ui.viewer"],
         env=_env(), capture_output=True, text=True, check=True,
     )
     stack: list[tuple[int, str]] = []
@@ -183,13 +188,20 @@ def main() -> int:
     bare: list[float] = []
     shown: dict[str, list[float]] = {name: [] for name in names}
     ended: dict[str, list[float]] = {name: [] for name in names}
+    loaded: set[str] = set()
     for _ in range(args.rounds):
         bare.append(bare_qt())
         for name, lib in libraries.items():
-            seconds, total = first_rows(lib)
+            seconds, total, packages = first_rows(lib)
             shown[name].append(seconds)
             ended[name].append(total)
-    heavy = heavy_imports()
+            loaded |= packages
+    static = heavy_imports()
+    heavy = {
+        top: static.get(top, f"{top} (imported at run time, before the first rows)")
+        for top in HEAVY if top in loaded
+    }
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
 
     print()
     print(f"| start-up, fresh processes (median of {args.rounds}, min–max) | seconds |")
@@ -210,7 +222,9 @@ def main() -> int:
         for top, where in heavy.items():
             print(f"on the start path: {top} — {where}")
     else:
-        print(f"off the start path: {', '.join(HEAVY)}")
+        print(f"not loaded when the first rows show: {', '.join(HEAVY)}")
+    if load:
+        print(f"load average after the run: {' '.join(load)}")
     return 0
 
 

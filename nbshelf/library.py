@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -23,21 +23,25 @@ from nbshelf.catalog.db import open_engine
 from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
 from nbshelf.catalog.pending import mark_pending
 from nbshelf.errors import LibraryError, NbshelfError, NotFound, SourceError
-from nbshelf.index import ProgressFn as IndexProgressFn
-from nbshelf.index import SearchIndex
 
 if TYPE_CHECKING:
+    # Search (Whoosh, the analyzers) and running (jupyter_client, nbclient) load on first
+    # use: the app's start path opens the library to list it and needs neither.
+
     from nbshelf.diff import CellChange
     from nbshelf.health import HealthChecker
+    from nbshelf.index import ProgressFn as IndexProgressFn
+    from nbshelf.index import SearchIndex
     from nbshelf.kernels import KernelChoice
     from nbshelf.parameters import Parameter
     from nbshelf.publish import Prepared, PublishResult
     from nbshelf.run import CellEvent, RunResult
+    from nbshelf.search import Searching, SearchResults, Snippet
     from nbshelf.settings import Settings
     from nbshelf.similar import Similarity, SimilarNotebook
+
 from nbshelf.lock import WriterLock
 from nbshelf.notebook import content_hash, parse_notebook
-from nbshelf.query import parse
 from nbshelf.records import (
     NotebookHealth,
     NotebookInfo,
@@ -51,11 +55,11 @@ from nbshelf.records import (
 from nbshelf.resources import demo_folder
 from nbshelf.runs import RunBook, RunInfo, RunPlan
 from nbshelf.scan import FileStat
-from nbshelf.search import Searching, SearchResults, Snippet
 from nbshelf.store import BlobStore, atomic_write, shared_file_mode
 from nbshelf.sync import OPENED, PACK, ProgressFn, SourceSync, SyncProgress
 
 CATALOG_NAME = "catalog.sqlite"
+SIMILAR_FOLDER = "similar"
 
 
 def default_library_dir() -> Path:
@@ -139,13 +143,31 @@ class Library:
         self.engine = engine
         self.store = BlobStore(root / "blobs")
         self._lock = lock
-        self.index = SearchIndex(root / "index", engine, self.store)
-        self._searching = Searching(engine, self.store)
+        self._index: SearchIndex | None = None
+        self._search: Searching | None = None
         self.runbook = RunBook(root / "runs", engine, self.store)
         self._similarity: Similarity | None = None
         self._health: HealthChecker | None = None
-        if lock is not None:
-            self.index.clear_stale_locks()
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index (``<library>/index``), made on first use."""
+        if self._index is None:
+            from nbshelf.index import SearchIndex
+
+            self._index = SearchIndex(self.root / "index", self.engine, self.store)
+            if not self.readonly:
+                # Locks a killed writer left; before this process writes the index.
+                self._index.clear_stale_locks()
+        return self._index
+
+    @property
+    def _searching(self) -> Searching:
+        if self._search is None:
+            from nbshelf.search import Searching
+
+            self._search = Searching(self.engine, self.store)
+        return self._search
 
     @classmethod
     def open(cls, root: Path | str, *, readonly: bool = False) -> Library:
@@ -182,7 +204,8 @@ class Library:
 
     def close(self) -> None:
         """Release the index, the database and the writer lock."""
-        self.index.close()
+        if self._index is not None:
+            self._index.close()
         self.engine.dispose()
         if self._lock is not None:
             self._lock.release()
@@ -464,7 +487,9 @@ class Library:
             # Loading the model to compare it costs ~0.4 s at 50,000 notebooks: only when
             # something changed, or when there is no model yet. It refits at 10% new contents.
             changed = report.added or report.updated or report.removed
-            if changed or not self.similarity.folder.is_dir():
+            # The folder, not the keeper: making it imports scikit-learn (~1 s of CPU), which
+            # a sync that changed nothing has no use for.
+            if changed or not (self.root / SIMILAR_FOLDER).is_dir():
                 self.refresh_similar(cancel=cancel)
         return report
 
@@ -483,11 +508,13 @@ class Library:
     def reindex(
         self, progress: IndexProgressFn | None = None, cancel: threading.Event | None = None
     ) -> int:
-        """Rebuild the search index from the catalog; return the documents written."""
+        """Rebuild the search index and the similarity model from the catalog and the blobs
+        (nothing reused: this is what a user runs when something looks wrong); return the
+        documents written to the index."""
         self._require_writer()
         written = self.index.rebuild(progress, cancel, procs=_index_procs())
         if not (cancel is not None and cancel.is_set()):
-            self.similarity.rebuild(progress, cancel, procs=_index_procs())
+            self.similarity.rebuild(progress, cancel, procs=_index_procs(), reuse=False)
         return written
 
     def search(self, text: str, *, limit: int = 20) -> SearchResults:
@@ -505,8 +532,14 @@ class Library:
 
     def snippets(self, ref: str | int, text: str) -> list[Snippet]:
         """The cells of one notebook that match ``text``, for the rows on screen."""
+        from nbshelf.index import IndexUnavailable
+
         info = self.show(ref)
-        return self._searching.snippets(info.content_hash, parse(text))
+        try:
+            searcher = self.index.searcher()
+        except IndexUnavailable:
+            searcher = None  # not built yet: the snippets come from the notebook itself
+        return self._searching.snippets_of(searcher, info.content_hash, text)
 
     # -- similar -------------------------------------------------------------------------------
 
@@ -516,7 +549,7 @@ class Library:
         if self._similarity is None:
             from nbshelf.similar import Similarity
 
-            self._similarity = Similarity(self.root / "similar", self.engine, self.store)
+            self._similarity = Similarity(self.root / SIMILAR_FOLDER, self.engine, self.store)
         return self._similarity
 
     def similar(self, ref: str | int, *, limit: int = 10) -> list[SimilarNotebook]:
@@ -541,11 +574,33 @@ class Library:
         self._require_writer()
         return bool(self.similarity.refresh(progress, cancel, procs=_index_procs()))
 
-    def facets(self, text: str) -> dict[str, dict[str, int]]:
-        """Counts by language, source, module and tag for the notebooks matching ``text``."""
+    def facets(
+        self, text: str, *, ids: Collection[int] | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Counts by language, source, module and tag for the notebooks matching ``text``.
+
+        Args:
+            text: a query (empty: the whole library).
+            ids: count only these notebooks' contents: a filter the index does not hold
+                (the app's ``health:``) narrows the counts as the query's filters do.
+        """
         if not self.readonly:
             self.refresh_index()
-        return self._searching.facets(self.index.searcher(), text)
+        only = None if ids is None else self._content_hashes(ids)
+        return self._searching.facets(self.index.searcher(), text, only)
+
+    def _content_hashes(self, ids: Iterable[int]) -> set[str]:
+        """The current contents of these notebooks (removed ones left out)."""
+        wanted = list(ids)
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                found.update(conn.execute(
+                    select(Notebook.content_hash)
+                    .where(Notebook.id.in_(wanted[start : start + 500]))
+                    .where(Notebook.removed_at.is_(None))
+                ).scalars())
+        return found
 
     def problems(self, names: list[str] | None = None) -> list[ProblemInfo]:
         """Files that are problems, notebooks with schema warnings, unavailable sources."""
@@ -663,9 +718,12 @@ class Library:
         """A notebook's runs, newest first."""
         return self.runbook.list(self.resolve(ref))
 
-    def health(self, ref: str | int | None = None) -> list[NotebookHealth]:
-        """"Will it run here?" for one notebook or the whole library (static checks cached
-        per content and kernel; the last run from the run records)."""
+    def health(
+        self, ref: str | int | None = None, *, ids: Collection[int] | None = None
+    ) -> list[NotebookHealth]:
+        """"Will it run here?" for one notebook, these ``ids`` (those still in the library),
+        or the whole library (static checks cached per content and kernel; the last run from
+        the run records)."""
         import math
 
         from nbshelf.health import HealthChecker, HealthInput, health_status, status_detail
@@ -674,7 +732,9 @@ class Library:
         if self._health is None:
             # readers use the cache the writer keeps; only a writer saves it
             self._health = HealthChecker(cache_dir=self.root / "health")
-        rows = self._health_rows(None if ref is None else self.resolve(ref))
+        if ref is not None:
+            ids = [self.resolve(ref)]
+        rows = self._health_rows(ids)
         inputs = [
             HealthInput(r.content_hash, _reader(self.store, r.content_hash),
                         _notebook_folder(r.path, r.kind, r.relpath),
@@ -748,7 +808,7 @@ class Library:
             progress(len(todo), len(todo), "done")
         return self.health()
 
-    def _health_rows(self, notebook_id: int | None) -> list[Any]:
+    def _health_rows(self, ids: Collection[int] | None) -> list[Any]:
         query = (
             select(Notebook.id, Notebook.relpath, Notebook.content_hash, Source.name,
                    Source.path, Source.kind, Content.title)
@@ -757,10 +817,14 @@ class Library:
             .where(Notebook.removed_at.is_(None))
             .order_by(Source.name, Notebook.relpath)
         )
-        if notebook_id is not None:
-            query = query.where(Notebook.id == notebook_id)
         with self.engine.connect() as conn:
-            return list(conn.execute(query).all())
+            if ids is None:
+                return list(conn.execute(query).all())
+            wanted = list(ids)
+            rows: list[Any] = []
+            for start in range(0, len(wanted), 500):  # SQLite caps an IN list's size
+                rows += conn.execute(query.where(Notebook.id.in_(wanted[start : start + 500])))
+            return rows
 
     # -- viewing -------------------------------------------------------------------------------
 

@@ -15,18 +15,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, insert, select, update
 
 from nbshelf.catalog.models import Notebook, Run, Source
-from nbshelf.health import RunSummary
-from nbshelf.kernels import KernelChoice
 from nbshelf.records import iso_time
-from nbshelf.run import CellEvent, RunResult, run_notebook
 from nbshelf.sources import reachable
 from nbshelf.store import BlobStore
 from nbshelf.sync import OPENED
+
+if TYPE_CHECKING:
+    # nbshelf.run imports jupyter_client and nbclient (a third of a second), health and
+    # kernels their checks: the app's start path opens the library but runs and checks
+    # nothing, so they load when first used.
+    from nbshelf.health import RunSummary
+    from nbshelf.kernels import KernelChoice
+    from nbshelf.run import CellEvent, RunResult
 
 
 @dataclass
@@ -74,6 +79,8 @@ class RunInfo:
 
     def summary(self) -> RunSummary | None:
         """What health needs; None for runs that say nothing (running, killed, cancelled)."""
+        from nbshelf.health import RunSummary
+
         if self.status not in ("ok", "error", "timeout") or self.ended is None:
             return None
         return RunSummary(self.status, datetime.fromtimestamp(self.ended, UTC),
@@ -131,6 +138,8 @@ class RunBook:
     def execute(plan: RunPlan, *, on_event: Callable[[CellEvent], None] | None = None,
                 cancel: threading.Event | None = None) -> RunResult:
         """Run the kernel; touches no catalog, so it may run on any thread."""
+        from nbshelf.run import run_notebook
+
         return run_notebook(
             plan.data, cwd=plan.cwd, record_path=plan.record_path, kernel=plan.kernel,
             parameters=plan.parameters or None, cell_timeout=plan.cell_timeout,

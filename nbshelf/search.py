@@ -161,20 +161,33 @@ class Searching:
         ids = [places[h][0].id for h in hashes if places.get(h)]
         return ids, len(results)
 
-    def facets(self, searcher: Searcher, text: str) -> dict[str, dict[str, int]]:
-        """Counts by language, source, module and tag over every notebook matching ``text``."""
+    def facets(self, searcher: Searcher, text: str,
+               only: set[str] | None = None) -> dict[str, dict[str, int]]:
+        """Counts by language, source, module and tag over every notebook matching ``text``
+        (of the contents in ``only``, when given: a filter the index does not hold)."""
         parsed = parse(text)
         query = wq.Every() if parsed.empty else parsed.query
         counts: dict[str, Counter[str]] = {k: Counter() for k in
                                            ("language", "source", "import", "tag")}
         for docnum in searcher.docs_for_query(query):
-            stored = searcher.stored_fields(docnum).get("facets") or {}
+            fields = searcher.stored_fields(docnum)
+            if only is not None and fields.get("hash") not in only:
+                continue
+            stored = fields.get("facets") or {}
             if stored.get("language"):
                 counts["language"][stored["language"]] += 1
             counts["source"].update(stored.get("sources", []))
             counts["import"].update(stored.get("imports", []))
             counts["tag"].update(stored.get("tags", []))
         return {name: dict(c.most_common(50)) for name, c in counts.items()}
+
+    def snippets_of(self, searcher: Searcher | None, digest: str, text: str) -> list[Snippet]:
+        """The snippets of one content for ``text`` (the rows the app shows)."""
+        docnum = None if searcher is None else searcher.document_number(hash=digest)
+        stored = None
+        if searcher is not None and docnum is not None:
+            stored = partial(_stored_cells(searcher), docnum)
+        return self.snippets(digest, parse(text), stored)
 
     # -- hits --------------------------------------------------------------------------------
 

@@ -76,18 +76,20 @@ def settle(seconds: float = 0.3) -> None:
 
 
 def make_share(folder: Path) -> None:
-    """A team share: a few notebooks and one broken file."""
+    """A team share: a few notebooks (two with a control marking) and one broken file."""
     topics = {
-        "quarterly/revenue-bridge.ipynb": ("Revenue bridge Q3", ["pandas", "matplotlib"]),
-        "quarterly/headcount.ipynb": ("Headcount by team", ["pandas"]),
-        "adhoc/port-congestion.ipynb": ("Port congestion study", ["geopandas", "shapely"]),
-        "adhoc/survey-weights.ipynb": ("Survey weighting with raking", ["numpy", "scipy"]),
+        "quarterly/revenue-bridge.ipynb": ("Revenue bridge Q3", ["pandas", "matplotlib"],
+                                           "OFFICIAL"),
+        "quarterly/headcount.ipynb": ("Headcount by team", ["pandas"], "OFFICIAL-SENSITIVE"),
+        "adhoc/port-congestion.ipynb": ("Port congestion study", ["geopandas", "shapely"], ""),
+        "adhoc/survey-weights.ipynb": ("Survey weighting with raking", ["numpy", "scipy"], ""),
     }
-    for relpath, (title, modules) in topics.items():
+    for relpath, (title, modules, marking) in topics.items():
         nb = v4.new_notebook(
             metadata={
                 "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                 "language_info": {"name": "python"},
+                **({"nbshelf": {"marking": marking}} if marking else {}),
             }
         )
         nb.cells = [
@@ -171,6 +173,15 @@ def select_title(window: MainWindow, title: str) -> None:
     wait_until(lambda: window.pane.info is not None and window.pane.info.title == title)
 
 
+def rows_on_screen_checked(window: MainWindow) -> bool:
+    """True when every row on screen shows its health."""
+    model, table = window.model, window.table
+    last = table.rowAt(table.viewport().height() - 1)
+    last = model.rowCount() - 1 if last < 0 else last
+    ids = [model.notebook_id(r) for r in range(max(0, table.rowAt(0)), last + 1)]
+    return bool(ids) and all(i in model.health for i in ids)
+
+
 def save(widget: QWidget, out: Path, name: str) -> None:
     settle()
     path = out / f"{name}.png"
@@ -210,6 +221,8 @@ def main() -> int:
 
         window.search.setText("pandas")
         wait_until(lambda: model.query.text == "pandas" and not model.loading)
+        select_title(window, "Revenue bridge Q3")  # a hit open beside the results
+        wait_for_page(window)
         save(window, out, "search")
         window.search.clear()
         wait_until(lambda: model.query.text == "" and not model.loading)
@@ -257,9 +270,12 @@ def main() -> int:
         archive = work / "project-archive"
         for i in range(600):
             make_share(archive / f"project-{i:03d}")
+        before = model.rowCount()
         window.add_folder(str(archive))
         wait_until(lambda: window.syncer.running)
-        wait_until(lambda: "copied" in window.sync_label.text() and window.sync_bar.value() > 50)
+        # Rows arrive while the sync copies, their health filled in from the read lane.
+        wait_until(lambda: model.rowCount() > before and rows_on_screen_checked(window),
+                   timeout=120)
         save(window, out, "syncing")
         wait_until(lambda: not window.syncer.running, timeout=300)
         window.close()

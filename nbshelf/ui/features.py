@@ -8,6 +8,7 @@ lands, its adapter here is the only code to check against its final signature.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from nbshelf.library import Library
@@ -63,14 +64,16 @@ def similar_hits(library: Library, notebook_id: int, limit: int = 20) -> list[di
     return list(_as_json(result)["results"])
 
 
-def facets(library: Library, text: str) -> dict[str, dict[str, int]]:
+def facets(
+    library: Library, text: str, ids: Collection[int] | None = None
+) -> dict[str, dict[str, int]]:
     """Counts by language, source, module (``import``) and tag of the notebooks matching
-    ``text`` (worker thread).
+    ``text``, and among ``ids`` when given (worker thread).
 
     Raises:
         IndexUnavailable: the index is not built yet (the writer builds it after a sync).
     """
-    found = library.facets(text)
+    found = library.facets(text) if ids is None else library.facets(text, ids=ids)
     return {group: dict(found.get(group, {})) for group in ("language", "source", "import", "tag")}
 
 
@@ -84,11 +87,7 @@ def all_search_ids(library: Library, text: str) -> list[int]:
     return list(ids)
 
 
-def markings(library: Library) -> dict[int, str]:
-    """Each notebook's control marking, by id, for those that have one (worker thread).
-
-    Adapter over ``Library.markings(ids=None) -> dict[int, str]``, which is not part of the
-    core yet: until it is, :func:`available` says ``False`` for ``markings`` and the Marking
-    column stays empty.
-    """
-    return dict(library.markings())  # type: ignore[attr-defined]
+def markings(library: Library, ids: list[int] | None = None) -> dict[int, str]:
+    """Each notebook's control marking (all, or these ids), by id, for those that have one
+    (worker thread). Adapter over ``Library.markings(ids=None) -> dict[int, str]``."""
+    return dict(library.markings(ids))

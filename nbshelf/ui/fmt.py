@@ -15,6 +15,13 @@ def when(seconds: float | None) -> str:
     return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M")
 
 
+def day(seconds: float | None) -> str:
+    """Local date, ``2024-05-02`` (the list's Modified column: the time is in its tooltip)."""
+    if seconds is None:
+        return ""
+    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d")
+
+
 def ago(seconds: float | None, now: float | None = None) -> str:
     """How long ago, in words a user reads at a glance: ``just now``, ``5 min ago``."""
     if seconds is None:

@@ -24,7 +24,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
-from nbshelf.index import IndexUnavailable
 from nbshelf.library import Library
 from nbshelf.records import NotebookHealth, NotebookRow
 from nbshelf.ui import features, fmt, status
@@ -199,6 +198,9 @@ def run_query(
     if text:
         mode = "title"
         if features.available("search"):
+            # Here, not at the top: Whoosh loads with the first search, off the start path.
+            from nbshelf.index import IndexUnavailable
+
             try:
                 if allowed is None:
                     chosen, matches = features.search_ids(library, text)
@@ -353,6 +355,31 @@ class LibraryModel(SafeTableModel):
         merged.update((h.id, h) for h in health)
         self.set_health(merged)
 
+    def add_health(self, health: Iterable[NotebookHealth]) -> None:
+        """Show these notebooks' health too (rows checked while the full check waits): only
+        their cells repaint; a health order or filter follows at the next query."""
+        items = list(health)
+        if not items:
+            return
+        merged = dict(self._health)  # replaced whole: a query on the lane may hold the old one
+        merged.update((h.id, h) for h in items)
+        self._health = merged
+        self._emit_changed((h.id for h in items), Column.HEALTH, Column.HEALTH)
+
+    @property
+    def markings(self) -> Mapping[int, str]:
+        """The markings shown, by notebook id (those with one)."""
+        return self._markings
+
+    def add_markings(self, markings: Mapping[int, str]) -> None:
+        """Show these markings too, by notebook id (only their cells repaint)."""
+        if not markings:
+            return
+        merged = dict(self._markings)
+        merged.update(markings)
+        self._markings = merged
+        self._emit_changed(markings, Column.MARKING, Column.MARKING)
+
     def set_markings(self, markings: Mapping[int, str]) -> None:
         """Show these markings, by notebook id."""
         self._markings = dict(markings)
@@ -437,7 +464,10 @@ class LibraryModel(SafeTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(record, Column(column))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{record.title}\n{record.source}: {record.path}"
+            tip = f"{record.title}\n{record.source}: {record.path}"
+            if column == Column.MODIFIED:
+                tip += f"\nModified {fmt.when(record.mtime)}"
+            return tip
         if role == Role.SORT:
             key = _sort_key(Column(column), self._health, self._markings)
             return key(record) if key is not None else record.title.casefold()
@@ -469,7 +499,7 @@ class LibraryModel(SafeTableModel):
         if column is Column.LANGUAGE:
             return fmt.language(record.language)
         if column is Column.MODIFIED:
-            return fmt.when(record.mtime)
+            return fmt.day(record.mtime)  # to the minute in the tooltip: room for titles
         if column is Column.MARKING:
             return self._markings.get(record.id, "")
         return ""
@@ -507,15 +537,17 @@ class LibraryModel(SafeTableModel):
         self._missing.update(set(asked) - {r.id for r in rows})
         self._emit_changed(asked)
 
-    def _emit_changed(self, ids: Iterable[int]) -> None:
-        """Ranged ``dataChanged`` over the rows showing these ids."""
+    def _emit_changed(
+        self, ids: Iterable[int], first_column: int = 0, last_column: int | None = None
+    ) -> None:
+        """Ranged ``dataChanged`` over the rows showing these ids (all columns, or these)."""
         positions = self._positions()
         runs = _runs(positions[i] for i in ids if i in positions)
         if len(runs) > self.MAX_RUNS:
             runs = [(runs[0][0], runs[-1][1])]
-        last = len(Column) - 1
+        last = len(Column) - 1 if last_column is None else last_column
         for first, end in runs:
-            self.dataChanged.emit(self.index(first, 0), self.index(end, last))
+            self.dataChanged.emit(self.index(first, first_column), self.index(end, last))
 
     def _on_changes(self, changes: Changes) -> None:
         if not changes.notebooks:

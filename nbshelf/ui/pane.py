@@ -213,9 +213,27 @@ def _run_columns() -> list[RecordColumn]:
         RecordColumn("Cells", lambda r: str(r.cells_run)),
         RecordColumn("Stopped at", lambda r: "" if r.failed_cell is None
                      else f"cell {r.failed_cell + 1}"),
-        RecordColumn("Error", lambda r: r.error or ""),
         RecordColumn("Version", lambda r: "current" if r.current_version else "older"),
+        RecordColumn("Error", lambda r: r.error or ""),  # last: the long one takes the rest
     ]
+
+
+def _similar_columns() -> list[RecordColumn]:
+    def tip(hit: dict[str, Any]) -> str:
+        return (f"{hit.get('title', '')}\n{hit.get('source', '')}: {hit.get('path', '')}\n"
+                f"{_reasons(hit)}")
+
+    # No Relation column: the reasons say it ("identical content", "near copy: ..."), and
+    # the pane is narrow; the tooltip has everything.
+    return [
+        RecordColumn("Title", lambda h: str(h.get("title", "")), tip),
+        RecordColumn("Source", lambda h: str(h.get("source", "")), tip),
+        RecordColumn("Why", _reasons, tip),
+    ]
+
+
+def _reasons(hit: dict[str, Any]) -> str:
+    return "; ".join(map(str, hit.get("reasons", [])))
 
 
 def _version_columns() -> list[RecordColumn]:
@@ -240,8 +258,22 @@ def _table(model: RecordModel) -> QTableView:
     view.horizontalHeader().setDefaultAlignment(
         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
     )
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # The last column (the long text) takes what the others leave, elided, its tooltip
+    # whole: never a horizontal scroll bar that hides it.
+    header.setSectionResizeMode(model.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
+    return view
+
+
+def _similar_table(model: RecordModel) -> QTableView:
+    """The Similar tab's table: the reasons wrap onto more lines rather than being cut."""
+    view = _table(model)
+    view.setWordWrap(True)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Titles and reasons share what the source leaves: a long title is elided (whole in
+    # the tooltip) rather than squeezing the reasons into a column of single words.
+    view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     return view
 
 
@@ -309,16 +341,9 @@ class NotebookPane(QWidget):
         self.view.viewer_created.connect(
             lambda viewer: viewer.navigation_blocked.connect(self._link_clicked)
         )
-        self.similar_model = RecordModel(
-            [
-                RecordColumn("Title", lambda h: str(h.get("title", ""))),
-                RecordColumn("Relation", lambda h: str(h.get("relation", ""))),
-                RecordColumn("Why", lambda h: "; ".join(map(str, h.get("reasons", [])))),
-                RecordColumn("Where", lambda h: f"{h.get('source', '')}: {h.get('path', '')}"),
-            ]
-        )
+        self.similar_model = RecordModel(_similar_columns())
         if features.available("similar"):
-            self.similar_view: QWidget = _table(self.similar_model)
+            self.similar_view: QWidget = _similar_table(self.similar_model)
             self.similar_view.doubleClicked.connect(self._open_similar)  # type: ignore[attr-defined]
         else:
             self.similar_view = placeholder(

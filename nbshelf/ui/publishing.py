@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,7 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from nbshelf.library import Library
-from nbshelf.publish import Prepared
+
+if TYPE_CHECKING:
+    # nbshelf.publish imports nbformat (jsonschema: ~50 ms); the start path needs neither.
+    from nbshelf.publish import Prepared
 
 
 @dataclass

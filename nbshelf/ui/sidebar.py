@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nbshelf.index import IndexUnavailable
 from nbshelf.library import Library
 from nbshelf.records import NotebookHealth
 from nbshelf.ui import features, fmt, status
@@ -130,13 +129,19 @@ class FacetCounts:
 def count_facets(
     library: Library, job: Job, text: str, health: Mapping[int, NotebookHealth]
 ) -> FacetCounts:
-    """Facet counts for ``text`` (read lane). ``health:`` filters do not narrow the others
-    (the index does not know health); health counts follow the rest of the query."""
-    rest, _statuses = status.split_health(text)
+    """Facet counts for ``text`` (read lane).
+
+    A ``health:`` filter narrows every group, as the query's own filters do: the index does
+    not know health, so it counts among the notebooks the last check gave that health.
+    """
+    from nbshelf.index import IndexUnavailable  # Whoosh: loaded here, off the start path
+
+    rest, statuses = status.split_health(text)
     rest = rest.strip()
+    allowed = {i for i, h in health.items() if h.status in statuses} if statuses else None
     groups: dict[str, dict[str, int]] | None
     try:
-        groups = features.facets(library, rest)
+        groups = features.facets(library, rest, allowed)
     except IndexUnavailable:
         groups = None
     if job.cancelled or not health:
@@ -148,7 +153,8 @@ def count_facets(
         except IndexUnavailable:
             matching = None
     counted = Counter(
-        h.status for i, h in health.items() if matching is None or i in matching
+        h.status for i, h in health.items()
+        if (matching is None or i in matching) and (allowed is None or i in allowed)
     )
     return FacetCounts(text, groups, dict(counted))
 
@@ -347,7 +353,9 @@ class Sidebar(QWidget):
         header = self.facets.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # Sized from the counts (see _show_facets): ResizeToContents would also make room for
+        # the hidden header's "Notebooks", and take it from the labels.
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
         self.facets.clicked.connect(self._facet_clicked)
         self.facets.activated.connect(self._facet_clicked)
         layout.addWidget(self.facets, 1)
@@ -510,6 +518,7 @@ class Sidebar(QWidget):
             return
         self.facet_model.set_facets(facet_lines(counts, self._text))
         self.facets.setVisible(self.facet_model.rowCount() > 0)
+        self.facets.header().resizeSection(1, max(24, self.facets.sizeHintForColumn(1)))
         rest = status.split_health(self._text)[0].strip()
         if self._empty:
             note = "Counts of languages, sources, modules and tags appear here once the "

@@ -29,8 +29,9 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
-from nbshelf.render import APP_ASSET_BASE, asset
-from nbshelf.render.page import REPORT_TOGGLE_ID
+# Only the assets module: the page module pulls in markdown-it and latex2mathml, which the
+# start path (this module registers the URL scheme) has no use for.
+from nbshelf.render.assets import APP_ASSET_BASE, asset
 
 ASSET_BASE = APP_ASSET_BASE  # "nbshelf://app/": pages and stylesheets are served under it
 SCHEME = ASSET_BASE.split(":", 1)[0]
@@ -214,6 +215,8 @@ class NotebookViewer(QWebEngineView):
         Args:
             on: hide code when true.
         """
+        from nbshelf.render.page import REPORT_TOGGLE_ID
+
         self._report_view = on
         state = "true" if on else "false"
         self._page.runJavaScript(

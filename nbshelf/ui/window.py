@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,14 @@ from PySide6.QtWidgets import (
 from nbshelf import __version__
 from nbshelf.errors import LibraryLocked, NbshelfError, NotFound
 from nbshelf.library import Library
-from nbshelf.publish import PublishConflict
 from nbshelf.records import NotebookHealth, NotebookInfo, SyncReport
-from nbshelf.ui import features, fmt
+from nbshelf.ui import features, fmt, status
 from nbshelf.ui.autosync import AutoSync
-from nbshelf.ui.models import Column, LibraryModel, QueryResult
+from nbshelf.ui.models import HEADERS, Column, LibraryModel, QueryResult
 from nbshelf.ui.pane import NotebookPane
 from nbshelf.ui.panels import ProblemsPanel, SourcesDialog
 from nbshelf.ui.publishing import PublishDialog, PublishSetup, gather_publish
+from nbshelf.ui.rowchecks import RowChecker
 from nbshelf.ui.running import RunController, RunDialog, RunSetup, gather_setup
 from nbshelf.ui.sidebar import Sidebar
 from nbshelf.ui.syncing import SyncController
@@ -62,6 +62,23 @@ MUTED = "color: palette(placeholder-text);"
 def window_title(info: NotebookInfo | None) -> str:
     """``<notebook title> — nbshelf``, or just ``nbshelf``."""
     return f"{info.title} — {APP_NAME}" if info is not None else APP_NAME
+
+
+def column_widths(advance: Callable[[str], int]) -> dict[Column, int]:
+    """The list's column widths but the title's, from the text width ``advance(text)``:
+    each as wide as its header with a sort arrow, or as typical content, whichever is more."""
+
+    def fit(column: Column, *samples: str, icon: int = 0) -> int:
+        header = advance(HEADERS[column]) + 26  # the header's margins and sort arrow
+        return max(header, max(advance(text) for text in samples) + 10 + icon)
+
+    return {
+        Column.SOURCE: fit(Column.SOURCE, "shared-drive"),  # longer names are elided
+        Column.LANGUAGE: fit(Column.LANGUAGE, "Python"),
+        Column.MODIFIED: fit(Column.MODIFIED, "2026-11-22"),
+        Column.HEALTH: fit(Column.HEALTH, *status.WORDS.values(), icon=20),  # dot and gap
+        Column.MARKING: fit(Column.MARKING, "OFFICIAL"),
+    }
 
 
 class EmptyState(QWidget):
@@ -138,6 +155,7 @@ class MainWindow(QMainWindow):
         self._read_only_reason = ""
         self._first_rows_sent = False
         self._health_job: Job | None = None
+        self._health_landed = False
         self._health_again = False
 
         self.model = LibraryModel(runner, self)
@@ -170,6 +188,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sidebar_dock)
         self.resizeDocks([self.sidebar_dock], [230], Qt.Orientation.Horizontal)
         self.autosync = AutoSync(runner, self.syncer, parent=self)
+        self.row_checker = RowChecker(runner, self.model, self.table, self)
+        self.row_checker.checked.connect(self._update_marking_column)
         self.sources_dialog: SourcesDialog | None = None
         self._build_status_bar()
         self._build_actions()
@@ -209,6 +229,9 @@ class MainWindow(QMainWindow):
         self._count_sources()
         # The facets wait for the first rows: counting them must not delay the list.
         self.first_rows.connect(self._start_sidebar)
+        # Until the full health check lands (after the start-up sync), the rows on screen
+        # get theirs from the read lane; not sooner: it loads the kernel machinery.
+        self.first_rows.connect(lambda: self.row_checker.set_active(not self._health_landed))
         # So does the notebook viewer (a web engine view): made soon after, not before.
         self.first_rows.connect(
             lambda: QTimer.singleShot(VIEWER_DELAY_MS, self.pane.view, self.pane.view.ensure_viewer)
@@ -269,17 +292,14 @@ class MainWindow(QMainWindow):
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # The titles take what the other columns leave; those are as wide as what they show
+        # (measured on sample text: measuring rows would read 50,000 of them).
         header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
-        for column, width in (
-            (Column.SOURCE, 100),
-            (Column.LANGUAGE, 76),
-            (Column.MODIFIED, 124),
-            (Column.HEALTH, 142),
-            (Column.MARKING, 84),
-        ):
+        for column, width in column_widths(self.table.fontMetrics().horizontalAdvance).items():
             header.resizeSection(column, width)
-        # An always-empty column only takes room from the titles: shown once the core has it.
-        header.setSectionHidden(Column.MARKING, not features.available("markings"))
+        # An always-empty column only takes room from the titles: shown once a notebook has
+        # a marking (see _update_marking_column).
+        header.setSectionHidden(Column.MARKING, True)
         self.table.selectionModel().currentRowChanged.connect(
             lambda _cur, _prev: self._select_timer.start()
         )
@@ -444,6 +464,9 @@ class MainWindow(QMainWindow):
             return f"{result.source}:{result.path}"
 
         def failed(err: NbshelfError) -> None:
+            # Imported here: nbshelf.publish loads nbformat, which the start path can skip.
+            from nbshelf.publish import PublishConflict
+
             if isinstance(err, PublishConflict) and not force:
                 answer = QMessageBox.question(
                     self, "Someone else changed it",
@@ -465,8 +488,8 @@ class MainWindow(QMainWindow):
 
     def _run_finished(self, notebook_id: int, result: Any, error: str) -> None:
         self.run_action.setText("&Run…")
-        status = result.status if result is not None else "error"
-        self.statusBar().showMessage(f"Run finished: {status}", 8000)
+        outcome = result.status if result is not None else "error"
+        self.statusBar().showMessage(f"Run finished: {outcome}", 8000)
         self.pane.run_finished(notebook_id, result, error)
         self.check_health([notebook_id])  # its last run is part of its health
 
@@ -536,6 +559,8 @@ class MainWindow(QMainWindow):
         )
 
     def _health_arrived(self, health: Mapping[int, NotebookHealth]) -> None:
+        self._health_landed = True
+        self.row_checker.set_active(self.syncer.running)  # a sync's new rows still need it
         self.model.set_health(health)
         self.sidebar.set_health(self.model.health)
         self.health_checked.emit()
@@ -556,10 +581,18 @@ class MainWindow(QMainWindow):
 
     def _load_markings(self) -> None:
         if not features.available("markings"):
-            return  # the Marking column stays empty until the core lists markings
+            return  # the Marking column stays hidden until the core lists markings
+
+        def show(markings: dict[int, str]) -> None:
+            self.model.set_markings(markings)
+            self._update_marking_column()
+
         self.runner.task(
             lambda lib, _job: features.markings(lib), label="Read markings"
-        ).on_success(self.model.set_markings).start()
+        ).on_success(show).start()
+
+    def _update_marking_column(self) -> None:
+        self.table.horizontalHeader().setSectionHidden(Column.MARKING, not self.model.markings)
 
     def focus_search(self) -> None:
         """Put the cursor in the search bar (Ctrl+K, Ctrl+F)."""
@@ -896,6 +929,8 @@ class MainWindow(QMainWindow):
         self.problems_button.setVisible(count > 0)
 
     def _on_sync_started(self) -> None:
+        if self._first_rows_sent:
+            self.row_checker.set_active(True)  # its new rows wait for the check after it
         self.sync_label.setText("Syncing…")
         self.sync_bar.setRange(0, 0)
         for widget in (self.sync_label, self.sync_bar, self.sync_cancel):

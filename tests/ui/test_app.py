@@ -13,6 +13,9 @@ from helpers import run_cli
 from nbshelf.ui.instance import send, server_name
 
 TITLES = ["Traffic forecast", "Mango prices"]
+#: Loaded when first needed, never before the window shows its first rows: kernels (run,
+#: health), conversion, similarity, and the renderer's own parsers (the first notebook shown).
+HEAVY = {"jupyter_client", "nbclient", "nbconvert", "sklearn", "markdown_it", "latex2mathml", "nh3"}
 
 
 def app_env(**extra: str) -> dict[str, str]:
@@ -53,6 +56,19 @@ def test_the_app_starts_and_quits_cleanly(library_dir, make_share):
     # The start-up sync ran: the notebooks are in the catalog now.
     shown = run_cli(library_dir, "show", "share:001-mango-prices.ipynb", "--json")
     assert shown.code == 0 and shown.json["title"] == "Mango prices"
+
+
+def test_heavy_modules_stay_off_the_start_path(library_dir, make_share):
+    assert run_cli(library_dir, "source", "add", str(make_share("share", TITLES))).code == 0
+    assert run_cli(library_dir, "sync").code == 0
+    proc = launch(library_dir, NBSHELF_QUIT_AFTER_FIRST_ROWS="1")
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+    lines = {line.split(" ", 1)[0]: line.split()[1:] for line in out.splitlines()}
+    assert "nbshelf-first-rows" in lines, err
+    loaded = set(lines["nbshelf-loaded"])
+    assert {"nbshelf", "PySide6", "sqlalchemy"} <= loaded  # what a start does load is listed
+    assert sorted(HEAVY & loaded) == []
 
 
 def test_the_first_start_opens_the_demo_library(tmp_path):

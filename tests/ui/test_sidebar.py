@@ -4,12 +4,14 @@ real temporary libraries."""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 from helpers import write_notebook
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
+from uihelpers import open_window
 
 from nbshelf.library import Library
 from nbshelf.ui import autosync
@@ -23,6 +25,7 @@ from nbshelf.ui.sidebar import (
     toggle_filter,
 )
 from nbshelf.ui.status import split_health
+from nbshelf.ui.tasks import Lane
 from nbshelf.ui.window import MainWindow
 
 JULIA_META = {
@@ -46,15 +49,6 @@ def mixed(library_dir: Path, tmp_path: Path) -> Path:
         lib.sync()
     return library_dir
 
-
-def open_window(qtbot, runner_for, root: Path) -> MainWindow:
-    runner = runner_for(root)
-    window = MainWindow(runner, root)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.ready, timeout=30000):
-        runner.start()
-    return window
 
 
 def close_window(window: MainWindow) -> None:
@@ -125,12 +119,7 @@ def test_facets_count_for_the_query_and_a_click_filters(qtbot, runner_for, mixed
 
 
 def test_the_health_column_shows_the_background_check(qtbot, runner_for, mixed):
-    runner = runner_for(mixed)
-    window = MainWindow(runner, mixed)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.health_checked, timeout=60000):
-        runner.start()
+    window = open_window(qtbot, runner_for, mixed, until="health_checked", timeout=60000)
     model = window.model
     shown_titles(qtbot, window)
     health = {
@@ -155,6 +144,65 @@ def test_the_health_column_shows_the_background_check(qtbot, runner_for, mixed):
                     timeout=10000)
     qtbot.waitUntil(lambda: model.record(0) is not None, timeout=10000)
     assert model.data(model.index(0, Column.HEALTH)) in ("no kernel", "missing modules")
+
+
+def test_a_health_filter_narrows_the_other_counts(qtbot, runner_for, mixed):
+    window = open_window(qtbot, runner_for, mixed, until="health_checked", timeout=60000)
+    qtbot.waitUntil(lambda: facet(window, "health:missing-deps") is not None, timeout=10000)
+    statuses = {h.title: h.status for h in window.model.health.values()}
+    assert statuses["Julia solver"] != "missing-deps"  # no Julia kernel here
+    missing = [title for title, status in statuses.items() if status == "missing-deps"]
+    assert facet(window, "source:team").count == 3
+    assert facet(window, "lang:julia").count == 1
+
+    click_facet(qtbot, window, "health:missing-deps")
+    qtbot.waitUntil(lambda: facet(window, "lang:julia") is None, timeout=10000)
+    assert facet(window, "health:missing-deps").active
+    assert facet(window, "health:missing-deps").count == len(missing)
+    assert facet(window, f"health:{statuses['Julia solver']}") is None
+    assert facet(window, "source:team").count == len(missing)
+    assert facet(window, "lang:python").count == len(missing)
+    assert facet(window, "import:zz_nobody_installed_this").count == 1
+    # Narrowed to every notebook, the counts are the index's own.
+    with Library.open(mixed, readonly=True) as lib:
+        assert lib.facets("", ids=list(window.model.health)) == lib.facets("")
+
+
+def test_rows_on_screen_get_health_and_marking_while_the_writer_is_busy(
+    qtbot, runner_for, mixed, tmp_path
+):
+    write_notebook(tmp_path / "team" / "marked.ipynb", title="Marked report",
+                   metadata={"nbshelf": {"marking": "OFFICIAL"}})
+    with Library.open(mixed) as lib:
+        lib.sync()
+    runner = runner_for(mixed)
+    gate = threading.Event()
+    # A writer busy for long (a big sync): the start-up sync and the full health check after
+    # it wait behind it.
+    runner.task(lambda _lib, _job: gate.wait(60), lane=Lane.WRITE, label="Busy").start()
+    window = MainWindow(runner, mixed)
+    qtbot.addWidget(window)
+    full_checks: list[int] = []
+    window.health_checked.connect(lambda: full_checks.append(1))
+    window.show()
+    model = window.model
+
+    def column(which: Column) -> dict[str, str]:
+        records = [(r, model.record(r)) for r in range(model.rowCount())]
+        return {rec.title: model.data(model.index(r, which)) for r, rec in records if rec}
+
+    try:
+        runner.start()
+        qtbot.waitUntil(lambda: len(column(Column.HEALTH)) == 4
+                        and all(column(Column.HEALTH).values()), timeout=30000)
+        assert column(Column.HEALTH)["Numpy arrays"] == "missing modules"
+        assert column(Column.MARKING) == {"Marked report": "OFFICIAL", "Julia solver": "",
+                                          "Numpy arrays": "", "Pandas cleaning": ""}
+        assert window.syncer.running and not full_checks
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: bool(full_checks), timeout=60000)
+    assert not window.row_checker.active
 
 
 def test_shelves_are_saved_run_and_removed_across_restarts(qtbot, runner_for, mixed):

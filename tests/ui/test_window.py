@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from helpers import write_notebook
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QRect, Qt
+from uihelpers import open_window
 
 from nbshelf.library import Library
 from nbshelf.ui import features
@@ -16,15 +17,6 @@ from nbshelf.ui.window import MainWindow
 
 TITLES = ["Traffic forecast", "Churn analysis", "Mango prices"]
 
-
-def open_window(qtbot, runner_for, root: Path) -> MainWindow:
-    runner = runner_for(root)
-    window = MainWindow(runner, root)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.ready, timeout=30000):
-        runner.start()
-    return window
 
 
 @pytest.fixture
@@ -303,3 +295,61 @@ def test_history_tab_shows_what_changed_between_versions(qtbot, runner_for, sync
                     timeout=10000)
     diff = window.pane.history_diff.toPlainText()
     assert "+## New" in diff and "removed" not in diff and "changed" not in diff
+
+
+def test_titles_get_the_room_beside_the_filters_and_markings_show_when_there_are_some(
+    qtbot, runner_for, synced, tmp_path
+):
+    window = open_window(qtbot, runner_for, synced)
+    table = window.table
+    assert window.sidebar_dock.isVisible()
+    shown = [c for c in Column if not table.isColumnHidden(c)]
+    assert Column.MARKING not in shown  # no notebook has one: no empty column
+    widths = {c: table.columnWidth(c) for c in shown}
+    assert widths[Column.TITLE] == max(widths.values())
+    assert widths[Column.TITLE] >= table.viewport().width() / 3
+    row = window.model.row_of(window.model.notebook_id(0))
+    assert "Modified 20" in window.model.data(window.model.index(row, Column.MODIFIED),
+                                              Qt.ItemDataRole.ToolTipRole)
+
+    write_notebook(tmp_path / "share" / "marked.ipynb", title="Marked report",
+                   metadata={"nbshelf": {"marking": "OFFICIAL"}})
+    window.syncer.sync()
+    model = window.model
+    qtbot.waitUntil(lambda: any((rec := model.record(r)) and rec.title == "Marked report"
+                                for r in range(model.rowCount())), timeout=30000)
+    qtbot.waitUntil(lambda: not table.isColumnHidden(Column.MARKING), timeout=30000)
+    select(qtbot, window, "Marked report")
+    row = table.currentIndex().row()
+    assert window.model.data(window.model.index(row, Column.MARKING)) == "OFFICIAL"
+    assert table.columnWidth(Column.TITLE) >= table.viewport().width() / 4
+
+
+@pytest.mark.skipif(not features.available("similar"), reason="similar is not in this build")
+def test_the_similar_tab_shows_each_reason_whole(qtbot, runner_for, library_dir, make_share):
+    copies = ["Traffic forecast", "Traffic forecast for the northern region in winter",
+              "Traffic forecast copy"]
+    with Library.open(library_dir) as lib:
+        lib.add_source(make_share("share", copies))
+        lib.sync()
+    window = open_window(qtbot, runner_for, library_dir)
+    select(qtbot, window, "Traffic forecast")
+    pane = window.pane
+    pane.tabs.setCurrentIndex(1)
+    view, model = pane.similar_view, pane.similar_model
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=60000)
+    qtbot.wait(50)  # the rows take their wrapped heights
+    why = model.columnCount() - 1
+    assert model.headerData(why, Qt.Orientation.Horizontal) == "Why"
+    assert view.horizontalScrollBar().maximum() == 0  # nothing hidden sideways
+    assert view.columnViewportPosition(why) + view.columnWidth(why) <= view.viewport().width()
+    metrics = view.fontMetrics()
+    for row in range(model.rowCount()):
+        reasons = model.data(model.index(row, why))
+        assert reasons
+        needed = metrics.boundingRect(
+            QRect(0, 0, view.columnWidth(why) - 8, 10_000),
+            Qt.TextFlag.TextWordWrap, reasons,
+        ).height()
+        assert view.rowHeight(row) >= needed  # every line of the reasons is shown
+        assert reasons in model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
