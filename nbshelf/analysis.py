@@ -63,14 +63,13 @@ def cjk_pairs(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
-def prose_terms(text: str, *, stemming: bool = True, numbers: bool = True) -> Iterator[str]:
+def prose_terms(text: str, *, stemming: bool = True, numbers: bool = True) -> list[str]:
     """Terms of prose: folded words, stemmed, stop words out, CJK as pairs.
 
     ``numbers=False`` drops numbers: in outputs they are table cells and timings, never
     what anyone searches, and half of all output terms.
     """
-    for word in _WORD.findall(text):
-        yield from _prose_word(word, stemming, numbers)
+    return [t for word in _WORD.findall(text) for t in _prose_word(word, stemming, numbers)]
 
 
 @lru_cache(maxsize=262144)
@@ -106,12 +105,10 @@ def _identifier_terms(ident: str) -> tuple[str, ...]:
     return tuple(terms)
 
 
-def code_terms(text: str) -> Iterator[str]:
+def code_terms(text: str) -> list[str]:
     """Terms of code: dotted names, canonical identifiers and their parts, numbers."""
-    for match in _IDENT.finditer(text):
-        ident = match.group()
-        if len(ident) <= 100:
-            yield from _identifier_terms(ident)
+    return [t for ident in _IDENT.findall(text) if len(ident) <= 100
+            for t in _identifier_terms(ident)]
 
 
 def code_query_term(word: str) -> str:
@@ -135,7 +132,7 @@ class _TermTokenizer(Tokenizer):
     def __hash__(self) -> int:
         return hash(self.kind)
 
-    def terms(self, value: str) -> Iterator[str]:
+    def terms(self, value: str) -> list[str]:
         """The terms of ``value`` as plain strings (the fast path of ``nbshelf.index``)."""
         if self.kind == "code":
             return code_terms(value)
@@ -215,5 +212,5 @@ class PartsAnalyzer(_TermTokenizer):
         """Each part's terms in order, with the part's weight; parts are ``PART_GAP`` apart."""
         for part, text in value:
             kind, weight = self.parts[part]
-            yield list(_TermTokenizer(kind).terms(text)), weight
+            yield _TermTokenizer(kind).terms(text), weight
 

@@ -58,6 +58,18 @@ class CountedPositions(Positions):
 class WeightedPositions(Positions):
     """Positions whose weight is the sum of each occurrence's part weight (the body field)."""
 
+    #: Encoded single positions, the most common posting (a term once in a notebook): the
+    #: same few thousand positions recur in every document.
+    _single: dict[int, bytes] = {}  # noqa: RUF012 - a cache shared on purpose
+
+    def _encode(self, poslist: list[int]) -> bytes:
+        if len(poslist) != 1:
+            return self.encode(poslist)
+        found = self._single.get(poslist[0])
+        if found is None:
+            found = self._single[poslist[0]] = self.encode(poslist)
+        return found
+
     def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Iterator[Posting]:
         parts = getattr(analyzer, "part_terms", None)
         if parts is None or not isinstance(value, list):
@@ -74,5 +86,5 @@ class WeightedPositions(Positions):
             start += len(terms) + PART_GAP
         boost = self.field_boost
         for word, poslist in positions.items():
-            yield word, len(poslist), weights[word] * boost, self.encode(poslist)
+            yield word, len(poslist), weights[word] * boost, self._encode(poslist)
 
