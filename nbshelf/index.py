@@ -33,6 +33,7 @@ from nbshelf.catalog.pending import clear_pending, pending_hashes
 from nbshelf.catalog.queries import present_places
 from nbshelf.doctext import cell_texts, notebook_labels, pack_cells
 from nbshelf.errors import NbshelfError, NotebookInvalid
+from nbshelf.matchers import ListedLengthsBM25F
 from nbshelf.notebook import Cell, read_cells
 from nbshelf.postings import CountedFrequency, CountedPositions, WeightedPositions
 from nbshelf.store import BlobStore, atomic_write
@@ -167,7 +168,7 @@ class SearchIndex:
             self._searcher.close()
             self._searcher = None
         if self._searcher is None:
-            self._searcher = self.open().searcher()
+            self._searcher = self.open().searcher(weighting=ListedLengthsBM25F())
         else:
             self._searcher = self._searcher.refresh()
         return self._searcher

@@ -1,14 +1,17 @@
-"""Whoosh queries that nbshelf needs to behave differently: a faster prefix, a correct NOT.
+"""Whoosh queries and scoring that nbshelf needs to behave differently: a faster prefix, a
+correct NOT, field lengths read once per segment.
 
-Both keep Whoosh's query syntax and scoring; they change only how documents are matched.
+Each keeps Whoosh's query syntax and scores; they change only how the work is done.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from whoosh import matching
 from whoosh import query as wq
+from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import SearchContext
 
 
@@ -49,3 +52,31 @@ class AndNot(wq.AndNot):
         wanted = self.a.matcher(searcher, context)
         excluded = self.b.matcher(searcher, searcher.boolean_context())
         return _AndNotMatcher(wanted, excluded)
+
+
+#: Each segment reader's field lengths, by field; a reader's documents never change, and
+#: the entry goes with the reader.
+_LENGTHS: WeakKeyDictionary[Any, dict[str, list[int]]] = WeakKeyDictionary()
+
+
+def _field_lengths(reader: Any, fieldname: str) -> list[int]:
+    found = _LENGTHS.setdefault(reader, {})
+    if fieldname not in found:
+        found[fieldname] = [reader.doc_field_length(d, fieldname, 1)
+                            for d in range(reader.doc_count_all())]
+    return found[fieldname]
+
+
+class ListedLengthsBM25F(BM25F):
+    """BM25F reading each document's field length from a list made once per segment.
+
+    Whoosh reads the length from the segment's column file for every match it scores: a
+    third of the time of a query that matches thousands of notebooks. The lengths, and so
+    the scores, are the same.
+    """
+
+    def scorer(self, searcher: Any, fieldname: str, text: Any, qf: int = 1) -> Any:
+        scorer = super().scorer(searcher, fieldname, text, qf=qf)
+        if isinstance(scorer, BM25FScorer):
+            scorer.dfl = _field_lengths(searcher.reader(), fieldname).__getitem__
+        return scorer
