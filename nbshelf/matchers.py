@@ -1,5 +1,5 @@
-"""Whoosh queries and scoring that nbshelf needs to behave differently: a faster prefix, a
-correct NOT, field lengths read once per segment.
+"""Whoosh queries and scoring that nbshelf needs to behave differently: a faster prefix and
+phrase, a correct NOT, field lengths read once per segment.
 
 Each keeps Whoosh's query syntax and scores; they change only how the work is done.
 """
@@ -11,6 +11,7 @@ from weakref import WeakKeyDictionary
 
 from whoosh import matching
 from whoosh import query as wq
+from whoosh.query.spans import Span, SpanNear2
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import SearchContext
 
@@ -34,6 +35,45 @@ class PreloadedPrefix(wq.Prefix):
         # a prefix scores alike wherever it matches, as Whoosh's own Prefix does
         context = context.set(weighting=None) if context else SearchContext(weighting=None)
         return union.matcher(searcher, context)
+
+
+class _ExactPhraseMatcher(SpanNear2.SpanNear2Matcher):
+    """Documents where the words stand one after another: the positions of the k-th word,
+    less k, meet the first word's positions. Whoosh's span matcher gets there by building
+    and comparing a ``Span`` object for every position, several times slower."""
+
+    def __init__(self, ms: list[Any]) -> None:
+        super().__init__(ms, slop=1, ordered=True, mindist=1)
+
+    def copy(self) -> _ExactPhraseMatcher:
+        return self.__class__([m.copy() for m in self.ms])
+
+    def _get_spans(self) -> list[Span]:
+        starts = set(self.ms[0].value_as("positions"))
+        for k, m in enumerate(self.ms[1:], 1):
+            starts.intersection_update(p - k for p in m.value_as("positions"))
+            if not starts:
+                return []
+        last = len(self.ms) - 1
+        return [Span(start, start + last) for start in sorted(starts)]
+
+
+class ExactPhrase(wq.Phrase):
+    """Words next to each other, in order (``"linear regression"``)."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        if self.slop != 1 or len(self.words) < 2:
+            return super().matcher(searcher, context)
+        field = searcher.schema[self.fieldname]
+        reader = searcher.reader()
+        terms = []
+        for word in self.words:
+            text = field.to_bytes(word)
+            if (self.fieldname, text) not in reader:
+                return matching.NullMatcher()  # a word the index lacks: no phrase either
+            terms.append(wq.Term(self.fieldname, text))
+        found = _ExactPhraseMatcher([t.matcher(searcher, context) for t in terms])
+        return found if self.boost == 1.0 else matching.WrappingMatcher(found, boost=self.boost)
 
 
 class _AndNotMatcher(matching.AndNotMatcher):

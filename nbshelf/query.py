@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from nbshelf.analysis import STOP_WORDS, code_query_term, code_terms, fold, prose_terms
-from nbshelf.matchers import AndNot, PreloadedPrefix
+from nbshelf.matchers import AndNot, ExactPhrase, PreloadedPrefix
 from nbshelf.notebook import normalize_language
 
 #: The field every word is looked for in: all searchable parts, weighted (nbshelf.index).
@@ -87,7 +87,7 @@ def word_query(text: str) -> wq.Query | None:
 def phrase_query(text: str) -> wq.Query | None:
     """Words in this order, within one part of a notebook (its prose, its code...)."""
     alternatives: list[wq.Query] = [
-        wq.Term(BODY, terms[0]) if len(terms) == 1 else wq.Phrase(BODY, terms)
+        wq.Term(BODY, terms[0]) if len(terms) == 1 else ExactPhrase(BODY, terms)
         for terms in _variants(text, ("markdown", "code"))
     ]
     return wq.Or(alternatives) if alternatives else None
