@@ -35,6 +35,7 @@ from nbshelf.ui.viewer import register_scheme  # noqa: E402
 from nbshelf.ui.window import MainWindow  # noqa: E402
 
 SIZE = (1280, 800)
+SEARCH_SIZE = (1440, 860)
 
 
 def wait_for_page(window: MainWindow) -> None:
@@ -182,6 +183,15 @@ def rows_on_screen_checked(window: MainWindow) -> bool:
     return bool(ids) and all(i in model.health for i in ids)
 
 
+def snippets_on_screen(window: MainWindow) -> bool:
+    """True when every search hit on screen has its snippets."""
+    model, table = window.model, window.table
+    last = table.rowAt(table.viewport().height() - 1)
+    last = model.rowCount() - 1 if last < 0 else last
+    ids = [model.notebook_id(r) for r in range(max(0, table.rowAt(0)), last + 1)]
+    return bool(ids) and all(i is not None and model.snippets_of(i) is not None for i in ids)
+
+
 def save(widget: QWidget, out: Path, name: str) -> None:
     settle()
     path = out / f"{name}.png"
@@ -219,11 +229,16 @@ def main() -> int:
         save(window, out, "history")
         window.pane.tabs.setCurrentIndex(0)
 
-        window.search.setText("pandas")
-        wait_until(lambda: model.query.text == "pandas" and not model.loading)
-        select_title(window, "Revenue bridge Q3")  # a hit open beside the results
+        # Each hit with its best snippet under its title, the first one opened at its match.
+        # A wider window than the other shots: the README shows this one, snippets need room.
+        window.resize(*SEARCH_SIZE)
+        window.search.setText("revenue")
+        wait_until(lambda: model.query.text == "revenue" and not model.loading)
+        wait_until(lambda: snippets_on_screen(window))
+        select_title(window, "Sales growth, 2025 against 2024")
         wait_for_page(window)
         save(window, out, "search")
+        window.resize(*SIZE)
         window.search.clear()
         wait_until(lambda: model.query.text == "" and not model.loading)
 

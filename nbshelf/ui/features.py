@@ -40,19 +40,19 @@ def _as_json(result: Any) -> Any:
     return to_json() if callable(to_json) else result
 
 
-def search_ids(library: Library, text: str, limit: int = 200) -> tuple[list[int], int]:
-    """The ids of the best ``limit`` notebooks matching ``text``, best first, and how many
-    match in all (worker thread).
+def search_ids(library: Library, text: str, limit: int | None = 200) -> tuple[list[int], int]:
+    """The ids of the best ``limit`` notebooks matching ``text`` (all when None), best first,
+    and how many match in all (worker thread).
 
-    Adapter over ``Library.search(text, limit=N)``, read through the result's JSON form, whose
-    shape the command-line contract fixes: ``{"total", "results": [{"id", ...}]}``. The limit
-    is modest because each hit carries snippets, read from its notebook.
+    Adapter over ``Library.search_ids(text, limit=N)``: ids only, no snippets, so the list
+    shows as soon as the index answers; the rows on screen fetch theirs afterwards
+    (``Library.snippets``, see ``nbshelf.ui.hits``).
 
     Raises:
         IndexUnavailable: the index is not built yet (the writer builds it after a sync).
     """
-    result = _as_json(library.search(text, limit=limit))
-    return [int(hit["id"]) for hit in result["results"]], int(result["total"])
+    ids, total = library.search_ids(text, limit=limit)
+    return list(ids), int(total)
 
 
 def similar_hits(library: Library, notebook_id: int, limit: int = 20) -> list[dict[str, Any]]:
@@ -83,8 +83,7 @@ def all_search_ids(library: Library, text: str) -> list[int]:
     Raises:
         IndexUnavailable: the index is not built yet.
     """
-    ids, _total = library.search_ids(text, limit=None)
-    return list(ids)
+    return search_ids(library, text, limit=None)[0]
 
 
 def markings(library: Library, ids: list[int] | None = None) -> dict[int, str]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
+from collections.abc import Iterable
 from datetime import datetime
 
+_SPACES = re.compile(r"\s+")
 _LANGUAGES = {"python": "Python", "r": "R", "julia": "Julia", "scala": "Scala", "sql": "SQL"}
 
 
@@ -59,3 +63,42 @@ def language(name: str | None) -> str:
 def count(n: int, singular: str, plural: str | None = None) -> str:
     """``1 notebook``, ``1,234 notebooks``."""
     return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+
+
+#: The small label before a snippet, by the kind of cell it comes from.
+CELL_KINDS = {"code": "code", "markdown": "markdown", "raw": "raw", "output": "output"}
+
+
+def marked_parts(text: str, highlights: Iterable[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """A snippet's text as (part, is_a_match) pieces, in order, on one line.
+
+    Offsets out of range or overlapping are clipped, never trusted. Runs of white space (a
+    code cell's indentation) become one space: the pieces are cut first, so the offsets
+    still hold.
+    """
+    parts: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in sorted(highlights):
+        start, end = max(start, at), min(end, len(text))
+        if start >= end:
+            continue
+        parts += [(text[at:start], False), (text[start:end], True)]
+        at = end
+    parts.append((text[at:], False))
+    folded = [(_SPACES.sub(" ", part), marked) for part, marked in parts]
+    if folded and not folded[0][1]:
+        folded[0] = (folded[0][0].lstrip(), False)
+    return [(part, marked) for part, marked in folded if part]
+
+
+def marked_html(text: str, highlights: Iterable[tuple[int, int]]) -> str:
+    """The snippet as rich text: everything escaped, the matches in bold."""
+    return "".join(
+        f"<b>{html.escape(part)}</b>" if marked else html.escape(part)
+        for part, marked in marked_parts(text, highlights)
+    )
+
+
+def cell_label(cell: int, kind: str) -> str:
+    """``cell 4 · code``: cells are counted from 1, as people count them."""
+    return f"cell {cell + 1} · {CELL_KINDS.get(kind, kind)}"

@@ -9,11 +9,12 @@ only the visible rows are ever fetched for the default order.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -28,6 +29,9 @@ from nbshelf.library import Library
 from nbshelf.records import NotebookHealth, NotebookRow
 from nbshelf.ui import features, fmt, status
 from nbshelf.ui.tasks import Changes, Job, TaskRunner
+
+if TYPE_CHECKING:  # the search module loads Whoosh: not on the start path
+    from nbshelf.search import Snippet
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,11 @@ class Role(IntEnum):
     RECORD = Qt.ItemDataRole.UserRole + 2  # the NotebookRow, or None while it loads
     SORT = Qt.ItemDataRole.UserRole + 3
     LOADED = Qt.ItemDataRole.UserRole + 4
+    #: The text the list is a full-text search for ("" when it is not one): any column.
+    SEARCH_TEXT = Qt.ItemDataRole.UserRole + 5
+    #: The title cell's snippets for that search, best first (``list[Snippet]``, maybe
+    #: empty), or None while they load or when the list is no search.
+    SNIPPETS = Qt.ItemDataRole.UserRole + 6
 
 
 _HEALTH_ROLES = (
@@ -108,6 +117,8 @@ class QueryResult:
         mode: ``all``; ``search`` (full text); ``title`` (a title filter, while the search
             index is not built yet or where search is not part of the build).
         matches: how many notebooks match the text (search shows only the best of them).
+        searched: in ``search`` mode, the text given to the index (health filters taken
+            out): what the rows' snippets are for.
     """
 
     query: ListQuery
@@ -116,6 +127,7 @@ class QueryResult:
     total: int
     mode: str
     matches: int = 0
+    searched: str = ""
 
 
 def _sort_key(
@@ -210,9 +222,11 @@ def run_query(
                 mode = "search"
             except IndexUnavailable:
                 pass  # the writer builds the index after its first sync: filter titles now
+    searched = text if mode == "search" else ""
     if mode == "search" and sort_key is None and not query.descending:
         chosen = chosen or []
-        return QueryResult(query, chosen, _first_rows(library, chosen), len(order), mode, matches)
+        return QueryResult(query, chosen, _first_rows(library, chosen), len(order), mode, matches,
+                           searched)
     rows = index.rows(library, order)
     if chosen is None:
         needle = text.casefold()
@@ -232,7 +246,8 @@ def run_query(
         chosen.sort(key=keys.__getitem__, reverse=query.descending)  # stable both ways
     elif query.descending:
         chosen.reverse()
-    return QueryResult(query, chosen, {i: rows[i] for i in chosen}, len(order), mode, matches)
+    return QueryResult(query, chosen, {i: rows[i] for i in chosen}, len(order), mode, matches,
+                       searched)
 
 
 def _first_rows(library: Library, ids: list[int]) -> dict[int, NotebookRow]:
@@ -276,9 +291,11 @@ class LibraryModel(SafeTableModel):
 
     Signals:
         loaded(QueryResult): a query's ids are in place (counts, empty state, selection).
+        filtering(str): a new filter text is set; its list is on its way.
     """
 
     loaded = Signal(object)
+    filtering = Signal(str)
 
     #: Rows read per request; a screenful is ~40, so one request covers a scroll or two.
     BLOCK = 200
@@ -302,6 +319,9 @@ class LibraryModel(SafeTableModel):
         self.loading = False
         self._health: Health = {}
         self._markings: Mapping[int, str] = {}
+        # The snippets of the rows of the current search, by id: all for ``search_text``.
+        self.search_text = ""
+        self._snippets: dict[int, list[Snippet]] = {}
         runner.changed.connect(self._on_changes)
 
     # -- what the window asks ----------------------------------------------------------------
@@ -336,6 +356,7 @@ class LibraryModel(SafeTableModel):
         if text != self._query.text:
             self._query = ListQuery(text, self._query.column, self._query.descending)
             self.refresh()
+            self.filtering.emit(text)
 
     @property
     def health(self) -> Health:
@@ -386,6 +407,18 @@ class LibraryModel(SafeTableModel):
         self._column_changed(Column.MARKING)
         if self._query.column is Column.MARKING:
             self.refresh()
+
+    def snippets_of(self, notebook_id: int) -> list[Snippet] | None:
+        """The snippets shown under this notebook's title, or None (not fetched yet)."""
+        return self._snippets.get(notebook_id)
+
+    def add_snippets(self, text: str, found: Mapping[int, list[Snippet]]) -> None:
+        """Show these snippets, by notebook id, found for the search ``text`` (dropped when
+        the list has moved on to another text): only their title cells repaint."""
+        if text != self.search_text or not text or not found:
+            return
+        self._snippets.update(found)
+        self._emit_changed(found, Column.TITLE, Column.TITLE)
 
     def notebook_id(self, row: int) -> int | None:
         """The id shown at ``row``, or None."""
@@ -446,6 +479,10 @@ class LibraryModel(SafeTableModel):
         notebook_id = self._ids[row]
         if role == Role.NOTEBOOK_ID:
             return notebook_id
+        if role == Role.SEARCH_TEXT:
+            return self.search_text
+        if role == Role.SNIPPETS:
+            return self._snippets.get(notebook_id) if column == Column.TITLE else None
         record = self._rows.get(notebook_id)
         if record is None and notebook_id not in self._missing:
             self._request(row)
@@ -464,6 +501,8 @@ class LibraryModel(SafeTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(record, Column(column))
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == Column.TITLE and self._snippets.get(notebook_id):
+                return self._snippets_tip(record, self._snippets[notebook_id])
             tip = f"{record.title}\n{record.source}: {record.path}"
             if column == Column.MODIFIED:
                 tip += f"\nModified {fmt.when(record.mtime)}"
@@ -486,6 +525,21 @@ class LibraryModel(SafeTableModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return status.icon(health.status)
         return status.tooltip(health)
+
+    @staticmethod
+    def _snippets_tip(record: NotebookRow, snippets: list[Snippet]) -> str:
+        """The title, where it lives, and every snippet with its cell: as rich text (it
+        wraps), every piece of the notebook's own text escaped."""
+        lines = [
+            f"<b>{html.escape(record.title)}</b>",
+            f"{html.escape(record.source)}: {html.escape(record.path)}",
+        ]
+        lines += [
+            f"<p style='margin-top:6px'><i>{html.escape(fmt.cell_label(s.cell, s.kind))}"
+            f"</i><br>{fmt.marked_html(s.text, s.highlights)}</p>"
+            for s in snippets
+        ]
+        return "<qt>" + "<br>".join(lines[:2]) + "".join(lines[2:]) + "</qt>"
 
     def _column_changed(self, column: Column) -> None:
         if self._ids:
@@ -556,10 +610,12 @@ class LibraryModel(SafeTableModel):
         if stale is None:
             self._rows.clear()
             self._missing.clear()
+            self._snippets.clear()
         else:
             for notebook_id in stale:
                 self._rows.pop(notebook_id, None)
                 self._missing.discard(notebook_id)
+                self._snippets.pop(notebook_id, None)
         # The index lives on the read lane: forget its rows there, before the next query.
         self._runner.task(
             lambda _lib, _job: index.invalidate(stale), label="Forget rows", urgent=True
@@ -575,7 +631,13 @@ class LibraryModel(SafeTableModel):
             self._rows.update(result.rows)
         self.total = result.total
         self.mode = result.mode
+        searched = result.searched != self.search_text
+        if searched:
+            self.search_text = result.searched
+            self._snippets.clear()
         self._set_ids(result.ids)
+        if searched:
+            self._column_changed(Column.TITLE)  # the same rows, another text: new snippets
         self.loading = False
         self.loaded.emit(result)
 

@@ -29,6 +29,7 @@ from nbshelf.errors import NbshelfError
 from nbshelf.library import Library
 from nbshelf.records import NotebookInfo, VersionInfo
 from nbshelf.ui import features, fmt
+from nbshelf.ui.hits import best_cell
 from nbshelf.ui.models import RecordColumn, RecordModel
 from nbshelf.ui.tasks import Changes, Job, TaskRunner
 
@@ -182,11 +183,12 @@ class ViewSlot(QStackedWidget):
             self.viewer_created.emit(self.viewer)
         return self.viewer
 
-    def show_page(self, page: str) -> None:
-        """Show the rendered notebook (the outline stays up until a page is ready)."""
+    def show_page(self, page: str, cell: int | None = None) -> None:
+        """Show the rendered notebook (the outline stays up until a page is ready), at
+        ``cell`` when given."""
         viewer = self.ensure_viewer()
         if viewer is not None:
-            viewer.show_html(page)
+            viewer.show_html(page, cell)
             self.setCurrentWidget(viewer)
 
     def show_outline(self) -> None:
@@ -303,6 +305,8 @@ class NotebookPane(QWidget):
         self.notebook_id: int | None = None
         self.info: NotebookInfo | None = None
         self._folder = ""
+        self._find = ""  # the search the notebook was opened from: it opens at the best match
+        self._page_shown = False  # the rendered page of ``notebook_id`` is in the viewer
 
         self.stack = QStackedWidget()
         layout = QVBoxLayout(self)
@@ -406,9 +410,17 @@ class NotebookPane(QWidget):
 
     # -- what the window asks ------------------------------------------------------------------
 
-    def load(self, notebook_id: int | None) -> None:
-        """Show this notebook (None: the "select one" hint). Reads on the read lane."""
+    def load(self, notebook_id: int | None, find: str = "") -> None:
+        """Show this notebook (None: the "select one" hint). Reads on the read lane.
+
+        Args:
+            notebook_id: the notebook.
+            find: the search it was opened from: the page opens at the cell of its best
+                snippet for that text (at its top when none matches).
+        """
         self.notebook_id = notebook_id
+        self._find = find
+        self._page_shown = False
         self._serial += 1
         if self._job is not None and not self._job.done:
             self._job.cancel()
@@ -430,6 +442,24 @@ class NotebookPane(QWidget):
         if features.available("similar"):
             self._load_similar(serial, notebook_id)
         self._load_runs(serial, notebook_id)
+
+    def reveal(self, find: str) -> None:
+        """Scroll the notebook shown to its best snippet's cell for ``find`` (a search hit
+        opened again)."""
+        notebook_id, serial = self.notebook_id, self._serial
+        if notebook_id is None or not find:
+            return
+        self._find = find
+
+        def done(cell: int | None) -> None:
+            viewer = self.view.viewer
+            if serial == self._serial and self._page_shown and cell is not None and viewer:
+                viewer.scroll_to_cell(cell)
+
+        # best_cell answers None for a notebook whose snippets cannot be read: no failure.
+        self._runner.task(
+            lambda lib, _job: best_cell(lib, notebook_id, find), label="Find the best match"
+        ).on_success(done).start()
 
     # -- history ---------------------------------------------------------------------------------
 
@@ -501,6 +531,7 @@ class NotebookPane(QWidget):
         def done(page: str) -> None:
             if serial == self._serial:
                 self.view.show_page(page)
+                self._page_shown = False  # a run's record, not the notebook's own page
                 self.tabs.setCurrentIndex(0)
 
         self._runner.task(lambda lib, _job: lib.render_run(run.id), label="Show run").on_success(
@@ -575,16 +606,20 @@ class NotebookPane(QWidget):
         self.shown.emit(info)
 
     def _render(self, serial: int, notebook_id: int) -> None:
-        report_view = self.view.report_view
+        report_view, find = self.view.report_view, self._find
 
-        def done(page: str) -> None:
+        def render(lib: Library, _job: Job) -> tuple[str, int | None]:
+            page = lib.render(notebook_id, report_view=report_view)
+            return page, best_cell(lib, notebook_id, find) if find else None
+
+        def done(result: tuple[str, int | None]) -> None:
             if serial == self._serial:
-                self.view.show_page(page)
+                self.view.show_page(*result)
+                self._page_shown = True
 
-        self._runner.task(
-            lambda lib, _job: lib.render(notebook_id, report_view=report_view),
-            label="Render notebook",
-        ).on_success(done).on_failure(lambda _err: None).start()
+        self._runner.task(render, label="Render notebook").on_success(done).on_failure(
+            lambda _err: None
+        ).start()
 
     def _load_failed(self, serial: int, err: NbshelfError) -> None:
         if serial == self._serial:
@@ -612,4 +647,4 @@ class NotebookPane(QWidget):
         if not changes.notebooks or self.notebook_id is None or changes.partial:
             return
         if changes.updated_ids is None or self.notebook_id in changes.updated_ids:
-            self.load(self.notebook_id)
+            self.load(self.notebook_id, self._find)  # still at its match, if it was

@@ -11,25 +11,17 @@ writer would check it all again).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QTableView
 
-from nbshelf.errors import NbshelfError
 from nbshelf.library import Library
 from nbshelf.records import NotebookHealth
 from nbshelf.ui import features
 from nbshelf.ui.models import LibraryModel
-from nbshelf.ui.tasks import Job, TaskRunner
-
-log = logging.getLogger(__name__)
-
-#: A scroll or a list update settles this long (ms) before the rows on screen are checked.
-CHECK_DELAY_MS = 120
-#: Rows below the screen checked with it, so that a short scroll finds them filled in.
-MARGIN = 20
+from nbshelf.ui.onscreen import OnScreenRows, Work
+from nbshelf.ui.tasks import TaskRunner
 
 
 @dataclass(frozen=True)
@@ -47,11 +39,13 @@ def check_rows(library: Library, ids: list[int]) -> RowChecks:
     return RowChecks(health, markings)
 
 
-class RowChecker(QObject):
+class RowChecker(OnScreenRows):
     """Checks the rows on screen that have no health yet, while it is active.
 
     The window turns it on once the first rows show and whenever a sync starts, and off when
-    a full check's answer is in the list.
+    a full check's answer is in the list (an answer on its way from before is then dropped:
+    the full check's is newer). A failed check leaves the rows as they are: the full check
+    after the sync still comes, and says what is wrong.
 
     Signals:
         checked(): some rows' health and markings are in the list.
@@ -63,91 +57,15 @@ class RowChecker(QObject):
         self, runner: TaskRunner, model: LibraryModel, view: QTableView,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._runner = runner
-        self._model = model
-        self._view = view
-        self._active = False
-        self._tried: set[int] = set()  # asked once per activation, whatever the answer
-        self._job: Job | None = None
-        self._again = False
-        self._serial = 0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(CHECK_DELAY_MS)
-        self._timer.timeout.connect(self._check)
-        model.loaded.connect(self.poke)  # a sync's batch landed, a filter or sort changed
-        view.verticalScrollBar().valueChanged.connect(self.poke)
+        super().__init__(runner, model, view, label="Check rows", parent=parent)
 
-    @property
-    def active(self) -> bool:
-        """True while rows on screen are being filled in."""
-        return self._active
+    def _needs(self, notebook_id: int) -> bool:
+        return notebook_id not in self._model.health
 
-    def set_active(self, on: bool) -> None:
-        """Start filling in the rows on screen, or stop (a full check's answer is in)."""
-        if on == self._active:
-            return
-        self._active = on
-        self._serial += 1  # an answer on its way from before is dropped
-        self._tried.clear()
-        if on:
-            self.poke()
-        else:
-            self._timer.stop()
-            if self._job is not None:
-                self._job.cancel()
+    def _work(self, ids: list[int]) -> Work:
+        return lambda lib, _job: check_rows(lib, ids)
 
-    def poke(self) -> None:
-        """The rows on screen may have changed: check them soon."""
-        if self._active:
-            self._timer.start()
-
-    def _on_screen(self) -> list[int]:
-        """Ids of the rows on screen (and a few below) with no health and not yet asked."""
-        rows = self._model.rowCount()
-        if not rows:
-            return []
-        first = max(0, self._view.rowAt(0))
-        last = self._view.rowAt(self._view.viewport().height() - 1)
-        last = rows - 1 if last < 0 else min(rows - 1, last + MARGIN)
-        health = self._model.health
-        ids = (self._model.notebook_id(row) for row in range(first, last + 1))
-        return [i for i in ids if i is not None and i not in health and i not in self._tried]
-
-    def _check(self) -> None:
-        if not self._active:
-            return
-        if self._job is not None:
-            self._again = True  # one request at a time: the next one when this one ends
-            return
-        ids = self._on_screen()
-        if not ids:
-            return
-        self._tried.update(ids)
-        serial = self._serial
-        self._job = (
-            self._runner.task(lambda lib, _job: check_rows(lib, ids), label="Check rows")
-            .on_success(lambda found: self._landed(serial, found))
-            .on_failure(lambda err: self._failed(err))
-            .on_finished(self._finished)
-            .start()
-        )
-
-    def _landed(self, serial: int, found: RowChecks) -> None:
-        if serial != self._serial:
-            return  # a full check answered meanwhile: it is newer
-        self._model.add_health(found.health)
-        self._model.add_markings(found.markings)
+    def _landed(self, answer: RowChecks) -> None:
+        self._model.add_health(answer.health)
+        self._model.add_markings(answer.markings)
         self.checked.emit()
-
-    @staticmethod
-    def _failed(err: NbshelfError) -> None:
-        # The full check after the sync still comes, and says what is wrong.
-        log.info("checking the rows on screen failed: %s", err)
-
-    def _finished(self) -> None:
-        self._job = None
-        if self._again:
-            self._again = False
-            self.poke()

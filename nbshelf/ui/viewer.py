@@ -125,6 +125,15 @@ def _without_fragment(url: QUrl) -> str:
     return url.toString().split("#", 1)[0]
 
 
+def _at_cell(url: QUrl, cell: int | None) -> QUrl:
+    """``url`` with the anchor of a cell's section (see ``nbshelf.render.notebook``)."""
+    if cell is None:
+        return url
+    anchored = QUrl(url)
+    anchored.setFragment(f"nbs-cell-{cell}")
+    return anchored
+
+
 def _lock_down(settings: QWebEngineSettings) -> None:
     attr = QWebEngineSettings.WebAttribute
     for name, on in (
@@ -180,18 +189,29 @@ class NotebookViewer(QWebEngineView):
         self._serial = itertools.count(1)
         self._report_view = False
 
-    def show_html(self, page_html: str) -> None:
+    def show_html(self, page_html: str, cell: int | None = None) -> None:
         """Show a page made by ``render_notebook(..., asset_base=ASSET_BASE)``.
 
         Args:
             page_html: the document.
+            cell: open it scrolled to this cell (0-based), not at its top.
         """
         name = f"{_PAGE_PREFIX}{next(self._serial)}.html"
         # Only the page on screen is kept: a 4 MB notebook page should not pile up.
         self._handler.pages = {name: page_html.encode("utf-8")}
         url = QUrl(f"{ASSET_BASE}{name}")
         self._page.current = url
-        self.load(url)
+        self.load(_at_cell(url, cell))
+
+    def scroll_to_cell(self, cell: int) -> None:
+        """Scroll the page shown to this cell (0-based).
+
+        A jump to the cell's anchor (``#nbs-cell-N``, on each cell's section): the browser
+        scrolls to it itself, with the page's JavaScript off. Again to the same cell scrolls
+        again.
+        """
+        if self._page.current is not None:
+            self.load(_at_cell(self._page.current, cell))
 
     def find(self, text: str, *, backward: bool = False) -> None:
         """Find text in the notebook; an empty text clears the highlight.

@@ -36,6 +36,7 @@ from nbshelf.library import Library
 from nbshelf.records import NotebookHealth, NotebookInfo, SyncReport
 from nbshelf.ui import features, fmt, status
 from nbshelf.ui.autosync import AutoSync
+from nbshelf.ui.hits import HitDelegate, SnippetFetcher
 from nbshelf.ui.models import HEADERS, Column, LibraryModel, QueryResult
 from nbshelf.ui.pane import NotebookPane
 from nbshelf.ui.panels import ProblemsPanel, SourcesDialog
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.sidebar_dock], [230], Qt.Orientation.Horizontal)
         self.autosync = AutoSync(runner, self.syncer, parent=self)
         self.row_checker = RowChecker(runner, self.model, self.table, self)
+        self.snippet_fetcher = SnippetFetcher(runner, self.model, self.table, self)
         self.row_checker.checked.connect(self._update_marking_column)
         self.sources_dialog: SourcesDialog | None = None
         self._build_status_bar()
@@ -283,11 +285,13 @@ class MainWindow(QMainWindow):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(Column.TITLE, Qt.SortOrder.AscendingOrder)
         self.table.verticalHeader().hide()
-        # Fixed row heights: the view never measures 50,000 rows.
+        # Titles, and in a search each hit's best snippet beneath its title.
+        self.hit_delegate = HitDelegate(self.table)
+        self.table.setItemDelegateForColumn(Column.TITLE, self.hit_delegate)
+        # Fixed row heights: the view never measures 50,000 rows. A search's rows are
+        # taller, all of them, snippet or not yet (see _set_row_height).
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(
-            self.table.fontMetrics().height() + 10
-        )
+        self._set_row_height(search=False)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -320,6 +324,12 @@ class MainWindow(QMainWindow):
         for widget in (self.opening_state, self.table, self.empty_state, self.no_match_state):
             self.list_stack.addWidget(widget)
         self.list_stack.setCurrentWidget(self.opening_state)
+
+    def _set_row_height(self, search: bool) -> None:
+        height = self.hit_delegate.row_height(self.table.font(), search)
+        header = self.table.verticalHeader()
+        if header.defaultSectionSize() != height:
+            header.setDefaultSectionSize(height)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -811,14 +821,16 @@ class MainWindow(QMainWindow):
     def _load_current(self) -> None:
         notebook_id = self._current_id()
         if notebook_id is not None and notebook_id != self.pane.notebook_id:
-            self.pane.load(notebook_id)
+            self.pane.load(notebook_id, find=self.model.search_text)  # a hit opens at its match
 
     def _activated(self, index: QModelIndex) -> None:
         notebook_id = self.model.notebook_id(index.row())
         if notebook_id is not None:
             self._select_timer.stop()
             if notebook_id != self.pane.notebook_id:
-                self.pane.load(notebook_id)
+                self.pane.load(notebook_id, find=self.model.search_text)
+            else:
+                self.pane.reveal(self.model.search_text)  # opened again: back to its match
             self.pane.tabs.setFocus()
 
     def _start_sidebar(self) -> None:
@@ -826,6 +838,7 @@ class MainWindow(QMainWindow):
             self.sidebar.set_query(self.search.text())
 
     def _on_loaded(self, result: QueryResult) -> None:
+        self._set_row_height(search=bool(self.model.search_text))
         self.sidebar.set_library_size(result.total)
         if not result.ids:
             self._start_sidebar()  # no rows to paint first
