@@ -20,6 +20,7 @@ import argparse
 import os
 import platform
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -62,6 +63,14 @@ def machine() -> str:
     except (OSError, StopIteration):
         ram = "?"
     return f"{cpu}, {os.cpu_count()} cores, {ram} RAM, Python {platform.python_version()}"
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the index writer's processes):
+    less sensitive than wall time to other work on the machine."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def folder_mb(folder: Path) -> float:
@@ -208,10 +217,13 @@ def bench_library(name: str, tree: Path, rounds: int, show: int) -> dict[str, ob
     with Library.open(folder) as lib:
         from nbshelf.library import _index_procs
 
+        load = os.getloadavg()[0]
+        cpu = cpu_seconds()
         start = time.perf_counter()
         docs = lib.index.rebuild(procs=_index_procs())  # the index alone, as sync builds it
         build = time.perf_counter() - start
-        row.update(docs=docs, build_s=build, rate=docs / build, size_mb=folder_mb(folder / "index"))
+        row.update(docs=docs, build_s=build, rate=docs / build, size_mb=folder_mb(folder / "index"),
+                   build_cpu=cpu_seconds() - cpu, build_load=load)
 
         samples, per_query = time_queries(lambda q: lib.search(q, limit=20), rounds)
         searcher = lib.index.searcher()
@@ -282,6 +294,9 @@ def print_table(rows: list[dict[str, object]]) -> None:
               f"{r['fts_p50']:>8.1f} {r['fts_p95']:>8.1f} "
               f"{r['p95'] / max(r['fts_p95'], 0.01):>8.1f} {r['update10_s']:>8.2f}s "
               f"{r['segments']:>8}")
+    for r in rows:
+        print(f"{r['library']}: build used {r['build_cpu']:.0f} CPU s (this process and the "
+              f"writer's), load average {r['build_load']:.2f} when it started")
     print("p50/p95: in-process, all queries x rounds, top 20 with snippets (the app's state: "
           "recent hits' cells cached); bare: Whoosh search alone; cold: snippets with an empty "
           "cache, every hit's blob read again; FTS5: SQLite FTS5 with snippet() on the same "
