@@ -501,7 +501,7 @@ def forget_analysis() -> None:
     from nbshelf.similar import features
 
     for cached in (
-        features._code_token, features._prose_token, features._code_spelling,
+        analysis.code_word_terms, analysis.prose_word_terms, features._code_spelling,
         features._prose_spelling, analysis._identifier_terms, analysis._prose_word,
         analysis.fold, analysis._stem,
     ):  # fmt: skip

@@ -111,6 +111,19 @@ def code_terms(text: str) -> list[str]:
             for t in _identifier_terms(ident)]
 
 
+@lru_cache(maxsize=262_144)
+def code_word_terms(word: str) -> tuple[str, ...]:
+    """``code_terms`` of one word, cached: search (snippets) and similarity (tokens) look
+    the same few hundred thousand words up again and again."""
+    return tuple(code_terms(word))
+
+
+@lru_cache(maxsize=262_144)
+def prose_word_terms(word: str) -> tuple[str, ...]:
+    """``prose_terms`` of one word, cached (see ``code_word_terms``)."""
+    return tuple(prose_terms(word))
+
+
 def code_query_term(word: str) -> str:
     """The one code term a query word stands for (a dotted name stays dotted)."""
     return fold(word) if "." in word.strip(".") else canonical(word)

@@ -24,9 +24,11 @@ from nbshelf.analysis import (
     _WORD,
     STOP_WORDS,
     code_terms,
+    code_word_terms,
     fold,
     fold_text,
     prose_terms,
+    prose_word_terms,
 )
 from nbshelf.catalog.queries import Place, present_places
 from nbshelf.doctext import CellText, cell_texts, unpack_cells
@@ -321,7 +323,7 @@ def _is_strong(cell: CellText, word: str, wanted: dict[str, set[str]]) -> bool:
     """True when the matched word is a whole query word, not just a part of one."""
     if cell.kind != "code":
         return True
-    return bool(wanted["code_whole"].intersection(_code_word_terms(word)[:2]))
+    return bool(wanted["code_whole"].intersection(code_word_terms(word)[:2]))
 
 
 def _wanted_terms(parsed: ParsedQuery) -> dict[str, set[str]]:
@@ -332,16 +334,6 @@ def _wanted_terms(parsed: ParsedQuery) -> dict[str, set[str]]:
         "markdown": {t for w in parsed.words for t in field_terms("markdown", w)},
         "output": {t for w in parsed.words for t in field_terms("outputs", w)},
     }
-
-
-@lru_cache(maxsize=65536)
-def _code_word_terms(word: str) -> tuple[str, ...]:
-    return tuple(code_terms(word))
-
-
-@lru_cache(maxsize=65536)
-def _prose_word_terms(word: str) -> tuple[str, ...]:
-    return tuple(prose_terms(word))
 
 
 @lru_cache(maxsize=65536)
@@ -387,11 +379,11 @@ def _match_spans(
     """Where the query's words are in ``cell`` (at most ``MAX_SPANS``); ``memo`` keeps
     which words matched, for the other cells of the notebook."""
     if cell.kind == "code":
-        pattern, terms_of, targets = _IDENT, _code_word_terms, wanted["code"]
+        pattern, terms_of, targets = _IDENT, code_word_terms, wanted["code"]
     elif cell.kind == "output":
         pattern, terms_of, targets = _WORD, _output_word_terms, wanted["output"]
     else:
-        pattern, terms_of, targets = _WORD, _prose_word_terms, wanted["markdown"]
+        pattern, terms_of, targets = _WORD, prose_word_terms, wanted["markdown"]
     spans: list[tuple[int, int]] = []
     for match in _candidate_words(pattern, cell.text, folded, needles):
         if len(spans) >= MAX_SPANS:

@@ -23,7 +23,14 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from nbshelf.analysis import _IDENT, _WORD, canonical, code_terms, fold, prose_terms
+from nbshelf.analysis import (
+    _IDENT,
+    _WORD,
+    canonical,
+    code_word_terms,
+    fold,
+    prose_word_terms,
+)
 from nbshelf.doctext import MAX_CELL_CHARS, clean
 from nbshelf.notebook import Cell, ParsedNotebook, iter_cells
 
@@ -127,9 +134,9 @@ def features_from_text(
         code, prose, title, headings or [], imports or []
     )
     terms = (
-        _count_terms(code_tokens, _code_token),
-        _count_terms(prose_tokens, _prose_token),
-        _count_terms(heading_tokens, _prose_token),
+        _count_terms(code_tokens, code_word_terms),
+        _count_terms(prose_tokens, prose_word_terms),
+        _count_terms(heading_tokens, prose_word_terms),
         Counter(import_tokens),
     )
     # Built by C code end to end (cached per token): a Python loop here costs a fifth of
@@ -166,10 +173,10 @@ def text_tokens(
 def token_terms(f: int, token: str) -> tuple[str, ...]:
     """The terms one token of field ``f`` gives (with repeats: ``a.a`` gives ``a`` twice)."""
     if f == CODE:
-        return _code_token(token)
+        return code_word_terms(token)
     if f == IMPORT:
         return (token,)
-    return _prose_token(token)
+    return prose_word_terms(token)
 
 
 def token_spellings(f: int, token: str) -> tuple[tuple[str, str], ...]:
@@ -200,20 +207,10 @@ def _code_spelling(token: str) -> tuple[tuple[str, str], ...]:
 @lru_cache(maxsize=262_144)
 def _prose_spelling(token: str) -> tuple[tuple[str, str], ...]:
     """(stem, word) of a prose word: ``regress`` reads as ``regression``."""
-    terms = _prose_token(token)
+    terms = prose_word_terms(token)
     if len(terms) == 1:
         return ((terms[0], fold(token)),)
     return tuple((t, t) for t in terms)  # CJK pairs read as themselves
-
-
-@lru_cache(maxsize=262_144)
-def _code_token(token: str) -> tuple[str, ...]:
-    return tuple(code_terms(token))
-
-
-@lru_cache(maxsize=262_144)
-def _prose_token(token: str) -> tuple[str, ...]:
-    return tuple(prose_terms(token))
 
 
 def _count_terms(tokens: list[str], analyse: Callable[[str], tuple[str, ...]]) -> Counter[str]:
