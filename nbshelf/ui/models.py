@@ -285,6 +285,22 @@ class SafeTableModel(QAbstractTableModel):
     def _data(self, index: AnyIndex, role: int) -> Any:
         raise NotImplementedError
 
+    def _headers(self) -> Sequence[str]:
+        """The column titles (subclasses that show a header say them)."""
+        return ()
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        headers = self._headers()
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(headers)
+        ):
+            return headers[section]
+        return None
+
 
 class LibraryModel(SafeTableModel):
     """The library list: notebook ids in display order, rows fetched lazily in blocks.
@@ -737,16 +753,8 @@ class RecordModel(SafeTableModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         return ROW_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self._columns)
-        ):
-            return self._columns[section].title
-        return None
+    def _headers(self) -> Sequence[str]:
+        return [column.title for column in self._columns]
 
     def _data(self, index: AnyIndex, role: int) -> Any:
         if not index.isValid() or index.parent().isValid():

@@ -194,16 +194,8 @@ class FacetModel(SafeTableModel):
             return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
         return ROW_FLAGS
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and section in (0, 1)
-        ):
-            return ("Filter", "Notebooks")[section]
-        return None
+    def _headers(self) -> Sequence[str]:
+        return ("Filter", "Notebooks")
 
     def _data(self, index: AnyIndex, role: int) -> Any:
         if not index.isValid() or index.parent().isValid():
