@@ -21,9 +21,8 @@ from typing import Any, TextIO
 
 from nbshelf import __version__
 from nbshelf.cli_text import human
-from nbshelf.errors import LibraryLocked, NbshelfError
+from nbshelf.errors import LibraryLocked, NbshelfError, StorageError, storage_error
 from nbshelf.library import Library, open_library
-from nbshelf.records import iso_time
 from nbshelf.sync import SyncProgress
 
 log = logging.getLogger("nbshelf")
@@ -214,7 +213,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nbshelf: interrupted", file=sys.stderr)
         return 130
-    except Exception as err:  # a bug: say so plainly, keep the traceback in the log file
+    except Exception as err:
+        storage = storage_error(err)
+        if storage is not None:  # the machine, not a bug: a disk full, a damaged catalog
+            if as_json:
+                _emit({"error": str(storage)}, True, sys.stdout)
+            print(f"nbshelf: {storage}", file=sys.stderr)
+            return 1
+        # a bug: say so plainly, keep the traceback in the log file
         where = _log_crash()
         print(f"nbshelf: internal error ({type(err).__name__}: {err}); details in {where}",
               file=sys.stderr)
@@ -242,7 +248,9 @@ def _run(args: argparse.Namespace) -> dict[str, Any] | None:
     readonly = args.command in READ_ONLY and not getattr(args, "run", False)
     try:
         lib = open_library(args.library, readonly=readonly)
-    except LibraryLocked:
+    except (LibraryLocked, StorageError):
+        # a reader that would like to catch the index up, but cannot write now (another
+        # writer, a read-only disk): it answers from what is committed
         if args.command not in READ_PREFERRING_WRITE:
             raise
         lib = open_library(args.library, readonly=True)
@@ -536,15 +544,10 @@ class ProgressBar:
 
 
 def _log_crash() -> str:
-    import platformdirs
+    from nbshelf.crashlog import log_folder, write_crash_log
 
-    folder = Path(platformdirs.user_log_dir("nbshelf", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "crash.log"
-    with open(path, "a", encoding="utf-8") as out:
-        out.write(f"--- {iso_time(__import__('time').time())} nbshelf {__version__}\n")
-        out.write(traceback.format_exc())
-    return str(path)
+    where = write_crash_log(traceback.format_exc())
+    return str(where or log_folder() / "crash.log")
 
 
 def _launch_app(library: Path | None, file: Path | None) -> int:

@@ -6,6 +6,9 @@ with copyable details. Anything else that escapes is a bug and goes to the crash
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 
 class NbshelfError(Exception):
     """Base of every error meant for the user: ``str(err)`` is the whole message."""
@@ -24,6 +27,12 @@ class LibraryLocked(NbshelfError):
 
 class LibraryError(NbshelfError):
     """The library folder cannot be opened or created as asked."""
+
+
+class StorageError(NbshelfError):
+    """The machine refused a write or a read of the library: a full disk, a read-only folder,
+    a catalog that is corrupt or locked. Not a bug: the message says what to do, and
+    nothing already in the library was lost."""
 
 
 class SourceError(NbshelfError):
@@ -90,3 +99,68 @@ class UnknownParameter(ParameterError):
 
 class BadParameterValue(ParameterError):
     """A parameter value that is not of the type of the parameter's default."""
+
+
+# What the operating system or SQLite says, and what the user should hear.
+_FULL = ("the disk holding the library is full; nothing was lost. Free some space and "
+         "sync again")
+_OS_MESSAGES = {
+    errno.ENOSPC: _FULL,
+    errno.EDQUOT: "your disk quota on the drive holding the library is used up; nothing was "
+                  "lost. Free some space and sync again",
+    errno.EFBIG: "a file of the library grew past the largest file this system lets nbshelf "
+                 "write (a file size limit); nothing was lost. Raise the limit or free space, "
+                 "and sync again",
+    errno.EROFS: "the library is on a read-only disk; nothing was written. Open it from a "
+                 "writable folder, or use read-only commands",
+    errno.EIO: "the disk holding the library reported an input/output error; nothing more was "
+               "written. Check the disk, then sync again",
+}
+_SQLITE_MESSAGES = (
+    ("database or disk is full", _FULL),
+    ("readonly database", "the library's catalog cannot be written (a read-only folder or "
+                          "file); nothing was written. Open it from a writable folder, or use "
+                          "read-only commands"),
+    ("database is locked", "the library's catalog is locked by another program; nothing was "
+                           "lost. Close that program (or wait for it) and try again"),
+    ("malformed", "the library's catalog (catalog.sqlite) is damaged; nothing more was "
+                  "written. Restore the library folder from a backup, or move it aside and "
+                  "sync again to rebuild it"),
+    ("file is not a database", "the library's catalog (catalog.sqlite) is damaged or is not "
+                               "a catalog; nothing was written. Restore it from a backup, or "
+                               "move the library folder aside and sync again to rebuild it"),
+    ("disk i/o error", "the disk holding the library reported an input/output error; nothing "
+                       "more was written. Check the disk, then sync again"),
+    ("unable to open database file", "the library's catalog cannot be opened (its folder is "
+                                     "missing, not writable or full)"),
+)
+
+
+def storage_error(err: BaseException) -> StorageError | None:
+    """The ``StorageError`` a machine failure stands for, or None when ``err`` is not one.
+
+    Looks through the chain (SQLAlchemy wraps sqlite3's errors, and an ``OSError`` may be
+    the cause of another error) for a full disk, a read-only or damaged library, a lock.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [err]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, StorageError):
+            return current
+        if isinstance(current, OSError) and current.errno in _OS_MESSAGES:
+            found = StorageError(_OS_MESSAGES[current.errno])
+            found.__cause__ = current
+            return found
+        if isinstance(current, sqlite3.Error):
+            text = str(current).lower()
+            for needle, message in _SQLITE_MESSAGES:
+                if needle in text:
+                    found = StorageError(message)
+                    found.__cause__ = current
+                    return found
+        todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return None

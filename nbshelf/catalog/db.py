@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 
 from nbshelf.catalog.models import Base
 from nbshelf.errors import LibraryError
@@ -33,8 +35,39 @@ def open_engine(path: Path, *, readonly: bool = False) -> Engine:
         with engine.begin() as conn:
             _create_or_upgrade(conn, path)
     else:
-        with engine.connect() as conn:
-            _check_version(conn, path)
+        try:
+            with engine.connect() as conn:
+                _check_version(conn, path)
+        except OperationalError:
+            if not _on_read_only_disk(path):
+                raise
+            engine.dispose()
+            engine = _immutable_engine(path)
+    return engine
+
+
+def _on_read_only_disk(path: Path) -> bool:
+    """True when the catalog's folder cannot be written and it has no unmerged WAL, so that
+    reading it as an immutable file gives exactly what was committed."""
+    wal = Path(f"{path}-wal")
+    read_only = not os.access(path.parent, os.W_OK) or _read_only_mount(path.parent)
+    return read_only and (not wal.exists() or wal.stat().st_size == 0)
+
+
+def _read_only_mount(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
+def _immutable_engine(path: Path) -> Engine:
+    """A catalog on a read-only disk (a library on a write-protected stick, a read-only
+    mount): SQLite cannot make the WAL's shared-memory file beside it, so it is read as an
+    immutable file, which a read-only disk guarantees it is."""
+    engine = create_engine(f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true")
+    with engine.connect() as conn:
+        _check_version(conn, path)
     return engine
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -18,30 +17,10 @@ from types import TracebackType
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from nbshelf import __version__
-from nbshelf.records import iso_time
+from nbshelf.crashlog import log_folder as log_folder  # the app and its tests read it here
+from nbshelf.crashlog import write_crash_log
 
 log = logging.getLogger(__name__)
-
-
-def log_folder() -> Path:
-    """Where nbshelf writes its logs (the user's log folder)."""
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir("nbshelf", appauthor=False))
-
-
-def write_crash_log(details: str) -> Path | None:
-    """Append a traceback to ``crash.log``; returns its path (None if it cannot be written)."""
-    path = log_folder() / "crash.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as out:
-            out.write(f"--- {iso_time(time.time())} nbshelf {__version__} (app)\n{details}")
-    except OSError as err:
-        log.error("cannot write the crash log %s: %s", path, err)
-        return None
-    return path
 
 
 class CrashHandler:
@@ -88,7 +67,7 @@ class CrashHandler:
             return
         details = "".join(traceback.format_exception(exc_type, exc, tb))
         log.error("a bug reached the crash handler:\n%s", details)
-        where = write_crash_log(details)
+        where = write_crash_log(details, who="app")
         if self._end is not None:
             sys.stderr.write(details)
             self._end(self.EXIT_CODE)

@@ -40,7 +40,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
-from nbshelf.errors import LibraryError, NbshelfError
+from nbshelf.errors import LibraryError, NbshelfError, storage_error
 from nbshelf.library import Library
 
 log = logging.getLogger(__name__)
@@ -220,9 +220,14 @@ class _Lane(QThread):
             library = self._opener()
         except NbshelfError as err:
             open_error = err
-        except Exception as err:  # a bug in opening: crash dialog, and tasks get a clear error
-            self._runner._post_bug(err)
-            open_error = LibraryError(f"the library could not be opened ({type(err).__name__})")
+        except Exception as err:
+            # a full disk, a damaged catalog: told plainly; anything else is a bug in opening:
+            # the crash dialog, and tasks get a clear error
+            open_error = storage_error(err)
+            if open_error is None:
+                self._runner._post_bug(err)
+                open_error = LibraryError(
+                    f"the library could not be opened ({type(err).__name__})")
         self._runner._post(lambda: self._runner._lane_opened(self.lane, open_error))
         try:
             while (task := self._queue.get()[2]) is not None:
@@ -407,7 +412,13 @@ class TaskRunner(QObject):
         except NbshelfError as err:
             # ``err`` is unbound when the block ends: the closure takes it as a default.
             self._post(lambda err=err: self._failed(task, err))
-        except Exception as err:  # a bug in the task: the crash dialog shows it
+        except Exception as err:
+            # a full disk, a damaged catalog: the machine's failure, told like any other
+            # known error; anything else is a bug in the task: the crash dialog shows it
+            storage = storage_error(err)
+            if storage is not None:
+                self._post(lambda storage=storage: self._failed(task, storage))
+                return
             log.debug("task %s raised a bug", task.job.label, exc_info=True)
             self._post(lambda err=err: self._crashed(task, err))
         else:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from nbshelf.errors import NbshelfError, NotFound
+from nbshelf.errors import NbshelfError, NotFound, StorageError
 from nbshelf.library import Library
 from nbshelf.ui.tasks import PROGRESS_INTERVAL_MS, Changes, Lane
 
@@ -139,3 +140,32 @@ def test_tasks_after_shutdown_are_dropped(qtbot, runner):
     job = runner.task(lambda _lib, _job: 1).start()
     assert job.cancelled and job.done
     assert runner.running() == []
+
+
+def test_a_full_disk_is_a_plain_failure_not_the_crash_dialog(qtbot, runner, tmp_path):
+    """The machine's failure reaches the window as a known error, in words."""
+    caught: list[NbshelfError] = []
+
+    def fill(_lib, _job) -> None:
+        # what the blob store's write raises when the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "blob"))
+
+    with qtbot.captureExceptions() as exceptions:
+        runner.task(fill).on_failure(caught.append).start()
+        qtbot.waitUntil(lambda: len(caught) == 1, timeout=10000)
+    assert exceptions == []
+    assert isinstance(caught[0], StorageError)
+    assert "disk holding the library is full" in str(caught[0])
+
+
+def test_a_damaged_catalog_opens_as_a_plain_error(qtbot, library_dir, runner_for):
+    Library.open(library_dir).close()
+    (library_dir / "catalog.sqlite").write_bytes(b"not a catalog " * 500)
+    with qtbot.captureExceptions() as exceptions:
+        runner = runner_for(library_dir)
+        with qtbot.waitSignal(runner.opened, timeout=10000) as opened:
+            runner.start()
+        qtbot.waitUntil(lambda: Lane.READ in runner.open_errors, timeout=10000)
+        runner.shutdown()
+    assert exceptions == []
+    assert isinstance(opened.args[1], StorageError) and "damaged" in str(opened.args[1])
