@@ -22,7 +22,7 @@ from nbshelf import sources as srcs
 from nbshelf.catalog.db import open_engine
 from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
 from nbshelf.catalog.pending import mark_pending
-from nbshelf.errors import LibraryError, NbshelfError, NotFound, SourceError
+from nbshelf.errors import LibraryError, NbshelfError, NotFound, SourceError, storage_error
 
 if TYPE_CHECKING:
     # Search (Whoosh, the analyzers) and running (jupyter_client, nbclient) load on first
@@ -56,7 +56,14 @@ from nbshelf.resources import demo_folder
 from nbshelf.runs import RunBook, RunInfo, RunPlan
 from nbshelf.scan import FileStat
 from nbshelf.store import BlobStore, atomic_write, shared_file_mode
-from nbshelf.sync import OPENED, PACK, ProgressFn, SourceSync, SyncProgress
+from nbshelf.sync import (
+    OPENED,
+    PACK,
+    ProgressFn,
+    SourceSync,
+    SyncProgress,
+    record_source_failure,
+)
 
 CATALOG_NAME = "catalog.sqlite"
 SIMILAR_FOLDER = "similar"
@@ -187,13 +194,20 @@ class Library:
         except OSError as err:
             raise LibraryError(f"cannot create the library folder {root}: {err.strerror}") from None
         lock = WriterLock(root / "lock")
-        lock.acquire()
+        try:
+            lock.acquire()
+        except OSError as err:  # a read-only disk, a full one: the machine's, not a bug
+            raise storage_error(err) or LibraryError(
+                f"cannot take the writer lock of {root}: {err.strerror}") from err
         try:
             (root / "blobs").mkdir(exist_ok=True)
             BlobStore(root / "blobs").remove_leftovers()
             engine = open_engine(root / CATALOG_NAME)
-        except BaseException:
+        except BaseException as err:
             lock.release()
+            storage = storage_error(err) if isinstance(err, Exception) else None
+            if storage is not None:
+                raise storage from err
             raise
         return cls(root, engine, lock)
 
@@ -469,9 +483,18 @@ class Library:
             if cancel.is_set():
                 report.cancelled = True
                 break
-            result = SourceSync(
-                self.engine, self.store, source, progress=progress, cancel=cancel
-            ).run()
+            try:
+                result = SourceSync(
+                    self.engine, self.store, source, progress=progress, cancel=cancel
+                ).run()
+            except Exception as err:
+                # One source that fails in a way nobody foresaw must not stop the others; a
+                # failing machine (a full disk) stops them all, since none could be written.
+                storage = storage_error(err)
+                if storage is not None:
+                    raise storage from err
+                record_source_failure(self.engine, source.id, err)
+                continue
             report.added += result.added
             report.updated += result.updated
             report.removed += result.removed
@@ -906,13 +929,27 @@ class Library:
                 keep_outputs: bool = False, force: bool = False) -> PublishResult:
         """Publish a notebook file into a source folder (a share, a USB stick).
 
+        The conflict check, the write and the catalog's record of what was written happen
+        under the target's share lock, so of several publishers of one target exactly one
+        wins; the others are refused, none loses an update.
+
         Raises:
-            PublishConflict: the target changed since this library last saw it.
+            PublishConflict: the target changed since this library last saw it, or another
+                publish to it is in progress (``PublishBusy``).
             MarkingRefused: the source does not accept the notebook's marking.
-            PublishError: anything else that stops it, in words.
+            PublishError: anything else that stops it, in words: the source is not available
+                (a share that is not mounted), the target leads out of the source.
         """
         from nbshelf.markings import check_publishable
-        from nbshelf.publish import PublishError, PublishResult, check_conflict, target_relpath
+        from nbshelf.publish import (
+            PublishError,
+            PublishResult,
+            check_conflict,
+            resolve_target,
+            target_lock,
+            target_relpath,
+        )
+        from nbshelf.store import remove_stale_temps
 
         self._require_writer()
         prepared = self.prepare_publish(file, keep_outputs=keep_outputs)
@@ -926,29 +963,80 @@ class Library:
             required=self.settings.get("marking_required", source),
             ceiling=self.settings.get("marking_ceiling", source),
         )
+        self._refuse_unmounted(target_source)
         with self.engine.connect() as conn:
             last_seen = conn.execute(
                 select(Notebook.content_hash).where(
                     Notebook.source_id == target_source.id, Notebook.relpath == relpath
                 )
             ).scalar_one_or_none()
-        target = Path(target_source.path) / relpath
+        shown = Path(target_source.path) / relpath
+        target = resolve_target(target_source.path, relpath, where)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise PublishError(f"cannot write {where}: {err.strerror or err}") from None
+        # again, now that its folders exist: one made meanwhile must not be a link out
+        target = resolve_target(target_source.path, relpath, where)
+        remove_stale_temps(target.parent)
         new_hash = content_hash(prepared.data)
-        existed = check_conflict(target, last_seen, new_hash, force=force, where=where)
-        unchanged = existed and target.read_bytes() == prepared.data
-        if not unchanged:
+        with target_lock(target, where):
+            existed = check_conflict(target, last_seen, new_hash, force=force, where=where)
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(target, prepared.data, mode=shared_file_mode(target))
+                unchanged = existed and target.read_bytes() == prepared.data
+                if not unchanged:
+                    atomic_write(target, prepared.data, mode=shared_file_mode(target))
             except OSError as err:
-                raise PublishError(f"cannot write {where}: {err.strerror}") from None
-        # the library now "last saw" what it wrote there: a later change by others is caught
-        SourceSync(self.engine, self.store, target_source).sync_paths([relpath])
+                raise PublishError(f"cannot write {where}: {err.strerror or err}") from None
+            # the library now "last saw" what it wrote there, read before anyone else may
+            # write it: a later change by others is caught, never taken for ours
+            SourceSync(self.engine, self.store, target_source).sync_paths([relpath])
         self._refresh_manifest(target_source, relpath)
         self.refresh_index()
-        return PublishResult(source, relpath, str(target), prepared.stripped, prepared.leaks,
+        return PublishResult(source, relpath, str(shown), prepared.stripped, prepared.leaks,
                              prepared.marking, overwrote=existed and not unchanged,
                              unchanged=unchanged, notebook_id=self.resolve(where))
+
+    def _refuse_unmounted(self, source: Source) -> None:
+        """Refuse a folder source that sync would call unavailable (``looks_unmounted``): a
+        publish into the empty mount point of a share that is not mounted would "succeed"
+        on the local disk, and the next sync would take every other notebook for removed.
+
+        Cheap where it matters: a folder with a notebook at its top needs no walk.
+        """
+        from nbshelf.publish import PublishError
+        from nbshelf.scan import ScanResult, is_notebook_name, scan_tree
+        from nbshelf.sync import looks_unmounted
+
+        with self.engine.connect() as conn:
+            present = conn.execute(
+                select(Notebook.id).where(Notebook.source_id == source.id,
+                                          Notebook.removed_at.is_(None)).limit(1)
+            ).first() is not None
+        if not present:
+            return
+        try:
+            with os.scandir(source.path) as entries:
+                top = [e for e in entries if not e.name.startswith(".")]
+        except OSError:
+            top = None  # the walk says what it can
+        def plain_notebook(entry: os.DirEntry[str]) -> bool:
+            """A file the walk would surely list: ``*.ipynb``, regular, a valid name."""
+            try:
+                entry.name.encode("utf-8")
+                return is_notebook_name(entry.name) and entry.is_file(follow_symlinks=False)
+            except (UnicodeEncodeError, OSError):
+                return False
+
+        if top is not None and any(plain_notebook(e) for e in top):
+            return
+        scan = ScanResult() if top == [] else scan_tree(source.path)
+        if looks_unmounted(scan, present):
+            raise PublishError(
+                f"source '{source.name}' is not available: its folder {source.path} is empty, "
+                "but the library holds notebooks from it. The share is probably not mounted "
+                "(or the stick not plugged in); nothing was written. Mount it and publish again"
+            )
 
     def write_manifest(self, name: str) -> dict[str, Any]:
         """Walk a folder source and write its share manifest (``nbshelf.manifest``), so that
@@ -1034,11 +1122,14 @@ class Library:
             raise PackError("nothing to pack: name notebooks with --ids or a query that matches")
         scheme = self.settings.get("markings")
         entries = []
+        opened = {s.name for s in self.list_sources() if s.kind == OPENED}
         for notebook_id in dict.fromkeys(chosen):
             info = self.show(notebook_id)
+            # checked before anything is read or written: a bad path fails the whole export
+            inner = entry_path(info.source, info.path, opened=info.source in opened)
             data = self.store.read(info.content_hash)
             raw = parse_notebook(data, info.path, validate=False).raw
-            entries.append((PackEntry(entry_path(info.source, info.path), info.title,
+            entries.append((PackEntry(inner, info.title,
                                       info.content_hash, len(data),
                                       notebook_marking(raw, scheme), info.source, info.path,
                                       info.versions), data))

@@ -53,6 +53,8 @@ from sqlalchemy import Engine, delete, insert, select
 from nbshelf import __version__
 from nbshelf.catalog.models import SettingRow
 from nbshelf.errors import NbshelfError
+from nbshelf.limits import MAX_NOTEBOOK_BYTES
+from nbshelf.safepath import UnsafePath, check_relpath
 from nbshelf.scan import FileStat, ProblemRecord, ScanResult, is_notebook_name, scan_tree
 from nbshelf.store import atomic_write, shared_file_mode
 
@@ -139,7 +141,9 @@ def load(root: str | Path) -> Manifest | None:
     try:
         with open(path, "rb") as handle:
             mtime_ns = os.fstat(handle.fileno()).st_mtime_ns
-            data = handle.read()
+            data = handle.read(MAX_NOTEBOOK_BYTES + 1)  # capped on bytes read, not on stat
+        if len(data) > MAX_NOTEBOOK_BYTES:
+            raise ManifestError(f"is larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
     except FileNotFoundError:
         return None
     except OSError as err:
@@ -166,6 +170,8 @@ def _validated(doc: Any) -> Manifest:
     for prefix, mtime in folders.items():
         if not (mtime is None or _is_int(mtime)) or (prefix and _parent(prefix) not in folders):
             raise ManifestError(f"is damaged (folder entry {prefix!r})")
+        if prefix:
+            _check_inside(prefix)
     checked: dict[str, tuple[int, int, str]] = {}
     for relpath, entry in notebooks.items():
         if not (
@@ -178,9 +184,18 @@ def _validated(doc: Any) -> Manifest:
             and relpath not in folders
         ):
             raise ManifestError(f"is damaged (notebook entry {relpath!r})")
+        _check_inside(relpath)
         checked[relpath] = (entry[0], entry[1], entry[2])
     written = doc.get("written")
     return Manifest(folders, checked, written if isinstance(written, str) else "")
+
+
+def _check_inside(relpath: str) -> None:
+    """A manifest on a share is written by anyone: its paths must name files of the share."""
+    try:
+        check_relpath(relpath, what="manifest entry")
+    except UnsafePath as err:
+        raise ManifestError(f"is damaged ({err})") from None
 
 
 def _is_int(value: object) -> bool:

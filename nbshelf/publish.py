@@ -2,12 +2,18 @@
 
 The file appears on the share in one step (a hidden temporary file in the target folder,
 renamed into place), so nobody ever sees half a notebook. A target that someone else changed
-since this library last saw it is never overwritten unless the user says ``force``.
+since this library last saw it is never overwritten unless the user says ``force``; the
+check and the write happen under the target's share lock (``nbshelf.sharelock``), so of two
+publishers racing for one target exactly one wins and the other is refused. The target is
+resolved inside the share (a symbolic link never leads the write out of it), and temporary
+files that killed publishes left in the target's folder are removed.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -19,6 +25,8 @@ from nbshelf.errors import NbshelfError, NotebookInvalid
 from nbshelf.leaks import Leak, scan_for_leaks
 from nbshelf.markings import notebook_marking
 from nbshelf.notebook import content_hash, parse_notebook
+from nbshelf.safepath import UnsafePath, inside
+from nbshelf.sharelock import LockBusy, ShareLock
 from nbshelf.strip import StripReport, strip_notebook
 
 
@@ -28,6 +36,10 @@ class PublishError(NbshelfError):
 
 class PublishConflict(PublishError):
     """The target changed since this library last saw it."""
+
+
+class PublishBusy(PublishConflict):
+    """Another publish to the same target held its lock for longer than a short wait."""
 
 
 @dataclass
@@ -95,6 +107,43 @@ def target_relpath(file_name: str, as_path: str | None) -> str:
     if wanted.suffix.lower() != ".ipynb":
         wanted = wanted.with_name(wanted.name + ".ipynb")
     return wanted.as_posix()
+
+
+def resolve_target(root: str | Path, relpath: str, where: str) -> Path:
+    """The real path ``relpath`` is written to under the source folder ``root``.
+
+    Symbolic links the share holds are followed as the write would follow them; one that
+    leads out of the share (a linked folder, or the target itself a link) is refused.
+
+    Raises:
+        PublishError: the target would be written outside the source folder.
+    """
+    try:
+        return inside(root, relpath, what="target")
+    except UnsafePath as err:
+        raise PublishError(f"{where} cannot be published: {err}") from None
+
+
+@contextmanager
+def target_lock(target: Path, where: str) -> Iterator[None]:
+    """Hold the share lock of ``target`` (its folder exists) for the check and the write.
+
+    Raises:
+        PublishBusy: another publish to the target holds it, after a short wait.
+        PublishError: the folder refuses the lock file.
+    """
+    lock = ShareLock(target)
+    try:
+        lock.acquire()
+    except LockBusy as err:
+        raise PublishBusy(f"{where}: {err}") from None
+    except OSError as err:
+        raise PublishError(f"cannot write {where} (its lock file: {err.strerror or err})"
+                           ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def check_conflict(target: Path, last_seen: str | None, new_hash: str, *, force: bool,

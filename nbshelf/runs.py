@@ -21,6 +21,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from nbshelf.catalog.models import Notebook, Run, Source
 from nbshelf.records import iso_time
+from nbshelf.safepath import UnsafePath, check_relpath, inside
 from nbshelf.sources import reachable
 from nbshelf.store import BlobStore
 from nbshelf.sync import OPENED
@@ -119,16 +120,24 @@ class RunBook:
             run_id=int(run_id), notebook_id=notebook_id, content_hash=row.content_hash,
             data=self.store.read(row.content_hash),
             cwd=self._working_folder(row.path, row.kind, row.relpath, int(run_id)),
-            record_path=self.root / record, kernel=kernel, parameters=dict(parameters or {}),
+            record_path=inside(self.root, record, what="run record"), kernel=kernel,
+            parameters=dict(parameters or {}),
             cell_timeout=cell_timeout, stop_on_error=stop_on_error,
         )
 
     def _working_folder(self, source_path: str, kind: str, relpath: str, run_id: int) -> Path:
         """The notebook's folder in its source when reachable (relative files load as in
         Jupyter), else a fresh folder in the library."""
-        folder = (Path(PurePosixPath(relpath).parent) if kind == OPENED
-                  else Path(source_path) / PurePosixPath(relpath).parent)
-        if (kind == OPENED or reachable(source_path)) and folder.is_dir():
+        folder: Path | None = Path(PurePosixPath(relpath).parent)
+        if kind != OPENED:
+            parent = PurePosixPath(relpath).parent.as_posix()
+            try:  # a path that leads out of its source is no working folder for its code
+                check_relpath(relpath, what="notebook path")
+                folder = (Path(source_path) if parent == "." else
+                          inside(source_path, parent, what="notebook folder"))
+            except UnsafePath:
+                folder = None
+        if folder is not None and (kind == OPENED or reachable(source_path)) and folder.is_dir():
             return folder
         work = self.root / "work" / str(run_id)
         work.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from stat import S_ISREG
 from typing import NamedTuple
 
+from nbshelf.store import TEMP_NAME
+
 NOTEBOOK_SUFFIX = ".ipynb"
 
 
@@ -46,6 +48,9 @@ class ScanResult:
     problems: list[ProblemRecord] = field(default_factory=list)
     #: Folders (relative, "" for the root) that could not be listed: keep what was under them.
     unlisted: list[str] = field(default_factory=list)
+    #: nbshelf's own temporary files seen on the way (``store.TEMP_NAME``): a killed
+    #: publish's leftovers, which sync removes once they are old.
+    leftovers: list[str] = field(default_factory=list)
     entries_seen: int = 0
     cancelled: bool = False
     #: False when some stats come from a share manifest (``nbshelf.manifest``), which records
@@ -196,6 +201,8 @@ def _scan_entry(
     """Record one directory entry; return a folder to descend into, if it is one."""
     name = entry.name
     if name.startswith("."):
+        if TEMP_NAME.match(name):
+            result.leftovers.append(_join(prefix, name))
         return None  # hidden files and folders: .ipynb_checkpoints, .git, .Trash-1000
     relpath = _join(prefix, name)
     notebook_name = is_notebook_name(name)

@@ -9,10 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import stat
 import tempfile
+import time
 from pathlib import Path
 
 _TMP_SUFFIX = ".tmp"
+#: ``atomic_write``'s temporary files are ``.NAME.nbshelf-XXXXXXXX.tmp`` (``mkstemp``'s eight
+#: random characters): specific enough that nbshelf can tell its own leftovers on a share
+#: from another tool's ``.NAME.tmp`` or a user's file, and remove only its own.
+_TMP_MARK = ".nbshelf-"
+TEMP_NAME = re.compile(r"\A\..+" + re.escape(_TMP_MARK) + r"[a-z0-9_]{8}"
+                       + re.escape(_TMP_SUFFIX) + r"\Z", re.DOTALL)
+
+
+#: A temporary file of nbshelf's older than this (seconds) is a killed writer's leftover:
+#: a live write keeps touching its file, and no publish takes minutes between two writes.
+STALE_TEMP_S = 300
 
 
 class BlobStore:
@@ -71,6 +85,11 @@ def shared_file_mode(existing: Path) -> int:
         return 0o666 & ~mask
 
 
+def temp_prefix(name: str) -> str:
+    """The start of the name of a temporary file written for ``name`` (``TEMP_NAME``)."""
+    return f".{name}{_TMP_MARK}"
+
+
 def atomic_write(target: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write ``data`` to ``target`` so that readers see the old file or the whole new one.
 
@@ -80,7 +99,8 @@ def atomic_write(target: Path, data: bytes, *, mode: int | None = None) -> None:
         mode: permission bits for the file; None leaves the temporary file's private 0600
             (right for the library, wrong on a share: see ``shared_file_mode``).
     """
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=_TMP_SUFFIX)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=temp_prefix(target.name),
+                               suffix=_TMP_SUFFIX)
     try:
         if mode is not None and hasattr(os, "fchmod"):
             os.fchmod(fd, mode)
@@ -93,3 +113,29 @@ def atomic_write(target: Path, data: bytes, *, mode: int | None = None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temps(folder: str | Path, older_than: float = STALE_TEMP_S) -> int:
+    """Remove the temporary files killed nbshelf writes left in ``folder``; return how many.
+
+    Only nbshelf's own (``.NAME.nbshelf-XXXXXXXX.tmp``, see ``store.TEMP_NAME``), only
+    regular files (never a link), only when untouched for ``older_than`` seconds: another
+    computer may be writing a young one right now. Not recursive. Sync can call it for each
+    folder of a folder source; nothing here fails for a folder that is gone or unreadable.
+    """
+    removed = 0
+    cutoff = time.time() - older_than
+    try:
+        with os.scandir(folder) as entries:
+            leftovers = [e for e in entries if TEMP_NAME.match(e.name)]
+    except OSError:
+        return 0
+    for entry in leftovers:
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: the next publish tries again
+    return removed

@@ -12,6 +12,7 @@ import errno
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,16 +22,16 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
 from nbshelf.catalog.pending import mark_pending
+from nbshelf.crashlog import write_crash_log
 from nbshelf.errors import NotebookInvalid
+from nbshelf.limits import MAX_NOTEBOOK_BYTES
 from nbshelf.manifest import ScanHow, note_walk, scan_source
 from nbshelf.markings import marking_hint
 from nbshelf.notebook import ParsedNotebook, content_hash, parse_notebook
-from nbshelf.packs import PackReader
+from nbshelf.packs import MANIFEST, ZIP_ERRORS, PackReader
 from nbshelf.scan import FileStat, ProblemRecord, ScanResult, scan_tree
-from nbshelf.store import BlobStore
+from nbshelf.store import BlobStore, remove_stale_temps
 
-#: Files larger than this are listed as problems rather than read into memory.
-MAX_NOTEBOOK_BYTES = 256 * 1024 * 1024
 #: A batch of catalog changes commits after this many files or this many seconds.
 BATCH_FILES = 200
 BATCH_SECONDS = 1.0
@@ -121,9 +122,7 @@ class SourceSync:
         with self.engine.connect() as conn:
             known = self._known(conn)
             old_problems = self._old_problems(conn)
-        if not scan.files and not scan.unlisted and any(not k.removed for k in known.values()):
-            # An empty folder where notebooks were: most likely an unmounted share's mount
-            # point. Treat it as unavailable rather than marking everything removed.
+        if looks_unmounted(scan, any(not k.removed for k in known.values())):
             self._mark_availability(False)
             self.result.available = False
             return self.result
@@ -131,6 +130,8 @@ class SourceSync:
         complete = not (scan.cancelled or self.cancel.is_set())
         if complete and _reachable(self.root):
             self._mark_removed(scan, known, now)
+            for folder in {os.path.dirname(relpath) for relpath in scan.leftovers}:
+                remove_stale_temps(os.path.join(self.root, folder))
         self._finish(problems, scan, complete, now)
         if complete and self.result.scan.mode == "walk":
             note_walk(self.engine, self.name, now)
@@ -154,18 +155,24 @@ class SourceSync:
             self._mark_availability(False)
             self.result.available = False
             return self.result
-        self.pack = PackReader.open(Path(self.root))
-        with self.engine.connect() as conn:
-            known = self._known(conn)
-            old_problems = self._old_problems(conn)
-        present = self.pack.stats()
-        scan = ScanResult(
-            files={rel: st for rel, st in present.items() if rel in self.pack.entries},
-            problems=self.pack.problems + self.pack.missing_and_extra(present),
-        )
-        if not self.pack.entries:
-            scan.unlisted.append("")  # a damaged manifest: keep what the library has
-        problems = self._copy_changed(scan, known, old_problems, now)
+        with PackReader.open(Path(self.root)) as self.pack:
+            with self.engine.connect() as conn:
+                known = self._known(conn)
+                old_problems = self._old_problems(conn)
+            try:
+                present = self.pack.stats()
+            except ZIP_ERRORS as err:  # a central directory that lies about its members
+                present = {}
+                self.pack.problems.append(ProblemRecord(
+                    MANIFEST, "pack-damaged", f"the pack's list of files cannot be read ({err})"))
+            scan = ScanResult(
+                files={rel: st for rel, st in present.items() if rel in self.pack.entries},
+                problems=self.pack.problems + self.pack.missing_and_extra(present),
+            )
+            if not self.pack.entries:
+                scan.unlisted.append("")  # a damaged manifest: keep what the library has
+            problems = self._copy_changed(scan, known, old_problems, now)
+        self.pack = None
         self._mark_removed(scan, known, now)
         self._finish(problems, scan, True, now)
         return self.result
@@ -407,6 +414,28 @@ class SourceSync:
         self.progress(SyncProgress(self.name, phase, done, copied, total))
 
 
+def record_source_failure(engine: Engine, source_id: int, err: BaseException) -> None:
+    """List an unforeseen failure of one source's sync as a problem of that source.
+
+    The sync of the other sources goes on; the traceback goes to the crash log, since an
+    error nobody foresaw is a bug to report even when the user can carry on.
+    """
+    where = write_crash_log(traceback.format_exc())
+    told = f"; the details are in {where}" if where else ""
+    message = (f"this source could not be synced ({type(err).__name__}: {err}). The other "
+               f"sources were synced, and what the library had of this one is kept{told}")
+    with engine.begin() as conn:
+        conn.execute(delete(Problem).where(Problem.source_id == source_id,
+                                           Problem.kind == SYNC_FAILED))
+        conn.execute(insert(Problem).values(
+            source_id=source_id, relpath="", kind=SYNC_FAILED, message=message,
+            seen_at=time.time(), size=None, mtime_ns=None, inode=None))
+
+
+#: The problem kind of a source whose sync failed in a way nobody foresaw.
+SYNC_FAILED = "sync-failed"
+
+
 def _content_values(parsed: ParsedNotebook, size: int) -> dict[str, object]:
     s = parsed.summary
     return {
@@ -466,6 +495,19 @@ def _stat_files(root: str, relpaths: list[str]) -> ScanResult:
             continue
         scan.files[relpath] = FileStat(st.st_size, st.st_mtime_ns, st.st_ino)
     return scan
+
+
+def looks_unmounted(scan: ScanResult, catalog_has_present: bool) -> bool:
+    """True for a folder source that is there but not really: no notebook found (and no
+    folder left unlisted) where the catalog holds present notebooks of it. Most likely the
+    empty mount point of a share that is not mounted; sync calls it unavailable rather than
+    marking everything removed, and publish refuses to write into it.
+
+    Args:
+        scan: a walk of the source folder.
+        catalog_has_present: the catalog holds notebooks of the source not marked removed.
+    """
+    return not scan.files and not scan.unlisted and catalog_has_present
 
 
 def _reachable(root: str) -> bool:

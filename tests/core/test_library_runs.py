@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from helpers import make_notebook, run_cli, write_notebook
 from nbformat import v4
+from sqlalchemy import update
 
+from nbshelf.catalog.models import Notebook
 from nbshelf.errors import KernelMissing
 from nbshelf.library import Library
 
@@ -130,3 +132,21 @@ def test_a_run_record_renders_like_any_notebook(team: Library) -> None:
     run_id = team.runs("team:bad.ipynb")[0].id
     page = team.render_run(run_id)
     assert "ZeroDivisionError" in page and "(run " in page
+
+
+def test_a_catalog_path_that_leads_out_of_its_source_runs_in_a_library_folder(
+    team: Library, share: Path, tmp_path: Path
+) -> None:
+    """However a path with '..' got into a catalog, the kernel's folder stays in bounds."""
+    nb = make_notebook(title="Where", code=["import os\nprint(os.getcwd())"])
+    write_notebook(share / "where.ipynb", nb)
+    team.sync()
+    (tmp_path / "outside").mkdir()
+    with team.engine.begin() as conn:
+        conn.execute(update(Notebook).where(Notebook.relpath == "where.ipynb")
+                     .values(relpath="../outside/where.ipynb"))
+    result = team.run("team:../outside/where.ipynb")
+    assert result.status == "ok"
+    printed = result.record.read_text()
+    assert str(team.root) in printed and str(tmp_path / "outside") not in printed
+    assert result.record.resolve().is_relative_to(team.root.resolve())

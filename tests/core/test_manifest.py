@@ -204,7 +204,13 @@ def test_publish_keeps_the_manifest_current(
     json.dumps({"format": 1, "folders": {"": None}, "notebooks": {"a/x.ipynb": [1, 2, "h"]}})
     .encode(),  # a notebook in a folder the manifest does not have
     json.dumps({"format": 1, "folders": {"": None, "a": "yesterday"}, "notebooks": {}}).encode(),
-], ids=["not-json", "not-object", "newer-format", "orphan-notebook", "bad-mtime"])
+    # written by anyone on the share: a path that leads out of it is not a manifest of it
+    json.dumps({"format": 1, "folders": {"": None, "..": None},
+                "notebooks": {"../victim.ipynb": [1, 2, "h"]}}).encode(),
+    json.dumps({"format": 1, "folders": {"": None, "a": None, "a/..": None},
+                "notebooks": {"a/../x.ipynb": [1, 2, "h"]}}).encode(),
+], ids=["not-json", "not-object", "newer-format", "orphan-notebook", "bad-mtime",
+        "parent-path", "dot-dot-inside"])
 def test_a_corrupt_manifest_is_ignored_with_a_warning(
     library: Library, share: Path, content: bytes, hows: list[ScanHow],
     caplog: pytest.LogCaptureFixture,
