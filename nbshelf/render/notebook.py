@@ -111,7 +111,9 @@ def render_notebook(
         report_view: start with code cells hidden (outputs and prose only).
         asset_base: URL prefix under which the app serves its stylesheets (the viewer's,
             ``"nbshelf://app/"``, by default); ``None`` inlines them, for an exported file
-            that opens in any browser.
+            that opens in any browser. The app's page leaves the marking banners to the
+            viewer, which draws them outside the web view; an exported page draws them
+            itself, outside the walled body that holds the cells.
 
     Returns:
         The HTML document.

@@ -4,11 +4,18 @@ The Content-Security-Policy is the second wall behind the sanitizer: the page ma
 styles, fonts and images only from the app's scheme or ``data:``, and run no script at all.
 The report view is a checkbox styled with CSS alone, so it works with JavaScript off and in an
 exported file.
+
+The notebook's cells live in ``main.nbs-body``, a clipped, isolated container (see the
+stylesheet): nothing inside it paints outside it, so the marking banners, the header and the
+outline, all outside it, cannot be covered by notebook content. In the app the banners are not
+in the page at all: the viewer draws them as widgets outside the web view, and reads the
+marking from the page's head (:func:`page_marking`), which notebook content never reaches.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +23,10 @@ from nbshelf.render.assets import STYLESHEETS, css_text
 from nbshelf.render.markdown import Heading
 
 REPORT_TOGGLE_ID = "nbs-report"
+# The page's marking, for the app's viewer to draw outside the page. The sanitizer never lets
+# a <meta> through, and only our own text (escaped) comes before </head>.
+_MARKING_META = "nbshelf-marking"
+_MARKING_META_TAG = re.compile(rf'<meta name="{_MARKING_META}" content="([^"]*)">')
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,23 @@ def content_security_policy(asset_base: str | None) -> str:
         f"img-src{own} data:; "
         f"font-src{own} data:"
     )
+
+
+def page_marking(page_html: str) -> str:
+    """The marking a page was rendered with, as its banners say it ("" for none).
+
+    Read from the page's head only: notebook content is in the body, and the sanitizer lets
+    no ``<meta>`` through anyway.
+
+    Args:
+        page_html: a document made by :func:`build_page` (any other page has no marking).
+
+    Returns:
+        The marking text, unescaped.
+    """
+    head = page_html.split("</head>", 1)[0]
+    found = _MARKING_META_TAG.search(head)
+    return html.unescape(found.group(1)) if found else ""
 
 
 def _human_size(size: int) -> str:
@@ -143,19 +171,28 @@ def build_page(
         header: what to show above the cells.
         headings: the outline entries.
         report_view: start with code hidden.
-        asset_base: where assets are served from, or ``None`` to inline them.
+        asset_base: where assets are served from, or ``None`` to inline them. Served from the
+            app, the page is for the app's viewer, which draws the marking banners itself.
 
     Returns:
         The document.
     """
+    named = (
+        f'<meta name="{_MARKING_META}" content="{html.escape(header.marking)}">'
+        if header.marking else ""
+    )
+    # In the app the viewer draws the banners outside the web view, where no page can reach;
+    # an exported page carries them itself, outside the walled body.
     marking = (
-        f'<div class="nbs-marking">{html.escape(header.marking)}</div>' if header.marking else ""
+        f'<div class="nbs-marking">{html.escape(header.marking)}</div>'
+        if header.marking and asset_base is None else ""
     )
     checked = " checked" if report_view else ""
     csp = content_security_policy(asset_base)
-    layout = f'<div class="nbs-layout">{_outline(headings)}<main class="nbs-cells">'
+    layout = f'<div class="nbs-layout">{_outline(headings)}<main class="nbs-cells nbs-body">'
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"{named}"
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
         '<meta name="referrer" content="no-referrer">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -78,13 +78,33 @@ _MATHML_ATTRS = {
     "display", "displaystyle", "mathvariant", "stretchy", "fence", "form", "separator",
     "lspace", "rspace", "minsize", "maxsize", "movablelimits", "accent", "accentunder",
     "linethickness", "columnalign", "rowalign", "columnspacing", "rowspacing", "columnlines",
-    "rowlines", "frame", "framespacing", "depth", "voffset", "scriptlevel", "notation",
+    "rowlines", "frame", "framespacing", "depth", "scriptlevel", "notation",
     "largeop", "symmetric", "mathsize", "mathcolor", "mathbackground", "columnspan",
     "rowspan", "encoding",
 }  # fmt: skip
+# Left out of the MathML list: voffset, which shifts what an <mpadded> draws, up or down, by
+# any length, without moving its box (content could draw a fake banner above its cell).
 
-# CSS properties a notebook may set inline. Left out on purpose: position, z-index, top/left
-# (content could overlay our header or marking banner), content, behavior, -moz-binding.
+# CSS properties a notebook may set inline. Content must stay inside its own box: nothing it
+# sets may paint it over the page's marking banners, header or outline, or over another cell
+# (issue 13: negative margins plus ``opacity`` covered a TOP SECRET banner with a fake one).
+# Left out on purpose, each because it moves or paints content outside its box, or lifts it
+# into a layer of its own that paints above what follows it:
+#   position, top, left, right, bottom, inset: take content out of the flow, anywhere;
+#   z-index: raises a layer above the page's own (with position, or in a flex/grid item);
+#   transform, translate, rotate, scale, zoom, will-change: move and grow it after layout;
+#   opacity, filter, backdrop-filter, mix-blend-mode, isolation, clip-path, mask*: each makes
+#     a stacking context painted above the in-flow content after it; filter and mask can
+#     also paint outside the box (drop-shadow), blend modes repaint what lies under it;
+#   box-shadow, text-shadow, outline(-offset): paint far outside the box;
+#   contain, content, behavior, -moz-binding: layout isolation is ours to set; the others
+#     run or insert things.
+# Kept with a check on the value (see _BOX_VALUES): margins, text-indent and letter-spacing
+# (negative values pull content out of its box, the reported spoof), and overflow (visible
+# would let an inline <svg> draw outside its box). float stays: a float never rises above
+# the top of the block that holds it. Large positive sizes (width, height, margins,
+# font-size) make a box big, not displaced; what still overflows (a tall font on a short
+# line) is clipped by the wall the page stylesheet puts around the body (main.nbs-body).
 _CSS_PROPERTIES = {
     "color", "background-color", "background", "text-align", "vertical-align", "font",
     "font-weight", "font-style", "font-size", "font-family", "font-variant", "text-decoration",
@@ -93,17 +113,36 @@ _CSS_PROPERTIES = {
     "padding-top", "padding-bottom", "padding-left", "padding-right", "border", "border-top",
     "border-bottom", "border-left", "border-right", "border-color", "border-style",
     "border-width", "border-radius", "border-collapse", "border-spacing", "display", "float",
-    "clear", "line-height", "list-style-type", "opacity", "text-indent", "text-transform",
+    "clear", "line-height", "list-style-type", "text-indent", "text-transform",
     "letter-spacing", "word-break", "word-wrap", "overflow", "overflow-x", "overflow-y",
     "table-layout", "fill", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin",
     "stroke-dasharray", "fill-opacity", "stroke-opacity", "font-stretch", "text-anchor",
 }  # fmt: skip
+# A length that cannot be negative: 0, a plain non-negative number with a unit, or auto. No
+# sign, no calc()/var()/env() (a minus can hide anywhere in them), no !important.
+_NON_NEGATIVE = re.compile(
+    r"(?:auto|0|(?:\d+(?:\.\d*)?|\.\d+)(?:px|em|rem|ex|ch|%|pt|pc|in|cm|mm|q|vw|vh|vmin|vmax))",
+    re.I,
+)
+_OVERFLOW = re.compile(r"(?:auto|hidden|scroll|clip)", re.I)
+# Properties kept only when every space-separated part of the value matches.
+_BOX_VALUES: dict[str, re.Pattern[str]] = {
+    **{name: _NON_NEGATIVE for name in (
+        "margin", "margin-top", "margin-bottom", "margin-left", "margin-right", "text-indent",
+    )},
+    "letter-spacing": re.compile(rf"normal|{_NON_NEGATIVE.pattern}", re.I),
+    **{name: _OVERFLOW for name in ("overflow", "overflow-x", "overflow-y")},
+}
 # Anything in a CSS value that can load, run or hide a load: url(), image-set(), @import,
 # old IE expression(), and backslash escapes that could spell any of them.
 _CSS_BAD_VALUE = re.compile(
     r"url\s*\(|image-set|expression\s*\(|@import|\\|/\*|<|javascript:", re.I
 )
 _FRAGMENT_URL = re.compile(r"^\s*url\(\s*['\"]?#[\w.:-]+['\"]?\s*\)\s*$")
+# On the outer <svg> these act on its box in the HTML page, not on drawing inside the picture:
+# a transform would move the picture anywhere, and the others lift it into a layer of its own
+# (see _CSS_PROPERTIES). Inside the picture they stay, clipped to its box.
+_SVG_BOX_ATTRS = {"transform", "opacity", "clip-path", "mask"}
 _SVG_PAINT_ATTRS = {
     "fill",
     "stroke",
@@ -138,9 +177,13 @@ def clean_style(value: str) -> str | None:
     for decl in value.split(";"):
         prop, sep, val = decl.partition(":")
         prop = prop.strip().lower()
-        if not sep or prop not in _CSS_PROPERTIES or _CSS_BAD_VALUE.search(val):
+        val = val.strip()
+        if not sep or not val or prop not in _CSS_PROPERTIES or _CSS_BAD_VALUE.search(val):
             continue
-        kept.append(f"{prop}: {val.strip()}")
+        shape = _BOX_VALUES.get(prop)
+        if shape is not None and not all(shape.fullmatch(part) for part in val.split()):
+            continue  # could pull content out of its box (or the value is not one we read)
+        kept.append(f"{prop}: {val}")
     return "; ".join(kept) or None
 
 
@@ -197,6 +240,8 @@ class Sanitizer:
         # never raise; each branch only does string work.
         if attr == "style":
             return clean_style(value)
+        if tag == "svg" and attr in _SVG_BOX_ATTRS:
+            return None
         if attr == "class":
             return _OWN_CLASS.sub(" ", value).strip() or None
         if attr in {"id", "name"} and value.strip().lower().startswith("nbs-"):

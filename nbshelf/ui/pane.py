@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from nbshelf.ui.viewer import NotebookViewer
 
 MUTED = "color: palette(placeholder-text);"
+# The page stylesheet's .nbs-marking colours: the app's banner reads as an exported page's.
+BANNER_BACKGROUND = "#7a1f1f"
+BANNER_FOREGROUND = "#ffffff"
 
 
 def _label(text: str = "", *, selectable: bool = True, wrap: bool = True) -> QLabel:
@@ -131,6 +134,38 @@ class Header(QWidget):
         self.note.setVisible(bool(notes))
 
 
+class MarkingBanner(QLabel):
+    """A strip showing the control marking of the page on screen, drawn by Qt beside the web
+    view, never inside it.
+
+    Issue 13: a markdown cell with negative margins and ``opacity`` painted a fake
+    "UNCLASSIFIED" strip over the page's own TOP SECRET banner. Whatever a page paints stays
+    inside the web view's rectangle; this strip is another widget outside it, so no page can
+    cover, move or restyle it. Hidden when there is no marking.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("markingBanner")
+        self.setTextFormat(Qt.TextFormat.PlainText)  # a marking is text, never markup
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAccessibleName("Marking")
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 108)
+        self.setFont(font)
+        self.setStyleSheet(
+            f"QLabel#markingBanner {{ background: {BANNER_BACKGROUND}; "
+            f"color: {BANNER_FOREGROUND}; padding: 4px 8px; }}"
+        )
+        self.hide()
+
+    def set_marking(self, marking: str) -> None:
+        """Show ``marking``; hide the strip when it is empty."""
+        self.setText(marking)
+        self.setVisible(bool(marking))
+
+
 class ViewSlot(QStackedWidget):
     """Where the rendered notebook goes. Until the viewer lands: a placeholder with the
     notebook's outline (its headings, which the catalog already has).
@@ -138,11 +173,18 @@ class ViewSlot(QStackedWidget):
     The viewer (a web engine view) is made when first needed, not at start: it costs a few
     hundred milliseconds that the first window should not wait for.
 
+    The page's marking is drawn outside the viewer (see :class:`MarkingBanner`): this slot
+    says which marking is on screen. A page never shows under another page's marking: when
+    the next page's marking differs from the one the viewer shows, the placeholder stands in
+    until the next page has loaded.
+
     Signals:
         viewer_created(NotebookViewer): the viewer now exists.
+        marking_shown(str): the marking of what is on screen now ("" for none).
     """
 
     viewer_created = Signal(object)
+    marking_shown = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -172,6 +214,15 @@ class ViewSlot(QStackedWidget):
 
         self.viewer: NotebookViewer | None = None
         self.report_view = False
+        self.viewer_marking = ""  # the marking of the page the viewer shows
+        self._next_marking: str | None = None  # a page with another marking is loading
+        self.currentChanged.connect(lambda _index: self.marking_shown.emit(self.marking))
+
+    @property
+    def marking(self) -> str:
+        """The marking of what is on screen ("" for none, or for the placeholder)."""
+        on_screen = self.viewer is not None and self.currentWidget() is self.viewer
+        return self.viewer_marking if on_screen else ""
 
     def ensure_viewer(self) -> NotebookViewer | None:
         """The viewer, made now if it was not yet (None where rendering is not built)."""
@@ -179,6 +230,7 @@ class ViewSlot(QStackedWidget):
             from nbshelf.ui.viewer import NotebookViewer
 
             self.viewer = NotebookViewer(self)
+            self.viewer.page_ready.connect(self._page_ready)
             self.addWidget(self.viewer)
             self.viewer_created.emit(self.viewer)
         return self.viewer
@@ -187,9 +239,29 @@ class ViewSlot(QStackedWidget):
         """Show the rendered notebook (the outline stays up until a page is ready), at
         ``cell`` when given."""
         viewer = self.ensure_viewer()
-        if viewer is not None:
-            viewer.show_html(page, cell)
+        if viewer is None:
+            return
+        # Imported here, not at start: the page module pulls in the markdown renderer (the
+        # page was rendered by now, so it is loaded already).
+        from nbshelf.render.page import page_marking
+
+        marking = page_marking(page)
+        viewer.show_html(page, cell)
+        if self._next_marking is None and marking == self.viewer_marking:
+            # Until it has loaded, the viewer may still show the page before: same marking.
             self.setCurrentWidget(viewer)
+        else:
+            self._next_marking = marking
+            self.show_outline()
+
+    def _page_ready(self) -> None:
+        if self._next_marking is None or self.viewer is None:
+            return
+        self.viewer_marking, self._next_marking = self._next_marking, None
+        if self.currentWidget() is self.viewer:
+            self.marking_shown.emit(self.marking)
+        else:
+            self.setCurrentWidget(self.viewer)
 
     def show_outline(self) -> None:
         """Back to the outline, while a new notebook renders."""
@@ -340,7 +412,15 @@ class NotebookPane(QWidget):
         self.find_bar.returnPressed.connect(self._find_next)
         self.find_bar.hide()
         reading_layout.addWidget(self.find_bar)
+        # The marking, above and below the rendered page and outside it: no page can reach
+        # these (issue 13), and they always name the marking of the page on screen.
+        self.top_banner = MarkingBanner()
+        self.bottom_banner = MarkingBanner()
+        for banner in (self.top_banner, self.bottom_banner):
+            self.view.marking_shown.connect(banner.set_marking)
+        reading_layout.addWidget(self.top_banner)
         reading_layout.addWidget(self.view, 1)
+        reading_layout.addWidget(self.bottom_banner)
         self.tabs.addTab(reading, "Notebook")
         self.view.viewer_created.connect(
             lambda viewer: viewer.navigation_blocked.connect(self._link_clicked)

@@ -7,6 +7,9 @@ puts a request interceptor on that profile that blocks, and counts, every reques
 scheme. Navigation away from the shown page is refused. The page and the app's stylesheets are
 served by a scheme handler, so no size limit of ``setHtml`` applies.
 
+The marking banners are not part of the page in the app: the notebook pane draws them as Qt
+strips above and below this view, where nothing a page paints can reach them.
+
 Call :func:`register_scheme` once at start, before the ``QApplication`` exists.
 """
 
@@ -16,6 +19,7 @@ import itertools
 
 from PySide6.QtCore import QBuffer, QByteArray, QObject, QUrl, Signal
 from PySide6.QtWebEngineCore import (
+    QWebEngineLoadingInfo,
     QWebEnginePage,
     QWebEngineProfile,
     QWebEngineScript,
@@ -168,7 +172,12 @@ class NotebookViewer(QWebEngineView):
 
     Attributes:
         interceptor: the request wall; ``interceptor.blocked`` lists every URL it stopped.
+
+    Signals:
+        page_ready(): the page last given to :meth:`show_html` finished loading (or failed).
     """
+
+    page_ready = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -186,8 +195,17 @@ class NotebookViewer(QWebEngineView):
         _lock_down(self._page.settings())
         self.setPage(self._page)
         self.navigation_blocked = self._page.navigation_blocked
+        self._page.loadingChanged.connect(self._loading_changed)
         self._serial = itertools.count(1)
         self._report_view = False
+
+    def _loading_changed(self, info: QWebEngineLoadingInfo) -> None:
+        if info.status() == QWebEngineLoadingInfo.LoadStatus.LoadStartedStatus:
+            return
+        # Only the page being shown: a load it interrupted reports its end too.
+        current = self._page.current
+        if current is not None and _without_fragment(info.url()) == _without_fragment(current):
+            self.page_ready.emit()
 
     def show_html(self, page_html: str, cell: int | None = None) -> None:
         """Show a page made by ``render_notebook(..., asset_base=ASSET_BASE)``.

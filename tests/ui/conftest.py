@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import shiboken6
 
 # Before any QApplication exists: headless everywhere; WebEngine refuses root without this.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -17,7 +19,7 @@ os.environ.setdefault("NBSHELF_INDEX_PROCS", "1")
 from helpers import write_notebook  # noqa: E402
 
 from nbshelf.library import Library  # noqa: E402
-from nbshelf.ui.viewer import register_scheme  # noqa: E402
+from nbshelf.ui.viewer import NotebookViewer, register_scheme  # noqa: E402
 
 # The viewer's URL scheme must be declared before pytest-qt creates the QApplication.
 register_scheme()
@@ -77,3 +79,20 @@ def delete_windows_after_each_test(qapp: object) -> Iterator[None]:
         widget.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     QCoreApplication.processEvents()
+
+
+#: How long a test waits for a page to load (WebEngine's first start is slow on CI).
+VIEWER_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def viewer(qtbot: Any) -> Iterator[NotebookViewer]:
+    """A shown viewer, 900 × 700, deleted after the test."""
+    view = NotebookViewer()
+    view.resize(900, 700)
+    view.show()
+    yield view
+    # Delete it now, as a closing window would: a view left for interpreter exit outlives
+    # WebEngine's own teardown.
+    view.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(view), timeout=VIEWER_TIMEOUT_MS)

@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-import shiboken6
 from nbformat import v4
 from PySide6.QtCore import QUrl
-from PySide6.QtWebEngineCore import QWebEngineScript
+from uihelpers import LOAD_TIMEOUT_MS, run_js
 
 from nbshelf.render import RenderHeader, render_notebook
 from nbshelf.ui.viewer import ASSET_BASE, NotebookViewer
 
 EVIL = "https://evil.example"
-LOAD_TIMEOUT_MS = 30_000
-
-
-@pytest.fixture
-def viewer(qtbot: Any) -> Iterator[NotebookViewer]:
-    view = NotebookViewer()
-    view.resize(900, 700)
-    view.show()
-    yield view
-    # Delete it now, as a closing window would: a view left for interpreter exit outlives
-    # WebEngine's own teardown.
-    view.deleteLater()
-    qtbot.waitUntil(lambda: not shiboken6.isValid(view), timeout=LOAD_TIMEOUT_MS)
 
 
 def show(qtbot: Any, viewer: NotebookViewer, page: str) -> None:
     with qtbot.waitSignal(viewer.loadFinished, timeout=LOAD_TIMEOUT_MS) as loaded:
         viewer.show_html(page)
     assert loaded.args == [True]
-
-
-def run_js(qtbot: Any, viewer: NotebookViewer, script: str) -> Any:
-    """Evaluate in the app's isolated world (page scripts are off) and return the result."""
-    result: list[Any] = []
-    viewer.page().runJavaScript(
-        script, QWebEngineScript.ScriptWorldId.ApplicationWorld, result.append
-    )
-    qtbot.waitUntil(lambda: bool(result), timeout=LOAD_TIMEOUT_MS)
-    return result[0]
 
 
 def hostile_notebook() -> Any:
