@@ -3,7 +3,9 @@
 Syntax: words (all must match), ``"exact phrase"``, ``prefix*``, ``field:value`` filters
 (``lang:``, ``import:``, ``source:``, ``tag:``, ``title:``, ``marking:``, ``path:``,
 ``author:``), ``-word`` to exclude, and ``OR`` between two terms. Anything malformed
-(an unbalanced quote, a lone ``OR`` or ``-``, an empty filter) is read as plain words.
+(an unbalanced quote, a lone ``OR`` or ``-``, an empty filter) is read as plain words. The
+one error is a query past the bounds below (``QueryTooLong``): each word costs work in the
+analysers, the matchers and the spelling suggestion, so its size and their number are capped.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from nbshelf.analysis import STOP_WORDS, code_query_term, code_terms, fold, prose_terms
+from nbshelf.errors import NbshelfError
 from nbshelf.matchers import AndNot, ExactPhrase, PreloadedPrefix
 from nbshelf.notebook import normalize_language
 
@@ -32,6 +35,30 @@ _TOKEN = re.compile(r'"[^"]*"|\S+')
 MIN_PREFIX = 2
 #: A clause that adds nothing to the query (a stop word).
 _SKIP = wq.Every()
+#: The longest word searched: no identifier or word of a notebook is near it, and the work
+#: a word costs grows with its length (a 100,000-character word took 16 s).
+MAX_WORD_CHARS = 256
+#: The most words (and phrase words, filters, exclusions) in one query.
+MAX_QUERY_WORDS = 64
+
+
+class QueryTooLong(NbshelfError):
+    """A query past the bounds: a word too long, or too many words."""
+
+
+def check_bounds(text: str) -> None:
+    """Refuse a query with a word longer than ``MAX_WORD_CHARS`` or more than
+    ``MAX_QUERY_WORDS`` words, with a message saying which."""
+    words = [w for w in text.split() if w != "OR"]  # noqa: S105 - the operator
+    longest = max(words, key=len, default="")
+    if len(longest) > MAX_WORD_CHARS:
+        raise QueryTooLong(
+            f"a word of the query is {len(longest):,} characters long; nbshelf searches words "
+            f"of up to {MAX_WORD_CHARS} characters")
+    if len(words) > MAX_QUERY_WORDS:
+        raise QueryTooLong(
+            f"the query has {len(words):,} words; nbshelf searches up to {MAX_QUERY_WORDS} "
+            "words at a time")
 
 
 @dataclass
@@ -122,7 +149,12 @@ def filter_query(name: str, value: str) -> wq.Query | None:
 
 
 def parse(text: str) -> ParsedQuery:
-    """Parse a user's query; malformed input falls back to plain words."""
+    """Parse a user's query; malformed input falls back to plain words.
+
+    Raises:
+        QueryTooLong: a word or the number of words is past the bounds.
+    """
+    check_bounds(text)
     if text.count('"') % 2:
         return _plain(text)
     tokens = _TOKEN.findall(text)

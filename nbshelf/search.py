@@ -429,6 +429,11 @@ def _excerpt(cell: CellText, spans: list[tuple[int, int]]) -> Snippet:
     return Snippet(cell.index, cell.kind, text, marks)
 
 
+#: Longer words are not spelling-corrected: a typo is not what makes a 40-letter word
+#: unknown, and Whoosh's corrector costs grow with the word (~0.1 s at 200 letters).
+MAX_SUGGESTED_CHARS = 40
+
+
 def _suggest(searcher: Searcher, parsed: ParsedQuery) -> str | None:
     """A query with each unknown word replaced by the closest word the index has."""
     changed = False
@@ -438,7 +443,7 @@ def _suggest(searcher: Searcher, parsed: ParsedQuery) -> str | None:
             searcher.doc_frequency(BODY, t) for part in ("markdown", "code")
             for t in field_terms(part, word)[:1]
         )
-        if known:
+        if known or len(word) > MAX_SUGGESTED_CHARS:
             words.append(word)
             continue
         found = searcher.corrector(BODY).suggest(word.lower(), limit=1, maxdist=2)

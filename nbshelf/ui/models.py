@@ -212,6 +212,7 @@ def run_query(
         if features.available("search"):
             # Here, not at the top: Whoosh loads with the first search, off the start path.
             from nbshelf.index import IndexUnavailable
+            from nbshelf.query import QueryTooLong
 
             try:
                 if allowed is None:
@@ -222,6 +223,8 @@ def run_query(
                 mode = "search"
             except IndexUnavailable:
                 pass  # the writer builds the index after its first sync: filter titles now
+            except QueryTooLong:
+                pass  # a pasted wall of text: no title holds it either, so "No match"
     searched = text if mode == "search" else ""
     if mode == "search" and sort_key is None and not query.descending:
         chosen = chosen or []

@@ -10,10 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import make_notebook, write_notebook
+from helpers import make_notebook, run_cli, write_notebook
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nbformat import v4
 
 from nbshelf.library import Library
+from nbshelf.query import MAX_QUERY_WORDS, MAX_WORD_CHARS, QueryTooLong
 
 JULIA = {"kernelspec": {"name": "julia-1.9", "language": "julia", "display_name": "Julia"}}
 
@@ -263,3 +266,38 @@ def test_search_works_after_the_first_notebooks_arrive_in_an_empty_library(
     write_notebook(share / "first.ipynb", title="Hello there")
     library.sync()
     assert titles(library, "hello") == ["Hello there"]
+
+
+@pytest.mark.parametrize("query", ["a" * 100_000, '"' + "x " * 5000 + '"', "-" + "q" * 300,
+                                   " ".join(f"w{i}" for i in range(3000)), "lang:" + "p" * 400])
+def test_queries_past_the_bounds_are_refused_in_words(searchable: Library, query: str) -> None:
+    """A 100,000-character word took 16.5 s, and a 5,000-word phrase ended in RecursionError."""
+    with pytest.raises(QueryTooLong, match=r"characters long|words at a time"):
+        searchable.search(query)
+    with pytest.raises(QueryTooLong):
+        searchable.search_ids(query)
+
+
+def test_the_longest_allowed_words_are_answered(searchable: Library) -> None:
+    longest = ["p" * MAX_WORD_CHARS] * MAX_QUERY_WORDS
+    assert searchable.search(" ".join(longest)).total == 0
+    assert searchable.search(" OR ".join(longest)).total == 0
+    assert searchable.search(" ".join(["pivot"] * MAX_QUERY_WORDS)).total == 1
+
+
+def test_cli_refuses_a_huge_word_with_a_message(searchable: Library, library_dir: Path) -> None:
+    searchable.close()
+    result = run_cli(library_dir, "search", "z" * 100_000)
+    assert result.code == 1
+    assert "100,000 characters long" in result.stderr and "internal error" not in result.stderr
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.sampled_from(list('ab.*_-:"() OR\\\x00é中')), max_size=400))
+def test_any_typed_query_is_answered_or_refused_in_words(searchable: Library,
+                                                         query: str) -> None:
+    try:
+        assert searchable.search(query).total >= 0
+    except QueryTooLong:
+        pass
