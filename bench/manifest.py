@@ -36,10 +36,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import nbshelf.sync as nbsync
-from nbshelf import manifest as mf
+import nbshelf.sources.sync as nbsync
 from nbshelf.library import Library
-from nbshelf.manifest import ScanHow
+from nbshelf.sources import manifest as mf
+from nbshelf.sources.manifest import ScanHow
 
 try:  # run as `python bench/manifest.py` (bench/ on sys.path) or imported as bench.manifest
     from generate import WORK_DIR, generate_tree

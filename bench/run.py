@@ -34,9 +34,9 @@ import nbformat
 from jupyter_client.manager import KernelManager
 from nbformat import v4
 
-from nbshelf.health import HealthChecker, HealthInput
-from nbshelf.kernels import choose_kernel, get_kernel
-from nbshelf.run import CellEvent, run_notebook
+from nbshelf.health.checks import HealthChecker, HealthInput
+from nbshelf.run.execution import CellEvent, run_notebook
+from nbshelf.run.kernels import choose_kernel, get_kernel
 
 try:  # run as `python bench/run.py` (bench/ on sys.path) or imported as bench.run
     from generate import WORK_DIR, corpus_dir, notebook_files

@@ -215,7 +215,7 @@ def bench_library(name: str, tree: Path, rounds: int, show: int) -> dict[str, ob
     folder = synced_library(name, tree)
     row: dict[str, object] = {"library": name}
     with Library.open(folder) as lib:
-        from nbshelf.library import _index_procs
+        from nbshelf.library.facade import _index_procs
 
         load = os.getloadavg()[0]
         cpu = cpu_seconds()
@@ -227,8 +227,8 @@ def bench_library(name: str, tree: Path, rounds: int, show: int) -> dict[str, ob
 
         samples, per_query = time_queries(lambda q: lib.search(q, limit=20), rounds)
         searcher = lib.index.searcher()
-        from nbshelf.query import parse
-        from nbshelf.search import top_matches
+        from nbshelf.search.query import parse
+        from nbshelf.search.service import top_matches
 
         bare, _ = time_queries(lambda q: top_matches(searcher, parse(q).query, 20), rounds)
 

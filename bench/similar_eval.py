@@ -497,7 +497,7 @@ def resident(field: str) -> float:
 def forget_analysis() -> None:
     """Empty the per-token analysis caches, as in a fresh process: a refit in the app runs
     in a process that may not have analysed these tokens yet."""
-    from nbshelf import analysis
+    from nbshelf.search import analysis
     from nbshelf.similar import features
 
     for cached in (

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import nbshelf
-import nbshelf.sync as nbsync
+import nbshelf.sources.sync as nbsync
 from nbshelf.library import Library
 from nbshelf.records import SyncReport
 
@@ -221,8 +221,8 @@ class ReadWatch:
     """What a sync opened and read while watched."""
 
     opened: list[str] = field(default_factory=list)  # tree paths opened by Python code
-    read_stable: int = 0  # calls of nbshelf.sync.read_stable, the one content reader
-    parsed: int = 0  # calls of nbshelf.sync.parse_notebook
+    read_stable: int = 0  # calls of nbshelf.sources.sync.read_stable, the one content reader
+    parsed: int = 0  # calls of nbshelf.sources.sync.parse_notebook
     rchar: int = 0  # bytes read() by the process, any file (SQLite included)
 
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from nbshelf.cli import main
+from nbshelf.cli.main import main
 
 sys.exit(main())

@@ -51,7 +51,7 @@ class Content(Base):
     imports: Mapped[list[str]] = mapped_column(JSON)
     source_hash: Mapped[str] = mapped_column(String(64), index=True)
     schema_error: Mapped[str | None]
-    # nbshelf.markings.marking_hint; None for contents catalogued before schema 2 (filled
+    # nbshelf.publish.markings.marking_hint; None for contents catalogued before schema 2 (filled
     # in on first use)
     marking: Mapped[str | None]
 
@@ -111,7 +111,7 @@ class Run(Base):
 
 
 class SettingRow(Base):
-    """One library setting, JSON-encoded; ``nbshelf.settings`` gives the schema."""
+    """One library setting, JSON-encoded; ``nbshelf.catalog.settings`` gives the schema."""
 
     __tablename__ = "settings"
 

@@ -33,8 +33,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from nbshelf.analysis import _IDENT, _WORD
-from nbshelf.doctext import MAX_CELL_CHARS
+from nbshelf.notebook.doctext import MAX_CELL_CHARS
+from nbshelf.search.analysis import _IDENT, _WORD
 from nbshelf.similar.features import (
     FIELDS,
     MAX_CODE_CHARS,

@@ -1,6 +1,6 @@
 """What the similarity model looks at in one notebook: terms by field, and its lines.
 
-Terms come from the same analysis search uses (``nbshelf.analysis``): code is split into
+Terms come from the same analysis search uses (``nbshelf.search.analysis``): code is split into
 dotted names, canonical identifiers and their parts; prose is folded and stemmed, CJK runs
 become character pairs. Each term is kept under its field (code, prose, title, import), so
 ``plot`` in code and ``plot`` in prose are different features with weights of their own.
@@ -23,7 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from nbshelf.analysis import (
+from nbshelf.notebook import Cell, ParsedNotebook, iter_cells
+from nbshelf.notebook.doctext import MAX_CELL_CHARS, clean
+from nbshelf.search.analysis import (
     _IDENT,
     _WORD,
     canonical,
@@ -31,8 +33,6 @@ from nbshelf.analysis import (
     fold,
     prose_word_terms,
 )
-from nbshelf.doctext import MAX_CELL_CHARS, clean
-from nbshelf.notebook import Cell, ParsedNotebook, iter_cells
 
 #: Field codes, as stored in the model (one byte per vocabulary column).
 CODE, PROSE, TITLE, IMPORT = 0, 1, 2, 3

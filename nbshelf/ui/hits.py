@@ -27,7 +27,7 @@ from nbshelf.ui.tasks import Job, TaskRunner
 if TYPE_CHECKING:  # the search module loads Whoosh: not on the start path
     from PySide6.QtWidgets import QTableView
 
-    from nbshelf.search import Snippet
+    from nbshelf.search.service import Snippet
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from nbshelf.ui import features, fmt, status
 from nbshelf.ui.tasks import Changes, Job, TaskRunner
 
 if TYPE_CHECKING:  # the search module loads Whoosh: not on the start path
-    from nbshelf.search import Snippet
+    from nbshelf.search.service import Snippet
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +211,8 @@ def run_query(
         mode = "title"
         if features.available("search"):
             # Here, not at the top: Whoosh loads with the first search, off the start path.
-            from nbshelf.index import IndexUnavailable
-            from nbshelf.query import QueryTooLong
+            from nbshelf.search.index import IndexUnavailable
+            from nbshelf.search.query import QueryTooLong
 
             try:
                 if allowed is None:

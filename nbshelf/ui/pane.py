@@ -555,7 +555,7 @@ class NotebookPane(QWidget):
         serial = self._serial
 
         def diff(lib: Library, _job: Job) -> str:
-            from nbshelf.cli_text import human
+            from nbshelf.cli.text import human
 
             changes = lib.diff(notebook_id, version.number - 1, version.number)
             title = f"Version {version.number - 1} -> {version.number}:\n"

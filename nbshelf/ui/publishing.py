@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 from nbshelf.library import Library
 
 if TYPE_CHECKING:
-    # nbshelf.publish imports nbformat (jsonschema: ~50 ms); the start path needs neither.
-    from nbshelf.publish import Prepared
+    # nbshelf.publish.share imports nbformat (jsonschema: ~50 ms); the start path needs neither.
+    from nbshelf.publish.share import Prepared
 
 
 @dataclass

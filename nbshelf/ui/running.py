@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nbshelf.doctext import output_text
 from nbshelf.errors import NbshelfError
 from nbshelf.library import Library
+from nbshelf.notebook.doctext import output_text
 from nbshelf.records import NotebookHealth
-from nbshelf.runs import RunBook, RunPlan
+from nbshelf.run.runbook import RunBook, RunPlan
 from nbshelf.ui.tasks import Job, Lane, TaskRunner
 
 

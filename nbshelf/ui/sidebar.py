@@ -134,7 +134,7 @@ def count_facets(
     A ``health:`` filter narrows every group, as the query's own filters do: the index does
     not know health, so it counts among the notebooks the last check gave that health.
     """
-    from nbshelf.index import IndexUnavailable  # Whoosh: loaded here, off the start path
+    from nbshelf.search.index import IndexUnavailable  # Whoosh: loaded here, off the start path
 
     rest, statuses = status.split_health(text)
     rest = rest.strip()

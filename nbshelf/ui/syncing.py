@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Signal
 
 from nbshelf.errors import NbshelfError
 from nbshelf.records import SourceInfo, SyncReport
-from nbshelf.sync import SyncProgress
+from nbshelf.sources.sync import SyncProgress
 from nbshelf.ui import fmt
 from nbshelf.ui.tasks import Changes, Job, Lane, TaskRunner
 

@@ -474,8 +474,8 @@ class MainWindow(QMainWindow):
             return f"{result.source}:{result.path}"
 
         def failed(err: NbshelfError) -> None:
-            # Imported here: nbshelf.publish loads nbformat, which the start path can skip.
-            from nbshelf.publish import PublishConflict
+            # Imported here: nbshelf.publish.share loads nbformat, which the start path can skip.
+            from nbshelf.publish.share import PublishConflict
 
             if isinstance(err, PublishConflict) and not force:
                 answer = QMessageBox.question(

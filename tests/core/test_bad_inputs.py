@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from helpers import make_notebook, write_notebook
 
-import nbshelf.sync
+import nbshelf.sources.sync
 from nbshelf.library import Library
 from nbshelf.records import ProblemInfo
 
@@ -130,7 +130,7 @@ def test_file_that_vanishes_before_it_is_read(library: Library, share: Path) -> 
     doomed = write_notebook(share / "doomed.ipynb")
     library.add_source(share, name="share")
 
-    def delete_when_copying_starts(p: nbshelf.sync.SyncProgress) -> None:
+    def delete_when_copying_starts(p: nbshelf.sources.sync.SyncProgress) -> None:
         if p.phase == "copy":
             doomed.unlink(missing_ok=True)
 
@@ -157,7 +157,7 @@ def test_file_that_changes_while_it_is_read(
             os.utime(target, ns=(result.st_mtime_ns + 10**9, result.st_mtime_ns + 10**9))
         return result
 
-    monkeypatch.setattr(nbshelf.sync.os, "fstat", fstat_then_someone_writes)
+    monkeypatch.setattr(nbshelf.sources.sync.os, "fstat", fstat_then_someone_writes)
     problems = {p.path: p for p in library.sync().problems}
     assert_problem(problems, "busy.ipynb", "changed-while-reading", "read again at the next sync")
     monkeypatch.undo()
@@ -218,8 +218,8 @@ def test_bad_files_are_not_read_again_while_unchanged(
     library.add_source(share, name="share")
     library.sync()
     reads: list[str] = []
-    real = nbshelf.sync.read_stable
-    monkeypatch.setattr(nbshelf.sync, "read_stable", lambda p: reads.append(p) or real(p))
+    real = nbshelf.sources.sync.read_stable
+    monkeypatch.setattr(nbshelf.sources.sync, "read_stable", lambda p: reads.append(p) or real(p))
     problems = {p.path: p for p in library.sync().problems}
     assert reads == []
     assert problems["bad.ipynb"].kind == "invalid-json"

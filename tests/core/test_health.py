@@ -13,7 +13,7 @@ import pytest
 from helpers import make_notebook, write_notebook
 
 from nbshelf.errors import KernelMissing
-from nbshelf.health import (
+from nbshelf.health.checks import (
     CACHE_FILE,
     HealthChecker,
     HealthInput,
@@ -24,7 +24,8 @@ from nbshelf.health import (
     health_status,
     status_detail,
 )
-from nbshelf.kernels import (
+from nbshelf.run.execution import run_notebook
+from nbshelf.run.kernels import (
     OWN_KERNEL_NAME,
     KernelChoice,
     choose_kernel,
@@ -33,7 +34,6 @@ from nbshelf.kernels import (
     kernel_python,
     own_kernel,
 )
-from nbshelf.run import run_notebook
 
 R_KERNEL = KernelChoice(name="ir", display_name="R", language="r", argv=("R", "{connection_file}"))
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from helpers import make_notebook, run_cli, write_notebook
 
-import nbshelf.sync
-from nbshelf import manifest as mf
+import nbshelf.sources.sync
 from nbshelf.library import Library
-from nbshelf.manifest import MANIFEST_NAME, ScanHow
+from nbshelf.sources import manifest as mf
+from nbshelf.sources.manifest import MANIFEST_NAME, ScanHow
 
 HOUR_NS = 3600 * 10**9
 
@@ -26,14 +26,14 @@ HOUR_NS = 3600 * 10**9
 def hows(monkeypatch: pytest.MonkeyPatch) -> list[ScanHow]:
     """How each folder-source sync scanned (walk or manifest), in order."""
     seen: list[ScanHow] = []
-    real = nbshelf.sync.scan_source
+    real = nbshelf.sources.sync.scan_source
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         scan, how = real(*args, **kwargs)
         seen.append(how)
         return scan, how
 
-    monkeypatch.setattr(nbshelf.sync, "scan_source", spy)
+    monkeypatch.setattr(nbshelf.sources.sync, "scan_source", spy)
     return seen
 
 
@@ -154,7 +154,7 @@ def test_stale_manifest_lists_the_changed_folder_and_finds_the_file(
     age(share)
     library.write_manifest("team")
     write_notebook(share / "alpha" / "reports" / "added-outside.ipynb", title="Outside")
-    with caplog.at_level(logging.INFO, logger="nbshelf.manifest"):
+    with caplog.at_level(logging.INFO, logger="nbshelf.sources.manifest"):
         assert counts(library) == (1, 0, 0, 27)
     assert library.show("team:alpha/reports/added-outside.ipynb").title == "Outside"
     assert (hows[-1].mode, hows[-1].folders_changed) == ("manifest", 1)
@@ -219,7 +219,7 @@ def test_a_corrupt_manifest_is_ignored_with_a_warning(
     library.add_source(share, name="team")
     library.sync(index=False)
     (share / MANIFEST_NAME).write_bytes(content)
-    with caplog.at_level(logging.WARNING, logger="nbshelf.manifest"):
+    with caplog.at_level(logging.WARNING, logger="nbshelf.sources.manifest"):
         report = library.sync(index=False)
     assert (report.added, report.unchanged) == (0, 27)
     assert (hows[-1].mode, hows[-1].reason) == ("walk", "bad manifest")

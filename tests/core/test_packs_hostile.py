@@ -28,9 +28,9 @@ from sqlalchemy import insert
 from nbshelf.catalog.models import Notebook
 from nbshelf.library import Library
 from nbshelf.notebook import content_hash
-from nbshelf.packs import CHECKSUM, MANIFEST, MAX_MANIFEST_BYTES
 from nbshelf.safepath import UnsafePath, check_relpath
-from nbshelf.sync import MAX_NOTEBOOK_BYTES
+from nbshelf.sources.packs import CHECKSUM, MANIFEST, MAX_MANIFEST_BYTES
+from nbshelf.sources.sync import MAX_NOTEBOOK_BYTES
 
 GOOD = "notebooks/share/good.ipynb"
 

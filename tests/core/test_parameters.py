@@ -13,8 +13,9 @@ from helpers import make_notebook
 from nbformat import v4
 
 from nbshelf.errors import BadParameterValue, NbshelfError, ParameterError, UnknownParameter
-from nbshelf.kernels import KernelChoice, own_kernel
-from nbshelf.parameters import (
+from nbshelf.run.execution import run_notebook
+from nbshelf.run.kernels import KernelChoice, own_kernel
+from nbshelf.run.parameters import (
     INJECTED_TAG,
     Parameter,
     coerce_parameters,
@@ -24,7 +25,6 @@ from nbshelf.parameters import (
     parse_cli_parameters,
     python_literal,
 )
-from nbshelf.run import run_notebook
 
 CELL = """\
 alpha = 0.5  # learning rate

@@ -16,8 +16,8 @@ from helpers import make_notebook, write_notebook
 from nbformat import v4
 
 from nbshelf.library import Library
-from nbshelf.markings import MarkingRefused
-from nbshelf.publish import PublishConflict
+from nbshelf.publish.markings import MarkingRefused
+from nbshelf.publish.share import PublishConflict
 
 
 def notebook_with_outputs(path: Path, *, marking_line: str | None = None) -> Path:
@@ -123,7 +123,7 @@ def test_markings_required_and_ceiling(share_lib: Library, tmp_path: Path) -> No
 
 
 def test_paths_outside_the_source_are_refused(share_lib: Library, tmp_path: Path) -> None:
-    from nbshelf.publish import PublishError
+    from nbshelf.publish.share import PublishError
 
     path = write_notebook(tmp_path / "x.ipynb")
     for bad in ("../escape.ipynb", "/etc/x.ipynb", ".hidden/x.ipynb"):

@@ -26,7 +26,7 @@ import pytest
 from helpers import run_cli, write_notebook
 
 from nbshelf.library import Library
-from nbshelf.publish import PublishConflict, PublishError
+from nbshelf.publish.share import PublishConflict, PublishError
 
 PUBLISHERS = 4
 ROUNDS = 50
@@ -162,7 +162,7 @@ def _dead_pid() -> int:
 
 
 def _plant_lock(target: Path, *, host: str, pid: int, age: float) -> Path:
-    from nbshelf.sharelock import lock_path
+    from nbshelf.publish.sharelock import lock_path
 
     path = lock_path(target)
     path.write_text(json.dumps({"host": host, "pid": pid, "time": time.time() - age,
@@ -172,7 +172,7 @@ def _plant_lock(target: Path, *, host: str, pid: int, age: float) -> Path:
 
 
 def test_the_lock_is_hidden_next_to_the_target_and_says_who_holds_it(share: Path) -> None:
-    from nbshelf.sharelock import ShareLock
+    from nbshelf.publish.sharelock import ShareLock
 
     target = share / "team" / "plan.ipynb"
     target.parent.mkdir()
@@ -193,8 +193,8 @@ def test_the_lock_is_hidden_next_to_the_target_and_says_who_holds_it(share: Path
 def test_a_lock_is_taken_over_only_when_provably_stale(share: Path, monkeypatch: Any,
                                                        host: str, pid: Any, age: float,
                                                        taken: bool) -> None:
-    from nbshelf import sharelock
-    from nbshelf.sharelock import LockBusy, ShareLock
+    from nbshelf.publish import sharelock
+    from nbshelf.publish.sharelock import LockBusy, ShareLock
 
     monkeypatch.setattr(sharelock, "WAIT_S", 0.3)
     target = share / "plan.ipynb"
@@ -215,8 +215,8 @@ def test_a_lock_is_taken_over_only_when_provably_stale(share: Path, monkeypatch:
 
 def test_a_lock_without_readable_content_is_taken_over_only_when_old(share: Path,
                                                                     monkeypatch: Any) -> None:
-    from nbshelf import sharelock
-    from nbshelf.sharelock import LockBusy, ShareLock, lock_path
+    from nbshelf.publish import sharelock
+    from nbshelf.publish.sharelock import LockBusy, ShareLock, lock_path
 
     monkeypatch.setattr(sharelock, "WAIT_S", 0.3)
     target = share / "plan.ipynb"
@@ -231,7 +231,7 @@ def test_a_lock_without_readable_content_is_taken_over_only_when_old(share: Path
 
 
 def test_racing_takeovers_of_a_stale_lock_let_one_holder_in_at_a_time(share: Path) -> None:
-    from nbshelf.sharelock import LockBusy, ShareLock
+    from nbshelf.publish.sharelock import LockBusy, ShareLock
 
     target = share / "plan.ipynb"
     _plant_lock(target, host=socket.gethostname(), pid=_dead_pid(), age=0)
@@ -269,7 +269,7 @@ def test_racing_takeovers_of_a_stale_lock_let_one_holder_in_at_a_time(share: Pat
 def test_a_lock_held_by_another_computer_refuses_the_publish_plainly(
     tmp_path: Path, share: Path, monkeypatch: Any
 ) -> None:
-    from nbshelf import sharelock
+    from nbshelf.publish import sharelock
 
     monkeypatch.setattr(sharelock, "WAIT_S", 0.3)
     with Library.open(tmp_path / "lib") as lib:
@@ -340,7 +340,7 @@ def stuck_fsync(fd):
         time.sleep(600)
     real_fsync(fd)
 os.fsync = stuck_fsync
-from nbshelf.cli import main
+from nbshelf.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
 

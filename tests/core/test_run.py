@@ -19,9 +19,9 @@ import nbformat
 import pytest
 from helpers import make_notebook
 
-from nbshelf.kernels import KernelChoice, choose_kernel
-from nbshelf.parameters import INJECTED_TAG
-from nbshelf.run import CellEvent, RunResult, remove_stale_kernel_folders, run_notebook
+from nbshelf.run.execution import CellEvent, RunResult, remove_stale_kernel_folders, run_notebook
+from nbshelf.run.kernels import KernelChoice, choose_kernel
+from nbshelf.run.parameters import INJECTED_TAG
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +271,7 @@ def test_cancel_interrupts_the_running_cell(tmp_path: Path, kernel: KernelChoice
 def test_a_cell_that_ignores_the_interrupt_is_killed(
     tmp_path: Path, kernel: KernelChoice, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("nbshelf.run.INTERRUPT_GRACE", 0.5)
+    monkeypatch.setattr("nbshelf.run.execution.INTERRUPT_GRACE", 0.5)
     nb = make_notebook(code=[
         PRINT_PID,
         "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
@@ -313,8 +313,8 @@ def test_a_kernel_that_cannot_start_is_a_failed_run(tmp_path: Path) -> None:
 RUNNER = """
 import sys
 from pathlib import Path
-from nbshelf.kernels import choose_kernel
-from nbshelf.run import run_notebook
+from nbshelf.run.kernels import choose_kernel
+from nbshelf.run.execution import run_notebook
 
 def on_event(event):
     print(event.kind, event.index, flush=True)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from nbformat import v4
 
 from nbshelf.library import Library
-from nbshelf.query import MAX_QUERY_WORDS, MAX_WORD_CHARS, QueryTooLong
+from nbshelf.search.query import MAX_QUERY_WORDS, MAX_WORD_CHARS, QueryTooLong
 
 JULIA = {"kernelspec": {"name": "julia-1.9", "language": "julia", "display_name": "Julia"}}
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from helpers import write_notebook
 
-import nbshelf.sync
+import nbshelf.sources.sync
 from nbshelf.library import Library
-from nbshelf.sync import SyncProgress
+from nbshelf.sources.sync import SyncProgress
 
 
 @pytest.fixture
@@ -39,8 +39,8 @@ def test_resync_of_unchanged_files_reads_nothing(
     synced: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads: list[str] = []
-    real = nbshelf.sync.read_stable
-    monkeypatch.setattr(nbshelf.sync, "read_stable", lambda p: reads.append(p) or real(p))
+    real = nbshelf.sources.sync.read_stable
+    monkeypatch.setattr(nbshelf.sources.sync, "read_stable", lambda p: reads.append(p) or real(p))
     report = synced.sync()
     assert (report.added, report.updated, report.unchanged, reads) == (0, 0, 2, [])
 
@@ -119,7 +119,7 @@ def test_progress_reports_scanned_copied_total_and_cancel_finishes_next_time(
     library.add_source(share, name="team")
     cancel = threading.Event()
     seen: list[SyncProgress] = []
-    real_read = nbshelf.sync.read_stable
+    real_read = nbshelf.sources.sync.read_stable
     reads: list[str] = []
 
     def read_then_cancel_after_ten(path: str) -> object:
@@ -128,8 +128,8 @@ def test_progress_reports_scanned_copied_total_and_cancel_finishes_next_time(
             cancel.set()
         return real_read(path)
 
-    monkeypatch.setattr(nbshelf.sync, "read_stable", read_then_cancel_after_ten)
-    monkeypatch.setattr(nbshelf.sync, "BATCH_FILES", 5)
+    monkeypatch.setattr(nbshelf.sources.sync, "read_stable", read_then_cancel_after_ten)
+    monkeypatch.setattr(nbshelf.sources.sync, "BATCH_FILES", 5)
     first = library.sync(progress=seen.append, cancel=cancel)
     monkeypatch.undo()
     assert first.cancelled and first.added == 10

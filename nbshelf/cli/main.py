@@ -20,10 +20,10 @@ from types import FrameType
 from typing import Any, TextIO
 
 from nbshelf import __version__
-from nbshelf.cli_text import human
+from nbshelf.cli.text import human
 from nbshelf.errors import LibraryLocked, NbshelfError, StorageError, storage_error
 from nbshelf.library import Library, open_library
-from nbshelf.sync import SyncProgress
+from nbshelf.sources.sync import SyncProgress
 
 log = logging.getLogger("nbshelf")
 
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--kernel"]:  # a bundle starting itself as its own Python kernel
-        from nbshelf.kernels import run_own_kernel
+        from nbshelf.run.kernels import run_own_kernel
 
         return run_own_kernel(argv[1:])
     parser = build_parser()
@@ -324,7 +324,7 @@ def _reindex(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_notebook(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
-    from nbshelf.parameters import parse_cli_parameters
+    from nbshelf.run.parameters import parse_cli_parameters
 
     cancel = threading.Event()
     on_event = _cell_printer(sys.stderr) if sys.stderr.isatty() and not args.json else None
@@ -436,7 +436,7 @@ def _diff(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _settings(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
-    from nbshelf.settings import SCHEMA
+    from nbshelf.catalog.settings import SCHEMA
 
     if args.key is None:
         return {"settings": {k: lib.settings.get(k) for k, s in SCHEMA.items()

@@ -23,16 +23,16 @@ from nbshelf.catalog.models import Notebook, Run, Source
 from nbshelf.records import iso_time
 from nbshelf.safepath import UnsafePath, check_relpath, inside
 from nbshelf.sources import reachable
+from nbshelf.sources.sync import OPENED
 from nbshelf.store import BlobStore
-from nbshelf.sync import OPENED
 
 if TYPE_CHECKING:
-    # nbshelf.run imports jupyter_client and nbclient (a third of a second), health and
+    # nbshelf.run.execution imports jupyter_client and nbclient (a third of a second), health and
     # kernels their checks: the app's start path opens the library but runs and checks
     # nothing, so they load when first used.
-    from nbshelf.health import RunSummary
-    from nbshelf.kernels import KernelChoice
-    from nbshelf.run import CellEvent, RunResult
+    from nbshelf.health.checks import RunSummary
+    from nbshelf.run.execution import CellEvent, RunResult
+    from nbshelf.run.kernels import KernelChoice
 
 
 @dataclass
@@ -80,7 +80,7 @@ class RunInfo:
 
     def summary(self) -> RunSummary | None:
         """What health needs; None for runs that say nothing (running, killed, cancelled)."""
-        from nbshelf.health import RunSummary
+        from nbshelf.health.checks import RunSummary
 
         if self.status not in ("ok", "error", "timeout") or self.ended is None:
             return None
@@ -147,7 +147,7 @@ class RunBook:
     def execute(plan: RunPlan, *, on_event: Callable[[CellEvent], None] | None = None,
                 cancel: threading.Event | None = None) -> RunResult:
         """Run the kernel; touches no catalog, so it may run on any thread."""
-        from nbshelf.run import run_notebook
+        from nbshelf.run.execution import run_notebook
 
         return run_notebook(
             plan.data, cwd=plan.cwd, record_path=plan.record_path, kernel=plan.kernel,
@@ -228,6 +228,6 @@ def _alive(pid: int) -> bool:
 
 
 def _jsonable(value: Any) -> Any:
-    from nbshelf.parameters import jsonable
+    from nbshelf.run.parameters import jsonable
 
     return jsonable(value)

@@ -2,7 +2,7 @@
 
 The static check looks at one notebook and this machine, without running anything:
 
-* a kernel for it is installed (``nbshelf.kernels.choose_kernel``);
+* a kernel for it is installed (``nbshelf.run.kernels.choose_kernel``);
 * every module it imports resolves *in that kernel's environment*: the kernel's Python is
   asked (one short subprocess per kernel per batch, ``importlib.util.find_spec`` on the
   module names, which imports nothing); a module beside the notebook counts as found. For
@@ -41,14 +41,14 @@ from typing import Any
 import orjson
 
 from nbshelf.errors import KernelMissing, NotebookInvalid
-from nbshelf.kernels import (
+from nbshelf.notebook import parse_notebook
+from nbshelf.run.kernels import (
     KernelChoice,
     choose_kernel,
     installed_kernels,
     kernel_python,
     language_label,
 )
-from nbshelf.notebook import parse_notebook
 from nbshelf.store import atomic_write
 
 #: Static statuses, worst first. "unreadable" is a file that is not a notebook at all (the
@@ -319,7 +319,7 @@ def notebook_facts(data: bytes, name: str) -> NotebookFacts:
         return NotebookFacts(None, None, [], [], unreadable=err.message)
     summary = parsed.summary
     code = [c.source for c in parsed.cells if c.kind == "code"]
-    # summary.imports is nbshelf.imports.find_imports(code, language) on the same cells
+    # summary.imports is nbshelf.notebook.imports.find_imports(code, language) on the same cells
     return NotebookFacts(
         kernel_name=summary.kernel_name,
         language=summary.language,

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nbshelf.errors import SourceError
-from nbshelf.scan import scan_tree
+from nbshelf.sources.scan import scan_tree
 
 #: Share of a missing source's notebooks a folder must hold (same path and size) to be it.
 MATCH_SHARE = 0.8

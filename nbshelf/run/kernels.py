@@ -23,7 +23,7 @@ from nbshelf.notebook import normalize_language
 OWN_KERNEL_NAME = "nbshelf-python3"
 #: How the UI and the messages call it.
 OWN_KERNEL_DISPLAY_NAME = "Python 3 (nbshelf)"
-#: The flag that makes a bundle's executable run as that kernel (``nbshelf.cli.main``).
+#: The flag that makes a bundle's executable run as that kernel (``nbshelf.cli.main.main``).
 OWN_KERNEL_FLAG = "--kernel"
 
 # The names jupyter_client replaces with the running interpreter in a kernelspec's argv.

@@ -16,7 +16,7 @@ from typing import Any
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 
-from nbshelf.analysis import PART_GAP
+from nbshelf.search.analysis import PART_GAP
 
 Posting = tuple[str, int, float, bytes]
 

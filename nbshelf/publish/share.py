@@ -3,7 +3,7 @@
 The file appears on the share in one step (a hidden temporary file in the target folder,
 renamed into place), so nobody ever sees half a notebook. A target that someone else changed
 since this library last saw it is never overwritten unless the user says ``force``; the
-check and the write happen under the target's share lock (``nbshelf.sharelock``), so of two
+check and the write happen under the target's share lock (``nbshelf.publish.sharelock``), so of two
 publishers racing for one target exactly one wins and the other is refused. The target is
 resolved inside the share (a symbolic link never leads the write out of it), and temporary
 files that killed publishes left in the target's folder are removed.
@@ -22,12 +22,12 @@ from typing import Any
 import nbformat
 
 from nbshelf.errors import NbshelfError, NotebookInvalid
-from nbshelf.leaks import Leak, scan_for_leaks
-from nbshelf.markings import notebook_marking
 from nbshelf.notebook import content_hash, parse_notebook
+from nbshelf.publish.leaks import Leak, scan_for_leaks
+from nbshelf.publish.markings import notebook_marking
+from nbshelf.publish.sharelock import LockBusy, ShareLock
+from nbshelf.publish.strip import StripReport, strip_notebook
 from nbshelf.safepath import UnsafePath, inside
-from nbshelf.sharelock import LockBusy, ShareLock
-from nbshelf.strip import StripReport, strip_notebook
 
 
 class PublishError(NbshelfError):

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from nbshelf.errors import NotebookInvalid
-from nbshelf.imports import find_imports
+from nbshelf.notebook.imports import find_imports
 
 #: The newest nbformat major version this build reads.
 NEWEST_NBFORMAT = 4

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from nbshelf.analysis import STOP_WORDS, code_query_term, code_terms, fold, prose_terms
 from nbshelf.errors import NbshelfError
-from nbshelf.matchers import AndNot, ExactPhrase, PreloadedPrefix
 from nbshelf.notebook import normalize_language
+from nbshelf.search.analysis import STOP_WORDS, code_query_term, code_terms, fold, prose_terms
+from nbshelf.search.matchers import AndNot, ExactPhrase, PreloadedPrefix
 
-#: The field every word is looked for in: all searchable parts, weighted (nbshelf.index).
+#: The field every word is looked for in: all searchable parts, weighted (nbshelf.search.index).
 BODY = "body"
 #: Parts whose words are stemmed like prose.
 _PROSE = {"title", "headings", "markdown"}

@@ -28,15 +28,15 @@ from whoosh.index import FileIndex
 from whoosh.reading import EmptyReader
 from whoosh.searching import Searcher
 
-from nbshelf.analysis import PartsAnalyzer, code_analyzer, prose_analyzer, words_analyzer
 from nbshelf.catalog.models import Content, Notebook
 from nbshelf.catalog.pending import clear_pending, pending_hashes
 from nbshelf.catalog.queries import present_places
-from nbshelf.doctext import cell_texts, notebook_labels, pack_cells
 from nbshelf.errors import NbshelfError, NotebookInvalid
-from nbshelf.matchers import ListedLengthsBM25F
 from nbshelf.notebook import Cell, read_cells
-from nbshelf.postings import CountedFrequency, CountedPositions, WeightedPositions
+from nbshelf.notebook.doctext import cell_texts, notebook_labels, pack_cells
+from nbshelf.search.analysis import PartsAnalyzer, code_analyzer, prose_analyzer, words_analyzer
+from nbshelf.search.matchers import ListedLengthsBM25F
+from nbshelf.search.postings import CountedFrequency, CountedPositions, WeightedPositions
 from nbshelf.store import BlobStore, atomic_write
 
 #: Bump when the schema or the analysis changes: an older index is then rebuilt.
@@ -64,7 +64,7 @@ class IndexCodec(W3Codec):
 
     Whoosh reads that length back from disk for every posting it writes (a fifth of an
     index build) only to estimate the best score a block of postings can reach, an estimate
-    nbshelf never uses: it visits every match (``nbshelf.search.top_matches``). Scores are
+    nbshelf never uses: it visits every match (``nbshelf.search.service.top_matches``). Scores are
     unchanged: they read field lengths from the per-document column as before.
     """
 
@@ -72,7 +72,7 @@ class IndexCodec(W3Codec):
 
 
 def _text(analyzer: Any, name: str, *, phrase: bool) -> TEXT:
-    """A text field whose postings are counted by ``nbshelf.postings``."""
+    """A text field whose postings are counted by ``nbshelf.search.postings``."""
     field = TEXT(analyzer=analyzer, field_boost=WEIGHTS[name], phrase=phrase)
     kind = CountedPositions if phrase else CountedFrequency
     field.format = kind(field_boost=WEIGHTS[name])

@@ -32,7 +32,7 @@ from nbshelf import __version__
 from nbshelf.errors import NbshelfError, NotebookInvalid
 from nbshelf.limits import MAX_NOTEBOOK_BYTES
 from nbshelf.safepath import UnsafePath, check_relpath, inside
-from nbshelf.scan import FileStat, ProblemRecord
+from nbshelf.sources.scan import FileStat, ProblemRecord
 from nbshelf.store import temp_prefix
 
 MANIFEST = "nbshelf-pack.json"

@@ -55,7 +55,7 @@ from nbshelf.catalog.models import SettingRow
 from nbshelf.errors import NbshelfError
 from nbshelf.limits import MAX_NOTEBOOK_BYTES
 from nbshelf.safepath import UnsafePath, check_relpath
-from nbshelf.scan import FileStat, ProblemRecord, ScanResult, is_notebook_name, scan_tree
+from nbshelf.sources.scan import FileStat, ProblemRecord, ScanResult, is_notebook_name, scan_tree
 from nbshelf.store import atomic_write, shared_file_mode
 
 log = logging.getLogger(__name__)

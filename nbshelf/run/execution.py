@@ -42,15 +42,15 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from nbshelf.errors import NotebookInvalid, ParameterError
-from nbshelf.kernels import KernelChoice
-from nbshelf.parameters import coerce_parameters, inject_parameters, jsonable
+from nbshelf.run.kernels import KernelChoice
+from nbshelf.run.parameters import coerce_parameters, inject_parameters, jsonable
 from nbshelf.store import atomic_write
 
 if TYPE_CHECKING:
     from jupyter_client.asynchronous import AsyncKernelClient
     from nbformat import NotebookNode
 
-    from nbshelf.health import RunSummary
+    from nbshelf.health.checks import RunSummary
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class RunResult:
 
     def summary(self) -> RunSummary:
         """The part of the result that health statuses are decided from."""
-        from nbshelf.health import RunSummary
+        from nbshelf.health.checks import RunSummary
 
         return RunSummary(
             status=self.status, ended=self.ended, failed_cell=self.failed_cell, error=self.error
@@ -180,7 +180,7 @@ def run_notebook(
         nb_bytes: the notebook file's bytes.
         cwd: the kernel's working directory (the notebook's folder, or a run folder).
         record_path: where the run record goes; its folder is created if needed.
-        kernel: the kernel to run in (``nbshelf.kernels.choose_kernel``).
+        kernel: the kernel to run in (``nbshelf.run.kernels.choose_kernel``).
         parameters: parameter values as typed by the user; typed after the defaults of the
             notebook's ``parameters`` cell and injected as papermill does.
         cell_timeout: seconds one cell may run; None for no limit. A cell that times out

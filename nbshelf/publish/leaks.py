@@ -90,6 +90,6 @@ def _short(text: str) -> str:
 
 
 def _output_text(output: dict[str, Any]) -> str:
-    from nbshelf.doctext import output_text
+    from nbshelf.notebook.doctext import output_text
 
     return output_text(output)

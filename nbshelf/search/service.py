@@ -18,7 +18,11 @@ from whoosh import collectors
 from whoosh import query as wq
 from whoosh.searching import Results, Searcher
 
-from nbshelf.analysis import (
+from nbshelf.catalog.queries import Place, present_places
+from nbshelf.errors import NotebookInvalid
+from nbshelf.notebook import read_cells
+from nbshelf.notebook.doctext import CellText, cell_texts, unpack_cells
+from nbshelf.search.analysis import (
     _IDENT,
     _PARTS,
     _WORD,
@@ -30,11 +34,7 @@ from nbshelf.analysis import (
     prose_terms,
     prose_word_terms,
 )
-from nbshelf.catalog.queries import Place, present_places
-from nbshelf.doctext import CellText, cell_texts, unpack_cells
-from nbshelf.errors import NotebookInvalid
-from nbshelf.notebook import read_cells
-from nbshelf.query import BODY, ParsedQuery, field_terms, parse
+from nbshelf.search.query import BODY, ParsedQuery, field_terms, parse
 from nbshelf.store import BlobStore
 
 MAX_SNIPPETS = 3

@@ -53,8 +53,8 @@ class ScanResult:
     leftovers: list[str] = field(default_factory=list)
     entries_seen: int = 0
     cancelled: bool = False
-    #: False when some stats come from a share manifest (``nbshelf.manifest``), which records
-    #: no inodes: those files (inode 0) are compared to the catalog on size and mtime only.
+    #: False when some stats come from a share manifest (``nbshelf.sources.manifest``), which
+    #: records no inodes: those files (inode 0) are compared to the catalog on size and mtime.
     exact_inode: bool = True
 
     def covers(self, relpath: str) -> bool:

@@ -25,11 +25,11 @@ from nbshelf.catalog.pending import mark_pending
 from nbshelf.crashlog import write_crash_log
 from nbshelf.errors import NotebookInvalid
 from nbshelf.limits import MAX_NOTEBOOK_BYTES
-from nbshelf.manifest import ScanHow, note_walk, scan_source
-from nbshelf.markings import marking_hint
 from nbshelf.notebook import ParsedNotebook, content_hash, parse_notebook
-from nbshelf.packs import MANIFEST, ZIP_ERRORS, PackReader
-from nbshelf.scan import FileStat, ProblemRecord, ScanResult, scan_tree
+from nbshelf.publish.markings import marking_hint
+from nbshelf.sources.manifest import ScanHow, note_walk, scan_source
+from nbshelf.sources.packs import MANIFEST, ZIP_ERRORS, PackReader
+from nbshelf.sources.scan import FileStat, ProblemRecord, ScanResult, scan_tree
 from nbshelf.store import BlobStore, remove_stale_temps
 
 #: A batch of catalog changes commits after this many files or this many seconds.
@@ -64,7 +64,7 @@ class SourceSyncResult:
     #: ids of notebooks whose current content changed (added, updated, reappeared)
     changed_ids: list[int] = field(default_factory=list)
     removed_ids: list[int] = field(default_factory=list)
-    #: a folder source: walked, or read with the help of its manifest (``nbshelf.manifest``)
+    #: a folder source: walked, or read with the help of its manifest (``nbshelf.sources.manifest``)
     scan: ScanHow | None = None
 
 

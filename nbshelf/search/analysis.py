@@ -146,7 +146,7 @@ class _TermTokenizer(Tokenizer):
         return hash(self.kind)
 
     def terms(self, value: str) -> list[str]:
-        """The terms of ``value`` as plain strings (the fast path of ``nbshelf.index``)."""
+        """The terms of ``value`` as plain strings (the fast path of ``nbshelf.search.index``)."""
         if self.kind == "code":
             return code_terms(value)
         return prose_terms(value, stemming=self.kind == "prose", numbers=self.kind != "output")

@@ -18,29 +18,29 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from nbshelf import sources as srcs
 from nbshelf.catalog.db import open_engine
 from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
 from nbshelf.catalog.pending import mark_pending
 from nbshelf.errors import LibraryError, NbshelfError, NotFound, SourceError, storage_error
+from nbshelf.sources import rules as srcs
 
 if TYPE_CHECKING:
     # Search (Whoosh, the analyzers) and running (jupyter_client, nbclient) load on first
     # use: the app's start path opens the library to list it and needs neither.
 
-    from nbshelf.diff import CellChange
-    from nbshelf.health import HealthChecker
-    from nbshelf.index import ProgressFn as IndexProgressFn
-    from nbshelf.index import SearchIndex
-    from nbshelf.kernels import KernelChoice
-    from nbshelf.parameters import Parameter
-    from nbshelf.publish import Prepared, PublishResult
-    from nbshelf.run import CellEvent, RunResult
-    from nbshelf.search import Searching, SearchResults, Snippet
-    from nbshelf.settings import Settings
+    from nbshelf.catalog.settings import Settings
+    from nbshelf.health.checks import HealthChecker
+    from nbshelf.notebook.diff import CellChange
+    from nbshelf.publish.share import Prepared, PublishResult
+    from nbshelf.run.execution import CellEvent, RunResult
+    from nbshelf.run.kernels import KernelChoice
+    from nbshelf.run.parameters import Parameter
+    from nbshelf.search.index import ProgressFn as IndexProgressFn
+    from nbshelf.search.index import SearchIndex
+    from nbshelf.search.service import Searching, SearchResults, Snippet
     from nbshelf.similar import Similarity, SimilarNotebook
 
-from nbshelf.lock import WriterLock
+from nbshelf.library.lock import WriterLock
 from nbshelf.notebook import content_hash, parse_notebook
 from nbshelf.records import (
     NotebookHealth,
@@ -53,10 +53,9 @@ from nbshelf.records import (
     VersionInfo,
 )
 from nbshelf.resources import demo_folder
-from nbshelf.runs import RunBook, RunInfo, RunPlan
-from nbshelf.scan import FileStat
-from nbshelf.store import BlobStore, atomic_write, shared_file_mode
-from nbshelf.sync import (
+from nbshelf.run.runbook import RunBook, RunInfo, RunPlan
+from nbshelf.sources.scan import FileStat
+from nbshelf.sources.sync import (
     OPENED,
     PACK,
     ProgressFn,
@@ -64,6 +63,7 @@ from nbshelf.sync import (
     SyncProgress,
     record_source_failure,
 )
+from nbshelf.store import BlobStore, atomic_write, shared_file_mode
 
 CATALOG_NAME = "catalog.sqlite"
 SIMILAR_FOLDER = "similar"
@@ -160,7 +160,7 @@ class Library:
     def index(self) -> SearchIndex:
         """The search index (``<library>/index``), made on first use."""
         if self._index is None:
-            from nbshelf.index import SearchIndex
+            from nbshelf.search.index import SearchIndex
 
             self._index = SearchIndex(self.root / "index", self.engine, self.store)
             if not self.readonly:
@@ -171,7 +171,7 @@ class Library:
     @property
     def _searching(self) -> Searching:
         if self._search is None:
-            from nbshelf.search import Searching
+            from nbshelf.search.service import Searching
 
             self._search = Searching(self.engine, self.store)
         return self._search
@@ -251,7 +251,7 @@ class Library:
             SourceError: not a folder, already a source, or nested with the library.
         """
         self._require_writer()
-        from nbshelf.packs import is_pack
+        from nbshelf.sources.packs import is_pack
 
         candidate = Path(os.path.realpath(os.path.abspath(os.path.expanduser(str(path)))))
         if is_pack(candidate):
@@ -541,7 +541,7 @@ class Library:
         return written
 
     def search(self, text: str, *, limit: int = 20) -> SearchResults:
-        """Notebooks matching ``text`` (see ``nbshelf.query`` for the syntax), best first."""
+        """Notebooks matching ``text`` (see ``nbshelf.search.query`` for the syntax), best first."""
         if not self.readonly:
             self.refresh_index()
         return self._searching.search(self.index.searcher(), text, limit=limit)
@@ -555,7 +555,7 @@ class Library:
 
     def snippets(self, ref: str | int, text: str) -> list[Snippet]:
         """The cells of one notebook that match ``text``, for the rows on screen."""
-        from nbshelf.index import IndexUnavailable
+        from nbshelf.search.index import IndexUnavailable
 
         info = self.show(ref)
         try:
@@ -678,14 +678,14 @@ class Library:
 
     def kernels(self) -> list[KernelChoice]:
         """The kernels a notebook can run in here (nbshelf's own Python kernel included)."""
-        from nbshelf.kernels import installed_kernels
+        from nbshelf.run.kernels import installed_kernels
 
         return installed_kernels()
 
     def kernel_for(self, ref: str | int, kernel: str | None = None) -> KernelChoice:
         """The kernel a notebook would run in: ``kernel`` by name, else its own or one for
         its language (``KernelMissing`` names what is missing and what is installed)."""
-        from nbshelf.kernels import choose_kernel, get_kernel
+        from nbshelf.run.kernels import choose_kernel, get_kernel
 
         if kernel:
             return get_kernel(kernel)
@@ -694,8 +694,8 @@ class Library:
 
     def parameters(self, ref: str | int) -> list[Parameter]:
         """The notebook's papermill parameters (name, default, type) for a form."""
-        from nbshelf.parameters import notebook_parameters
-        from nbshelf.run import read_for_run
+        from nbshelf.run.execution import read_for_run
+        from nbshelf.run.parameters import notebook_parameters
 
         return notebook_parameters(read_for_run(self.read_version(ref)))
 
@@ -749,8 +749,8 @@ class Library:
         the run records)."""
         import math
 
-        from nbshelf.health import HealthChecker, HealthInput, health_status, status_detail
-        from nbshelf.settings import Settings
+        from nbshelf.catalog.settings import Settings
+        from nbshelf.health.checks import HealthChecker, HealthInput, health_status, status_detail
 
         if self._health is None:
             # readers use the cache the writer keeps; only a writer saves it
@@ -891,7 +891,7 @@ class Library:
                       standalone: bool, folder: Path | None) -> str:
         from datetime import UTC, datetime
 
-        from nbshelf.markings import notebook_marking
+        from nbshelf.publish.markings import notebook_marking
         from nbshelf.render import APP_ASSET_BASE, RenderHeader, render_notebook
 
         raw = parse_notebook(data, path, validate=False).raw
@@ -908,14 +908,14 @@ class Library:
     @property
     def settings(self) -> Settings:
         """Typed access to this library's settings."""
-        from nbshelf.settings import Settings
+        from nbshelf.catalog.settings import Settings
 
         return Settings(self.engine)
 
     def prepare_publish(self, file: str | Path, *, keep_outputs: bool = False) -> Prepared:
         """What publishing ``file`` would write: the preview of what is removed and the
         warnings, without writing anything."""
-        from nbshelf.publish import PublishError, prepare
+        from nbshelf.publish.share import PublishError, prepare
 
         path = Path(file)
         try:
@@ -940,8 +940,8 @@ class Library:
             PublishError: anything else that stops it, in words: the source is not available
                 (a share that is not mounted), the target leads out of the source.
         """
-        from nbshelf.markings import check_publishable
-        from nbshelf.publish import (
+        from nbshelf.publish.markings import check_publishable
+        from nbshelf.publish.share import (
             PublishError,
             PublishResult,
             check_conflict,
@@ -1004,9 +1004,9 @@ class Library:
 
         Cheap where it matters: a folder with a notebook at its top needs no walk.
         """
-        from nbshelf.publish import PublishError
-        from nbshelf.scan import ScanResult, is_notebook_name, scan_tree
-        from nbshelf.sync import looks_unmounted
+        from nbshelf.publish.share import PublishError
+        from nbshelf.sources.scan import ScanResult, is_notebook_name, scan_tree
+        from nbshelf.sources.sync import looks_unmounted
 
         with self.engine.connect() as conn:
             present = conn.execute(
@@ -1039,9 +1039,9 @@ class Library:
             )
 
     def write_manifest(self, name: str) -> dict[str, Any]:
-        """Walk a folder source and write its share manifest (``nbshelf.manifest``), so that
+        """Walk a folder source and write its share manifest (``nbshelf.sources.manifest``), so that
         syncs of a big share need not walk it."""
-        from nbshelf.manifest import write_manifest
+        from nbshelf.sources.manifest import write_manifest
 
         source = self._source(name)
         if source.kind in (OPENED, PACK) or not srcs.reachable(source.path):
@@ -1055,8 +1055,8 @@ class Library:
     def _refresh_manifest(self, source: Source, relpath: str) -> None:
         """Keep the share's manifest (if it has one) current after a publish; a failure
         leaves it stale, which sync notices, so it never fails the publish."""
-        from nbshelf.manifest import log as manifest_log
-        from nbshelf.manifest import refresh_folders
+        from nbshelf.sources.manifest import log as manifest_log
+        from nbshelf.sources.manifest import refresh_folders
 
         try:
             refresh_folders(source.path, relpath, self._catalog_hashes(source))
@@ -1082,7 +1082,7 @@ class Library:
     def markings(self, ids: list[int] | None = None) -> dict[int, str]:
         """The control marking of each present notebook that has one (all, or these ids),
         spelled as in the library's ``markings`` setting."""
-        from nbshelf.markings import marking_hint, read_hint
+        from nbshelf.publish.markings import marking_hint, read_hint
 
         query = (
             select(Notebook.id, Content.hash, Content.marking)
@@ -1112,8 +1112,8 @@ class Library:
     def export_pack(self, out: str | Path, *, ids: list[int] | None = None,
                     query: str | None = None) -> dict[str, Any]:
         """Write the chosen notebooks (by id, or every match of a query) as a pack."""
-        from nbshelf.markings import notebook_marking
-        from nbshelf.packs import PackEntry, PackError, entry_path, write_pack
+        from nbshelf.publish.markings import notebook_marking
+        from nbshelf.sources.packs import PackEntry, PackError, entry_path, write_pack
 
         chosen = list(ids or [])
         if query:
@@ -1139,8 +1139,8 @@ class Library:
     def diff(self, ref: str | int, old: int | None = None, new: int | None = None, *,
              outputs: bool = False, metadata: bool = False) -> list[CellChange]:
         """Cell changes between two versions (default: the previous and the current one)."""
-        from nbshelf.diff import diff_notebooks
-        from nbshelf.run import read_for_run
+        from nbshelf.notebook.diff import diff_notebooks
+        from nbshelf.run.execution import read_for_run
 
         count = len(self.history(ref))
         new = count if new is None else new
