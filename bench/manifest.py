@@ -217,7 +217,7 @@ def run(rounds: int) -> dict[str, Any]:
             # the manifest part of a publish into a folder three levels down
             target = next(r for r in sorted(mf.load(tree).notebooks)  # type: ignore[union-attr]
                           if r.count("/") == 3)
-            hashes = lib._catalog_hashes(lib._source(name))
+            hashes = lib.sources.catalog_hashes(lib.sources.get(name))
             started = time.perf_counter()
             mf.refresh_folders(tree, target, hashes)
             out["refresh"] = time.perf_counter() - started

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
@@ -28,13 +29,20 @@ _UPGRADES: dict[int, Callable[[Connection], None]] = {1: _add_marking_column}
 
 
 def open_engine(path: Path, *, readonly: bool = False) -> Engine:
-    """Open (and for a writer, create or upgrade) the catalog at ``path``."""
-    engine = create_engine(f"sqlite:///{path}")
-    event.listen(engine, "connect", _configure_connection)
+    """Open (and for a writer, create or upgrade) the catalog at ``path``.
+
+    A reader's connections are opened read-only by SQLite itself (``mode=ro``): whatever a
+    reader's code does, it cannot write the catalog. In WAL mode it still sees each commit of
+    the writer, and never blocks it.
+    """
     if not readonly:
+        engine = create_engine(f"sqlite:///{path}")
+        event.listen(engine, "connect", _configure_connection)
         with engine.begin() as conn:
             _create_or_upgrade(conn, path)
     else:
+        engine = create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true")
+        event.listen(engine, "connect", _configure_reader)
         try:
             with engine.connect() as conn:
                 _check_version(conn, path)
@@ -65,10 +73,16 @@ def _immutable_engine(path: Path) -> Engine:
     """A catalog on a read-only disk (a library on a write-protected stick, a read-only
     mount): SQLite cannot make the WAL's shared-memory file beside it, so it is read as an
     immutable file, which a read-only disk guarantees it is."""
-    engine = create_engine(f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true")
+    engine = create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&immutable=1&uri=true")
     with engine.connect() as conn:
         _check_version(conn, path)
     return engine
+
+
+def _configure_reader(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")  # wait out a writer's checkpoint
+    cursor.close()
 
 
 def _configure_connection(dbapi_conn: Any, _record: Any) -> None:

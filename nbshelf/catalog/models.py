@@ -5,8 +5,29 @@ Times are POSIX seconds (UTC) as floats: cheap to compare, and formatted only fo
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class SourceKind(StrEnum):
+    """What a source is; stored as its value (a StrEnum compares equal to the plain string)."""
+
+    FOLDER = "folder"  # a folder: a share, a USB stick, a local folder
+    DEMO = "demo"  # the demo library that ships with the app (a folder)
+    OPENED = "opened"  # notebooks opened from outside every source; paths are absolute
+    PACK = "pack"  # a library pack (folder or zip with a manifest): read-only, verified
+
+
+class RunStatus(StrEnum):
+    """How a run stands or ended."""
+
+    RUNNING = "running"  # a "running" row whose runner died was killed
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
 
 
 class Base(DeclarativeBase):
@@ -21,7 +42,7 @@ class Source(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String, unique=True)
     path: Mapped[str]
-    kind: Mapped[str] = mapped_column(default="folder")  # folder | demo
+    kind: Mapped[str] = mapped_column(default=SourceKind.FOLDER.value)  # a SourceKind
     added_at: Mapped[float]
     last_sync: Mapped[float | None]
     available: Mapped[bool] = mapped_column(default=True)
@@ -102,8 +123,7 @@ class Run(Base):
     ended: Mapped[float | None]
     kernel: Mapped[str]
     parameters: Mapped[dict[str, object]] = mapped_column(JSON)
-    # running | ok | error | timeout | cancelled (a "running" row whose runner died: killed)
-    status: Mapped[str]
+    status: Mapped[str]  # a RunStatus
     cells_run: Mapped[int] = mapped_column(default=0)
     failed_cell: Mapped[int | None]
     error: Mapped[str | None]

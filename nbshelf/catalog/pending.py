@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects.sqlite import insert
 
 from nbshelf.catalog.models import IndexPending
+from nbshelf.catalog.queries import in_chunks
 
 
 def mark_pending(conn: Connection, hashes: Iterable[str]) -> None:
@@ -17,6 +18,11 @@ def mark_pending(conn: Connection, hashes: Iterable[str]) -> None:
         conn.execute(insert(IndexPending).on_conflict_do_nothing(), rows)
 
 
+def pending_count(conn: Connection) -> int:
+    """How many contents wait for the index."""
+    return int(conn.execute(select(func.count()).select_from(IndexPending)).scalar_one())
+
+
 def pending_hashes(conn: Connection) -> list[str]:
     """Every queued content hash."""
     return list(conn.execute(select(IndexPending.hash)).scalars())
@@ -24,6 +30,5 @@ def pending_hashes(conn: Connection) -> list[str]:
 
 def clear_pending(conn: Connection, hashes: Iterable[str]) -> None:
     """Take these contents off the queue (after the index committed them)."""
-    batch = list(hashes)
-    for start in range(0, len(batch), 500):
-        conn.execute(delete(IndexPending).where(IndexPending.hash.in_(batch[start : start + 500])))
+    for chunk in in_chunks(hashes):
+        conn.execute(delete(IndexPending).where(IndexPending.hash.in_(chunk)))

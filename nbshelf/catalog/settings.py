@@ -13,7 +13,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects.sqlite import insert
 
 from nbshelf.catalog.models import SettingRow
-from nbshelf.errors import NbshelfError
+from nbshelf.errors import LibraryError, NbshelfError
 
 
 class SettingError(NbshelfError):
@@ -51,8 +51,9 @@ SCHEMA = {s.key: s for s in (
 class Settings:
     """Typed access to a library's settings."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self.engine = engine
+        self.readonly = readonly
 
     def get(self, key: str, source: str | None = None) -> Any:
         """The value of a setting (its default when never set)."""
@@ -64,7 +65,9 @@ class Settings:
         return schema.default if row is None else row.value
 
     def set(self, key: str, value: Any, source: str | None = None) -> None:
-        """Store a value after checking its type."""
+        """Store a value after checking its type (a writer's job)."""
+        if self.readonly:
+            raise LibraryError("this library was opened read-only; settings cannot be changed")
         schema = _schema(key, source)
         if not isinstance(value, schema.kind) or (
             isinstance(value, list) and not all(isinstance(v, str) for v in value)
@@ -88,3 +91,26 @@ def _schema(key: str, source: str | None) -> Setting:
 
 def _stored_key(key: str, source: str | None) -> str:
     return f"source:{source}:{key}" if source is not None else key
+
+
+# -- notes kept beside the settings: not in the schema, never set by users ---------------------
+
+
+def last_walk(engine: Engine, source: str) -> float | None:
+    """When a source was last walked in full by a sync that completed (None: never); kept as
+    ``source:<name>:last_walk`` (``nbshelf.sources.manifest`` says why)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(SettingRow.value).where(SettingRow.key == _stored_key("last_walk", source))
+        ).first()
+    value = None if row is None else row.value
+    return float(value) if isinstance(value, int | float) else None
+
+
+def note_walk(engine: Engine, source: str, when: float | None) -> None:
+    """Remember a source's completed full walk (None forgets it: the next sync walks)."""
+    key = _stored_key("last_walk", source)
+    with engine.begin() as conn:
+        conn.execute(delete(SettingRow).where(SettingRow.key == key))
+        if when is not None:
+            conn.execute(insert(SettingRow).values(key=key, value=when))

@@ -21,16 +21,17 @@ from typing import Any, TextIO
 
 from nbshelf import __version__
 from nbshelf.cli.text import human
-from nbshelf.errors import LibraryLocked, NbshelfError, StorageError, storage_error
+from nbshelf.errors import NbshelfError, storage_error
 from nbshelf.library import Library, open_library
 from nbshelf.sources.sync import SyncProgress
 
 log = logging.getLogger("nbshelf")
 
 #: Commands that only read: they work while another process holds the writer lock.
-READ_ONLY = {"problems", "show", "history", "runs", "health", "kernels", "diff", "render"}
-#: Commands that write when they can (to catch the index up) and read when another writes.
-READ_PREFERRING_WRITE = {"search", "similar"}
+READ_ONLY = {"problems", "show", "history", "runs", "health", "kernels", "diff", "render",
+             "search", "similar", "source list", "pack export"}
+#: How long a command that writes waits for another writer to finish, by default (seconds).
+DEFAULT_WAIT = 5.0
 
 
 class CommandFailed(NbshelfError):
@@ -48,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--library", metavar="DIR", type=Path, help="the library folder to use")
     parser.add_argument("--version", action="version", version=f"nbshelf {__version__}")
+    parser.add_argument(
+        "--wait", metavar="SECONDS", type=float, default=DEFAULT_WAIT,
+        help=f"how long a command that writes waits while another process writes to the "
+             f"library (default {DEFAULT_WAIT:g})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     source = commands.add_parser("source", help="add, list, relocate or remove sources")
@@ -243,19 +248,29 @@ def _command_key(args: argparse.Namespace) -> str:
     return str(args.command)
 
 
+def _reads_only(args: argparse.Namespace) -> bool:
+    """True for a command that only reads: it never takes the writer lock, never waits for
+    a writer, and answers from what the library has committed."""
+    key = _command_key(args)
+    if key == "settings":
+        return not args.value  # showing a setting
+    return key in READ_ONLY and not getattr(args, "run", False)
+
+
 def _run(args: argparse.Namespace) -> dict[str, Any] | None:
     handler = _HANDLERS[_command_key(args)]
-    readonly = args.command in READ_ONLY and not getattr(args, "run", False)
-    try:
-        lib = open_library(args.library, readonly=readonly)
-    except (LibraryLocked, StorageError):
-        # a reader that would like to catch the index up, but cannot write now (another
-        # writer, a read-only disk): it answers from what is committed
-        if args.command not in READ_PREFERRING_WRITE:
-            raise
-        lib = open_library(args.library, readonly=True)
+    lib = open_library(args.library, readonly=_reads_only(args),
+                       wait=max(0.0, args.wait), on_wait=_say_waiting)
     with lib:
         return handler(lib, args)
+
+
+def _say_waiting(pid: int | None, seconds: float) -> None:
+    """Tell a person at a terminal why the command has not started yet."""
+    if sys.stderr.isatty():
+        who = f"process {pid}" if pid else "another process"
+        print(f"nbshelf: the library is in use by {who}; waiting up to {seconds:g} s...",
+              file=sys.stderr)
 
 
 # -- handlers: each returns the JSON report (also rendered for humans) ------------------------
@@ -306,7 +321,14 @@ def _sync(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
 def _search(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     if args.limit < 1:
         raise NbshelfError("--limit must be 1 or more")
-    return lib.search(" ".join(args.query), limit=args.limit).to_json()
+    report = lib.search(" ".join(args.query), limit=args.limit).to_json()
+    behind = lib.index_behind()
+    if behind:
+        # a reader answers from the committed index; the writer's next sync catches it up
+        report["behind"] = behind
+        print(f"nbshelf: the index is {behind:,} notebook{'s' if behind != 1 else ''} behind "
+              "the catalog; the next sync catches it up", file=sys.stderr)
+    return report
 
 
 def _similar(lib: Library, args: argparse.Namespace) -> dict[str, Any]:

@@ -1,52 +1,47 @@
 """``Library``: the one facade the CLI, the UI and the tests talk to.
 
-A writer ``Library`` holds ``<library>/lock`` for its lifetime; a read-only one takes no lock
-and never writes, so ``show`` and ``problems`` work while the app syncs. ``Library`` is not
-thread-safe: the UI runs every call on its single library worker thread.
+It opens a library folder (a writer takes ``<library>/lock`` for its lifetime; a read-only
+one takes no lock and never writes, so ``show`` and ``problems`` work while the app syncs),
+resolves a notebook reference once per call, and orchestrates work that crosses domains (a
+sync brings the index and the similarity model along; a publish syncs what it wrote). The
+work itself is done by its services, each in its domain's package:
+
+==================  =====================================================
+``lib.sources``     ``nbshelf.sources.service.Sources``
+``lib.notebooks``   ``nbshelf.notebook.service.Notebooks``
+``lib.searching``   ``nbshelf.search.service.SearchService``
+``lib.similarity``  ``nbshelf.similar.Similarity``
+``lib.running``     ``nbshelf.run.service.Running``
+``lib.checking``    ``nbshelf.health.service.HealthService``
+``lib.publishing``  ``nbshelf.publish.service.Publishing``
+==================  =====================================================
+
+The services are named for what they do (``searching``, ``running``, ``checking``) because
+the plain verbs (``search``, ``runs``, ``health``) are the facade's methods of the command
+line's contract. ``Library`` is not thread-safe: the UI runs every call on one worker thread.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-import time
-from collections.abc import Callable, Collection, Iterable
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Collection
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import Engine, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from nbshelf.catalog.db import open_engine
-from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
-from nbshelf.catalog.pending import mark_pending
-from nbshelf.errors import LibraryError, NbshelfError, NotFound, SourceError, storage_error
-from nbshelf.sources import rules as srcs
-
-if TYPE_CHECKING:
-    # Search (Whoosh, the analyzers) and running (jupyter_client, nbclient) load on first
-    # use: the app's start path opens the library to list it and needs neither.
-
-    from nbshelf.catalog.settings import Settings
-    from nbshelf.health.checks import HealthChecker
-    from nbshelf.notebook.diff import CellChange
-    from nbshelf.publish.share import Prepared, PublishResult
-    from nbshelf.run.execution import CellEvent, RunResult
-    from nbshelf.run.kernels import KernelChoice
-    from nbshelf.run.parameters import Parameter
-    from nbshelf.search.index import ProgressFn as IndexProgressFn
-    from nbshelf.search.index import SearchIndex
-    from nbshelf.search.service import Searching, SearchResults, Snippet
-    from nbshelf.similar import Similarity, SimilarNotebook
-
+from nbshelf.catalog.models import SourceKind
+from nbshelf.errors import LibraryError, NbshelfError, NotFound, storage_error
 from nbshelf.library.lock import WriterLock
-from nbshelf.notebook import content_hash, parse_notebook
+from nbshelf.notebook.service import Notebooks
 from nbshelf.records import (
     NotebookHealth,
     NotebookInfo,
     NotebookRow,
-    Place,
     ProblemInfo,
     SourceInfo,
     SyncReport,
@@ -54,18 +49,31 @@ from nbshelf.records import (
 )
 from nbshelf.resources import demo_folder
 from nbshelf.run.runbook import RunBook, RunInfo, RunPlan
-from nbshelf.sources.scan import FileStat
-from nbshelf.sources.sync import (
-    OPENED,
-    PACK,
-    ProgressFn,
-    SourceSync,
-    SyncProgress,
-    record_source_failure,
-)
-from nbshelf.store import BlobStore, atomic_write, shared_file_mode
+from nbshelf.run.service import Running
+from nbshelf.sources.service import Sources
+from nbshelf.sources.sync import ProgressFn, SyncProgress
+from nbshelf.store import BlobStore
+
+if TYPE_CHECKING:
+    # Search (Whoosh, the analyzers), running (jupyter_client, nbclient), health, rendering
+    # and publishing load on first use: the app's start path opens the library to list it
+    # and needs none of them.
+    from nbshelf.catalog.settings import Settings
+    from nbshelf.health.service import HealthService
+    from nbshelf.notebook.diff import CellChange
+    from nbshelf.publish.service import Publishing
+    from nbshelf.publish.share import Prepared, PublishResult
+    from nbshelf.run.execution import CellEvent, RunResult
+    from nbshelf.run.kernels import KernelChoice
+    from nbshelf.run.parameters import Parameter
+    from nbshelf.search.index import ProgressFn as IndexProgressFn
+    from nbshelf.search.index import SearchIndex
+    from nbshelf.search.service import Searching, SearchResults, SearchService, Snippet
+    from nbshelf.similar import Similarity, SimilarNotebook
 
 CATALOG_NAME = "catalog.sqlite"
+#: Told (holder's pid, seconds) when a writer starts waiting for the writer lock.
+WaitFn = Callable[[int | None, float], None]
 SIMILAR_FOLDER = "similar"
 
 
@@ -84,20 +92,22 @@ def library_exists(root: Path) -> bool:
     return (root / CATALOG_NAME).is_file()
 
 
-def open_library(root: Path | None = None, *, readonly: bool = False) -> Library:
+def open_library(root: Path | None = None, *, readonly: bool = False, wait: float = 0.0,
+                 on_wait: WaitFn | None = None) -> Library:
     """Open a library the way the CLI and the app do on start.
 
     A library that does not exist yet is created. The default library (no folder named)
-    also gets the demo source, synced, so a new user sees a useful library at once.
+    also gets the demo source, synced, so a new user sees a useful library at once. A
+    writer waits up to ``wait`` seconds for another writer (``on_wait`` is told once).
     """
     first_run = root is None and not os.environ.get("NBSHELF_LIBRARY")
     root = root if root is not None else default_library_dir()
     if not library_exists(root):
-        with Library.open(root) as lib:
+        with Library.open(root, wait=wait, on_wait=on_wait) as lib:
             if first_run and demo_folder().is_dir():
-                lib.add_source(demo_folder(), name="demo", kind="demo")
+                lib.add_source(demo_folder(), name="demo", kind=SourceKind.DEMO)
                 lib.sync()
-    return Library.open(root, readonly=readonly)
+    return Library.open(root, readonly=readonly, wait=wait, on_wait=on_wait)
 
 
 def _index_progress(progress: ProgressFn | None) -> IndexProgressFn | None:
@@ -119,15 +129,20 @@ def _forward_event(source: threading.Event, target: threading.Event) -> None:
             target.set()
 
 
-def _reader(store: BlobStore, digest: str) -> Callable[[], bytes]:
-    return lambda: store.read(digest)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _notebook_folder(source_path: str, kind: str, relpath: str) -> Path | None:
-    """The notebook's folder in its source, or None when it is not reachable now."""
-    folder = (Path(PurePosixPath(relpath).parent) if kind == OPENED
-              else Path(source_path) / PurePosixPath(relpath).parent)
-    return folder if folder.is_dir() else None
+def writer(method: F) -> F:
+    """Declares a method that writes: on a read-only ``Library`` it raises ``LibraryError``
+    before doing anything."""
+
+    @functools.wraps(method)
+    def guarded(self: Library, *args: Any, **kwargs: Any) -> Any:
+        if self._lock is None:
+            raise LibraryError("this library was opened read-only")
+        return method(self, *args, **kwargs)
+
+    return cast(F, guarded)
 
 
 def _index_procs() -> int:
@@ -143,46 +158,34 @@ def _index_procs() -> int:
 
 
 class Library:
-    """A library folder: catalog, blob store and (for writers) the writer lock."""
+    """A library folder: catalog, blob store, (for writers) the writer lock, and services."""
 
     def __init__(self, root: Path, engine: Engine, lock: WriterLock | None) -> None:
         self.root = root
         self.engine = engine
         self.store = BlobStore(root / "blobs")
         self._lock = lock
-        self._index: SearchIndex | None = None
-        self._search: Searching | None = None
         self.runbook = RunBook(root / "runs", engine, self.store)
+        self.sources = Sources(root, engine, self.store)
+        self.notebooks = Notebooks(engine, self.store)
+        self.running = Running(self.runbook)
+        self._search_service: SearchService | None = None
         self._similarity: Similarity | None = None
-        self._health: HealthChecker | None = None
+        self._checking: HealthService | None = None
+        self._publishing: Publishing | None = None
 
-    @property
-    def index(self) -> SearchIndex:
-        """The search index (``<library>/index``), made on first use."""
-        if self._index is None:
-            from nbshelf.search.index import SearchIndex
-
-            self._index = SearchIndex(self.root / "index", self.engine, self.store)
-            if not self.readonly:
-                # Locks a killed writer left; before this process writes the index.
-                self._index.clear_stale_locks()
-        return self._index
-
-    @property
-    def _searching(self) -> Searching:
-        if self._search is None:
-            from nbshelf.search.service import Searching
-
-            self._search = Searching(self.engine, self.store)
-        return self._search
+    # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, root: Path | str, *, readonly: bool = False) -> Library:
-        """Open (a writer creates) the library at ``root``.
+    def open(cls, root: Path | str, *, readonly: bool = False, wait: float = 0.0,
+             on_wait: WaitFn | None = None) -> Library:
+        """Open (a writer creates) the library at ``root``; a reader takes no lock and
+        never waits, a writer waits up to ``wait`` seconds for another writer to finish.
 
         Raises:
             LibraryLocked: a writer is asked for while another process writes.
             LibraryError: the folder cannot hold a library, or a read-only open finds none.
+            StorageError: the disk refuses (read-only, full) or the catalog is damaged.
         """
         root = Path(root).expanduser().absolute()
         if readonly:
@@ -195,7 +198,7 @@ class Library:
             raise LibraryError(f"cannot create the library folder {root}: {err.strerror}") from None
         lock = WriterLock(root / "lock")
         try:
-            lock.acquire()
+            lock.acquire(wait, on_wait)
         except OSError as err:  # a read-only disk, a full one: the machine's, not a bug
             raise storage_error(err) or LibraryError(
                 f"cannot take the writer lock of {root}: {err.strerror}") from err
@@ -218,8 +221,8 @@ class Library:
 
     def close(self) -> None:
         """Release the index, the database and the writer lock."""
-        if self._index is not None:
-            self._index.close()
+        if self._search_service is not None:
+            self._search_service.close()
         self.engine.dispose()
         if self._lock is not None:
             self._lock.release()
@@ -236,62 +239,78 @@ class Library:
     ) -> None:
         self.close()
 
-    def _require_writer(self) -> None:
-        if self._lock is None:
-            raise LibraryError("this library was opened read-only")
+    # -- the services made on first use ------------------------------------------------------
+
+    @property
+    def searching(self) -> SearchService:
+        """Search (``<library>/index``), opened on first use."""
+        if self._search_service is None:
+            from nbshelf.search.service import SearchService
+
+            self._search_service = SearchService(self.root / "index", self.engine, self.store,
+                                                 writer=not self.readonly)
+        return self._search_service
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index (``<library>/index``)."""
+        return self.searching.index
+
+    @property
+    def _searching(self) -> Searching:
+        """The query runner, for tests and benchmarks that clear its cell cache."""
+        return self.searching._searching
+
+    @property
+    def similarity(self) -> Similarity:
+        """The similarity model's keeper (``<library>/similar``), made on first use."""
+        if self._similarity is None:
+            from nbshelf.similar import Similarity
+
+            self._similarity = Similarity(self.root / SIMILAR_FOLDER, self.engine, self.store)
+        return self._similarity
+
+    @property
+    def checking(self) -> HealthService:
+        """Health checks (their cache in ``<library>/health``), made on first use."""
+        if self._checking is None:
+            from nbshelf.health.service import HealthService
+
+            # readers use the cache the writer keeps; only a writer saves it
+            self._checking = HealthService(self.root / "health", self.engine, self.store,
+                                           self.runbook, writer=not self.readonly)
+        return self._checking
+
+    @property
+    def publishing(self) -> Publishing:
+        """Publishing to shares and packs, made on first use."""
+        if self._publishing is None:
+            from nbshelf.publish.service import Publishing
+
+            self._publishing = Publishing(self.engine, self.store, self.sources,
+                                          self.notebooks)
+        return self._publishing
+
+    @property
+    def settings(self) -> Settings:
+        """Typed access to this library's settings."""
+        from nbshelf.catalog.settings import Settings
+
+        return Settings(self.engine, readonly=self.readonly)
 
     # -- sources -----------------------------------------------------------------------------
 
-    def add_source(
-        self, path: str | Path, *, name: str | None = None, kind: str = "folder"
-    ) -> SourceInfo:
+    @writer
+    def add_source(self, path: str | Path, *, name: str | None = None,
+                   kind: str = SourceKind.FOLDER) -> SourceInfo:
         """Add a folder as a source, or relocate the missing source it turns out to be.
 
         Raises:
             SourceError: not a folder, already a source, or nested with the library.
         """
-        self._require_writer()
-        from nbshelf.sources.packs import is_pack
+        return self.sources.add(path, name=name, kind=kind)
 
-        candidate = Path(os.path.realpath(os.path.abspath(os.path.expanduser(str(path)))))
-        if is_pack(candidate):
-            kind = PACK
-            folder = candidate
-        else:
-            folder = srcs.real_folder(path)
-        srcs.check_not_nested(folder, self.root)
-        with Session(self.engine) as session:
-            existing = list(session.scalars(select(Source)))
-        for source in existing:
-            if source.kind == OPENED:
-                continue
-            other = Path(os.path.realpath(source.path))
-            if other == folder:
-                raise SourceError(f"{folder} is already in the library as source '{source.name}'")
-            if srcs.reachable(source.path) and (
-                srcs.is_within(folder, other) or srcs.is_within(other, folder)
-            ):
-                raise SourceError(
-                    f"{folder} overlaps source '{source.name}' ({source.path}); "
-                    "a notebook can belong to one source only"
-                )
-        moved = None if kind == PACK else self._find_moved_source(folder, existing)
-        if moved is not None:
-            return self.relocate_source(moved.name, folder, _from=moved.path)
-        source_name = srcs.unique_name(name or folder.name or "source", (s.name for s in existing))
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(Source).values(
-                    name=source_name,
-                    path=str(folder),
-                    kind=kind,
-                    added_at=time.time(),
-                    last_sync=None,
-                    available=True,
-                )
-            )
-        return self.source_info(source_name)
-
+    @writer
     def open_file(self, path: str | Path) -> int:
         """Bring a notebook file the user opened into the library; return its id.
 
@@ -302,158 +321,49 @@ class Library:
         Raises:
             NotFound: not a readable notebook file (the message says why).
         """
-        self._require_writer()
         real = Path(os.path.realpath(os.path.abspath(os.path.expanduser(str(path)))))
         if not real.is_file():
             raise NotFound(f"there is no notebook file at {path}")
-        with Session(self.engine) as session:
-            sources = list(session.scalars(select(Source)))
-        owner = next(
-            (s for s in sources if s.kind != OPENED and srcs.reachable(s.path)
-             and srcs.is_within(real, Path(os.path.realpath(s.path)))),
-            None,
-        )
-        if owner is not None:
-            relpath = real.relative_to(os.path.realpath(owner.path)).as_posix()
-        else:
-            owner = self._opened_source(sources)
-            relpath = real.as_posix()
-        SourceSync(self.engine, self.store, owner).sync_paths([relpath])
+        owner, relpath = self.sources.owner_of(real)
+        self.sources.sync_paths(owner, [relpath])
         self.refresh_index()
-        with self.engine.connect() as conn:
-            found = conn.execute(
-                select(Notebook.id).where(
-                    Notebook.source_id == owner.id, Notebook.relpath == relpath
-                )
-            ).first()
-            if found is None:
-                problem = conn.execute(
-                    select(Problem.message).where(
-                        Problem.source_id == owner.id, Problem.relpath == relpath
-                    )
-                ).first()
-                reason = problem.message if problem else "it could not be read"
-                raise NotFound(f"{real} cannot be opened: {reason}")
-        return int(found.id)
+        found = self.notebooks.at(owner.id, relpath)
+        if found is None:
+            reason = self.notebooks.problem_at(owner.id, relpath) or "it could not be read"
+            raise NotFound(f"{real} cannot be opened: {reason}")
+        return found
 
-    def _opened_source(self, sources: list[Source]) -> Source:
-        existing = next((s for s in sources if s.kind == OPENED), None)
-        if existing is not None:
-            return existing
-        name = srcs.unique_name("opened", (s.name for s in sources))
-        with self.engine.begin() as conn:
-            conn.execute(insert(Source).values(
-                name=name, path="", kind=OPENED, added_at=time.time(), last_sync=None,
-                available=True,
-            ))
-        with Session(self.engine) as session:
-            return session.scalars(select(Source).where(Source.kind == OPENED)).one()
-
-    def _find_moved_source(self, folder: Path, existing: list[Source]) -> Source | None:
-        best: tuple[float, Source] | None = None
-        for source in existing:
-            if source.kind == OPENED or srcs.reachable(source.path):
-                continue
-            with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(Notebook.relpath, Notebook.size, Notebook.content_hash).where(
-                        Notebook.source_id == source.id, Notebook.removed_at.is_(None)
-                    )
-                )
-                notebooks = {r.relpath: (r.size, r.content_hash) for r in rows}
-            share = srcs.match_share(folder, notebooks)
-            if share >= srcs.MATCH_SHARE and (best is None or share > best[0]):
-                best = (share, source)
-        return best[1] if best else None
-
-    def relocate_source(
-        self, name: str, new_path: str | Path, *, _from: str | None = None
-    ) -> SourceInfo:
+    @writer
+    def relocate_source(self, name: str, new_path: str | Path, *, _from: str | None = None
+                        ) -> SourceInfo:
         """Point a source at the folder it now lives in (a USB stick mounted elsewhere)."""
-        self._require_writer()
-        folder = srcs.real_folder(new_path)
-        srcs.check_not_nested(folder, self.root)
-        source = self._source(name)
-        with self.engine.begin() as conn:
-            clash = conn.execute(
-                select(Source.name).where(Source.path == str(folder), Source.id != source.id)
-            ).first()
-            if clash:
-                raise SourceError(f"{folder} is already the folder of source '{clash.name}'")
-            conn.execute(
-                update(Source)
-                .where(Source.id == source.id)
-                .values(path=str(folder), available=True)
-            )
-        info = self.source_info(name)
-        return SourceInfo(**{**info.__dict__, "relocated_from": _from or source.path})
+        return self.sources.relocate(name, new_path, _from=_from)
 
+    @writer
     def remove_source(self, name: str) -> int:
         """Forget a source and its notebooks; return how many blobs were freed.
 
         Blobs that another source's notebooks still use are kept.
         """
-        self._require_writer()
-        source = self._source(name)
-        with self.engine.begin() as conn:
-            ids = select(Notebook.id).where(Notebook.source_id == source.id)
-            mark_pending(
-                conn,
-                conn.execute(
-                    select(Notebook.content_hash).where(Notebook.source_id == source.id)
-                ).scalars(),
-            )
-            conn.execute(delete(Version).where(Version.notebook_id.in_(ids)))
-            conn.execute(delete(Notebook).where(Notebook.source_id == source.id))
-            conn.execute(delete(Problem).where(Problem.source_id == source.id))
-            conn.execute(delete(Source).where(Source.id == source.id))
-            used = select(Version.content_hash).union(select(Notebook.content_hash))
-            orphans = list(
-                conn.execute(select(Content.hash).where(Content.hash.not_in(used))).scalars()
-            )
-            conn.execute(delete(Content).where(Content.hash.in_(orphans)))
-        # Files go after the commit: a kill in between leaves unused blobs, never missing ones.
-        for digest in orphans:
-            self.store.delete(digest)
-        return len(orphans)
-
-    def _source(self, name: str) -> Source:
-        with Session(self.engine) as session:
-            source = session.scalars(select(Source).where(Source.name == name)).one_or_none()
-            if source is None:
-                names = ", ".join(session.scalars(select(Source.name))) or "none yet"
-                raise SourceError(f"there is no source named '{name}' (sources: {names})")
-            return source
+        return self.sources.remove(name)
 
     def source_info(self, name: str) -> SourceInfo:
         """One source's current state."""
-        return next(s for s in self.list_sources() if s.name == name)
+        return self.sources.info(name)
 
     def list_sources(self) -> list[SourceInfo]:
         """Every source with its path, status, notebook count and last sync."""
-        with self.engine.connect() as conn:
-            counts = dict(
-                conn.execute(
-                    select(Notebook.source_id, func.count())
-                    .where(Notebook.removed_at.is_(None))
-                    .group_by(Notebook.source_id)
-                ).all()
-            )
-            sources = conn.execute(select(Source).order_by(Source.name)).all()
-        return [
-            SourceInfo(
-                name=s.name,
-                path=s.path,
-                kind=s.kind,
-                available=s.kind == OPENED or srcs.reachable(s.path),
-                notebooks=counts.get(s.id, 0),
-                last_sync=s.last_sync,
-            )
-            for s in sources
-        ]
+        return self.sources.listed()
+
+    @writer
+    def write_manifest(self, name: str) -> dict[str, Any]:
+        """Walk a folder source and write its share manifest (``nbshelf.sources.manifest``),
+        so that syncs of a big share need not walk it."""
+        return self.sources.write_manifest(name)
 
     # -- sync --------------------------------------------------------------------------------
 
+    @writer
     def sync(
         self,
         names: list[str] | None = None,
@@ -464,37 +374,22 @@ class Library:
     ) -> SyncReport:
         """Sync the named sources (all by default) into the library.
 
-        With ``index`` (the default) the derived data catches up before this returns: the
-        search index, and the similarity model when 10% of contents are new. Without it,
-        the changes wait for ``refresh_index`` and ``refresh_similar``.
+        A source that fails in a way nobody foresaw is listed as a problem of that source,
+        and the others are synced. With ``index`` (the default) the derived data catches up
+        before this returns: the search index, and the similarity model when 10% of
+        contents are new. Without it, the changes wait for ``refresh_index`` and
+        ``refresh_similar``.
         """
-        self._require_writer()
         cancel = cancel or threading.Event()
-        with Session(self.engine) as session:
-            query = select(Source).order_by(Source.name)
-            if names:
-                query = query.where(Source.name.in_(names))
-            chosen = list(session.scalars(query))
-        missing = set(names or ()) - {s.name for s in chosen}
-        if missing:
-            raise SourceError(f"there is no source named {', '.join(sorted(missing))}")
+        chosen = self.sources.chosen(names)
         report = SyncReport()
         for source in chosen:
             if cancel.is_set():
                 report.cancelled = True
                 break
-            try:
-                result = SourceSync(
-                    self.engine, self.store, source, progress=progress, cancel=cancel
-                ).run()
-            except Exception as err:
-                # One source that fails in a way nobody foresaw must not stop the others; a
-                # failing machine (a full disk) stops them all, since none could be written.
-                storage = storage_error(err)
-                if storage is not None:
-                    raise storage from err
-                record_source_failure(self.engine, source.id, err)
-                continue
+            result = self.sources.sync_one(source, progress=progress, cancel=cancel)
+            if result is None:
+                continue  # listed as a problem of that source
             report.added += result.added
             report.updated += result.updated
             report.removed += result.removed
@@ -518,62 +413,83 @@ class Library:
 
     # -- search ------------------------------------------------------------------------------
 
+    @writer
     def refresh_index(
         self, progress: IndexProgressFn | None = None, cancel: threading.Event | None = None
     ) -> int:
         """Bring the search index up to date: rebuilt if missing, old or corrupt, else the
         queued changes applied. Returns the documents written or updated."""
-        self._require_writer()
-        if not self.index.is_current():
-            return self.index.rebuild(progress, cancel, procs=_index_procs())
-        return self.index.update_pending()
+        return self.searching.refresh(progress, cancel, _index_procs())
 
+    @writer
     def reindex(
         self, progress: IndexProgressFn | None = None, cancel: threading.Event | None = None
     ) -> int:
         """Rebuild the search index and the similarity model from the catalog and the blobs
         (nothing reused: this is what a user runs when something looks wrong); return the
         documents written to the index."""
-        self._require_writer()
-        written = self.index.rebuild(progress, cancel, procs=_index_procs())
+        written = self.searching.rebuild(progress, cancel, _index_procs())
         if not (cancel is not None and cancel.is_set()):
             self.similarity.rebuild(progress, cancel, procs=_index_procs(), reuse=False)
         return written
 
     def search(self, text: str, *, limit: int = 20) -> SearchResults:
-        """Notebooks matching ``text`` (see ``nbshelf.search.query`` for the syntax), best first."""
+        """Notebooks matching ``text`` (see ``nbshelf.search.query`` for the syntax), best
+        first. A writer catches the index up first; a reader answers from what the index
+        has committed (``index_behind`` says by how much it lags)."""
         if not self.readonly:
             self.refresh_index()
-        return self._searching.search(self.index.searcher(), text, limit=limit)
+        rest, only = self._health_filter(text)
+        return self.searching.search(rest, limit, only)
 
     def search_ids(self, text: str, *, limit: int | None = None) -> tuple[list[int], int]:
         """Ranked notebook ids for ``text`` without snippets (for long result lists), and
         the total. Identical copies appear once, under their first place."""
         if not self.readonly:
             self.refresh_index()
-        return self._searching.search_ids(self.index.searcher(), text, limit=limit)
+        rest, only = self._health_filter(text)
+        return self.searching.search_ids(rest, limit, only)
+
+    def _health_filter(self, text: str) -> tuple[str, set[str] | None]:
+        """The query without its ``health:STATUS`` words, and the contents of the notebooks
+        whose health is one of those statuses (None when it names none)."""
+        from nbshelf.search.query import check_bounds, split_health
+
+        check_bounds(text)
+        rest, statuses = split_health(text)
+        if not statuses:
+            return text, None
+        ids = [h.id for h in self.health() if h.status in statuses]
+        return rest, self.notebooks.present_hashes(ids)
+
+    def index_behind(self) -> int:
+        """How many contents the index has yet to take in (0: it holds the whole catalog)."""
+        from nbshelf.catalog.pending import pending_count
+
+        with self.engine.connect() as conn:
+            return pending_count(conn)
 
     def snippets(self, ref: str | int, text: str) -> list[Snippet]:
         """The cells of one notebook that match ``text``, for the rows on screen."""
-        from nbshelf.search.index import IndexUnavailable
+        info = self.notebooks.show(self.resolve(ref))
+        return self.searching.snippets(info.content_hash, text)
 
-        info = self.show(ref)
-        try:
-            searcher = self.index.searcher()
-        except IndexUnavailable:
-            searcher = None  # not built yet: the snippets come from the notebook itself
-        return self._searching.snippets_of(searcher, info.content_hash, text)
+    def facets(
+        self, text: str, *, ids: Collection[int] | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Counts by language, source, module and tag for the notebooks matching ``text``.
 
-    # -- similar -------------------------------------------------------------------------------
+        Args:
+            text: a query (empty: the whole library).
+            ids: count only these notebooks' contents: a filter the index does not hold
+                (the app's ``health:``) narrows the counts as the query's filters do.
+        """
+        if not self.readonly:
+            self.refresh_index()
+        only = None if ids is None else self.notebooks.present_hashes(ids)
+        return self.searching.facets(text, only)
 
-    @property
-    def similarity(self) -> Similarity:
-        """The similarity model's keeper (``<library>/similar``), made on first use."""
-        if self._similarity is None:
-            from nbshelf.similar import Similarity
-
-            self._similarity = Similarity(self.root / SIMILAR_FOLDER, self.engine, self.store)
-        return self._similarity
+    # -- similar -----------------------------------------------------------------------------
 
     def similar(self, ref: str | int, *, limit: int = 10) -> list[SimilarNotebook]:
         """The notebooks most like this one, copies first, each with reasons.
@@ -589,130 +505,150 @@ class Library:
         except KeyError:
             raise NotFound(f"there is no notebook with id {notebook_id}") from None
 
+    @writer
     def refresh_similar(
         self, progress: IndexProgressFn | None = None, cancel: threading.Event | None = None
     ) -> bool:
         """Refit the similarity model when the library changed enough (10% new contents);
         until then new notebooks are placed with the current model. True when refitted."""
-        self._require_writer()
         return bool(self.similarity.refresh(progress, cancel, procs=_index_procs()))
 
-    def facets(
-        self, text: str, *, ids: Collection[int] | None = None
-    ) -> dict[str, dict[str, int]]:
-        """Counts by language, source, module and tag for the notebooks matching ``text``.
+    # -- notebooks ---------------------------------------------------------------------------
+
+    def resolve(self, ref: str | int) -> int:
+        """The catalog id of a notebook named by id, path in a source, or ``SOURCE:PATH``.
+
+        Raises:
+            NotFound: nothing matches, or a bare relative path matches several notebooks.
+        """
+        return self.notebooks.resolve(ref)
+
+    def show(self, ref: str | int) -> NotebookInfo:
+        """Everything the catalog knows about one notebook."""
+        return self.notebooks.show(self.resolve(ref))
+
+    def history(self, ref: str | int) -> list[VersionInfo]:
+        """A notebook's content versions, oldest first; the last one is current."""
+        return self.notebooks.history(self.resolve(ref))
+
+    def read_version(self, ref: str | int, number: int | None = None) -> bytes:
+        """The bytes of a notebook's version ``number`` (1-based), by default the current one."""
+        return self.notebooks.read_version(self.resolve(ref), number)
+
+    def notebook_ids(
+        self,
+        *,
+        order_by: str = "title",
+        descending: bool = False,
+        title_contains: str | None = None,
+        include_removed: bool = False,
+    ) -> list[int]:
+        """Ids of the library's notebooks in list order, sorted and filtered by SQLite.
 
         Args:
-            text: a query (empty: the whole library).
-            ids: count only these notebooks' contents: a filter the index does not hold
-                (the app's ``health:``) narrows the counts as the query's filters do.
+            order_by: ``title``, ``source``, ``language`` or ``modified``; ties go by title,
+                then path.
+            descending: reverse the order.
+            title_contains: only titles containing this text (any letter case).
+            include_removed: list notebooks that vanished from their source too.
         """
-        if not self.readonly:
-            self.refresh_index()
-        only = None if ids is None else self._content_hashes(ids)
-        return self._searching.facets(self.index.searcher(), text, only)
+        return self.notebooks.ids(order_by=order_by, descending=descending,
+                                  title_contains=title_contains,
+                                  include_removed=include_removed)
 
-    def _content_hashes(self, ids: Iterable[int]) -> set[str]:
-        """The current contents of these notebooks (removed ones left out)."""
-        wanted = list(ids)
-        found: set[str] = set()
-        with self.engine.connect() as conn:
-            for start in range(0, len(wanted), 500):
-                found.update(conn.execute(
-                    select(Notebook.content_hash)
-                    .where(Notebook.id.in_(wanted[start : start + 500]))
-                    .where(Notebook.removed_at.is_(None))
-                ).scalars())
-        return found
+    def notebook_rows(self, ids: list[int]) -> list[NotebookRow]:
+        """The list rows of these notebooks, in the order asked (unknown ids are left out)."""
+        return self.notebooks.rows(ids)
 
     def problems(self, names: list[str] | None = None) -> list[ProblemInfo]:
         """Files that are problems, notebooks with schema warnings, unavailable sources."""
-        found: list[ProblemInfo] = []
-        with self.engine.connect() as conn:
-            sources = conn.execute(select(Source.id, Source.name, Source.path, Source.kind)).all()
-            wanted = {s.id: s for s in sources if names is None or s.name in names}
-            for s in wanted.values():
-                if s.kind != OPENED and not srcs.reachable(s.path):
-                    found.append(
-                        ProblemInfo(
-                            s.name,
-                            "",
-                            "source-unavailable",
-                            f"the folder {s.path} is not reachable (a USB stick unplugged or a "
-                            "share not mounted?); its notebooks stay in the library",
-                        )
-                    )
-            rows = conn.execute(
-                select(Problem.source_id, Problem.relpath, Problem.kind, Problem.message)
-                .where(Problem.source_id.in_(wanted))
-                .order_by(Problem.relpath)
-            )
-            for r in rows:
-                found.append(ProblemInfo(wanted[r.source_id].name, r.relpath, r.kind, r.message))
-            schema_rows = conn.execute(
-                select(Notebook.source_id, Notebook.relpath, Content.schema_error)
-                .join(Content, Content.hash == Notebook.content_hash)
-                .where(
-                    # the few bad contents first (a partial index): reading every content
-                    # row of a 50,000-notebook library would cost more than the whole sync
-                    Notebook.content_hash.in_(
-                        select(Content.hash).where(Content.schema_error.is_not(None))
-                    ),
-                    Notebook.source_id.in_(wanted),
-                    Notebook.removed_at.is_(None),
-                )
-                .order_by(Notebook.relpath)
-            )
-            for w in schema_rows:
-                found.append(
-                    ProblemInfo(
-                        wanted[w.source_id].name,
-                        w.relpath,
-                        "schema-warning",
-                        f"catalogued, but it breaks the notebook format: {w.schema_error}",
-                    )
-                )
-        return found
+        return self.notebooks.problems(names)
+
+    def markings(self, ids: list[int] | None = None) -> dict[int, str]:
+        """The control marking of each present notebook that has one (all, or these ids),
+        spelled as in the library's ``markings`` setting."""
+        return self.notebooks.markings(ids, self.settings.get("markings"),
+                                       writer=not self.readonly)
+
+    def diff(self, ref: str | int, old: int | None = None, new: int | None = None, *,
+             outputs: bool = False, metadata: bool = False) -> list[CellChange]:
+        """Cell changes between two versions (default: the previous and the current one)."""
+        from nbshelf.notebook.diff import diff_notebooks
+        from nbshelf.run.execution import read_for_run
+
+        notebook_id = self.resolve(ref)
+        count = len(self.notebooks.history(notebook_id))
+        new = count if new is None else new
+        old = max(1, new - 1) if old is None else old
+        before = read_for_run(self.notebooks.read_version(notebook_id, old))
+        after = read_for_run(self.notebooks.read_version(notebook_id, new))
+        return diff_notebooks(before, after, outputs=outputs, metadata=metadata)
+
+    # -- viewing -----------------------------------------------------------------------------
+
+    def render(self, ref: str | int, *, version: int | None = None, report_view: bool = False,
+               standalone: bool = False) -> str:
+        """The notebook as one safe, offline HTML page (scripts never run, nothing loads from
+        outside). ``standalone`` inlines the app's styles, for a file any browser opens."""
+        from nbshelf.render.service import PageFacts, render_page
+
+        info = self.notebooks.show(self.resolve(ref))
+        data = self.notebooks.read_version(info.id, version)
+        facts = PageFacts(info.path, info.source, info.kernel, info.mtime, info.size,
+                          info.title)
+        return render_page(data, facts, self.settings.get("markings"),
+                           report_view=report_view, standalone=standalone,
+                           folder=self.notebooks.folder_of(info.id))
+
+    def render_run(self, run_id: int, *, report_view: bool = False) -> str:
+        """A run record (the executed copy, with its outputs) as a page, like any notebook."""
+        from nbshelf.render.service import PageFacts, render_page
+
+        record = self.runbook.get(run_id)
+        path = Path(record.record)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise NotFound(f"the record of run {run_id} cannot be read: {err.strerror}") from None
+        info = self.notebooks.show(record.notebook_id)
+        facts = PageFacts(info.path, info.source, record.kernel, path.stat().st_mtime,
+                          len(data), f"{info.title} (run {run_id}, {record.status})")
+        return render_page(data, facts, self.settings.get("markings"),
+                           report_view=report_view, standalone=False,
+                           folder=self.notebooks.folder_of(info.id))
 
     # -- running -----------------------------------------------------------------------------
 
     def kernels(self) -> list[KernelChoice]:
         """The kernels a notebook can run in here (nbshelf's own Python kernel included)."""
-        from nbshelf.run.kernels import installed_kernels
-
-        return installed_kernels()
+        return self.running.kernels()
 
     def kernel_for(self, ref: str | int, kernel: str | None = None) -> KernelChoice:
         """The kernel a notebook would run in: ``kernel`` by name, else its own or one for
         its language (``KernelMissing`` names what is missing and what is installed)."""
-        from nbshelf.run.kernels import choose_kernel, get_kernel
-
         if kernel:
-            return get_kernel(kernel)
-        info = self.show(ref)
-        return choose_kernel(info.kernel, info.language)
+            return self.running.kernel_for(kernel, None, None)
+        info = self.notebooks.show(self.resolve(ref))
+        return self.running.kernel_for(None, info.kernel, info.language)
 
     def parameters(self, ref: str | int) -> list[Parameter]:
         """The notebook's papermill parameters (name, default, type) for a form."""
-        from nbshelf.run.execution import read_for_run
-        from nbshelf.run.parameters import notebook_parameters
+        return self.running.parameters(self.notebooks.read_version(self.resolve(ref)))
 
-        return notebook_parameters(read_for_run(self.read_version(ref)))
-
+    @writer
     def begin_run(self, ref: str | int, *, kernel: str | None = None,
                   parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
                   stop_on_error: bool = True) -> RunPlan:
         """Record a run as started; ``RunBook.execute(plan)`` then runs it on any thread."""
-        self._require_writer()
         notebook_id = self.resolve(ref)
         choice = self.kernel_for(notebook_id, kernel)
-        return self.runbook.begin(notebook_id, choice, parameters=parameters,
+        return self.running.begin(notebook_id, choice, parameters=parameters,
                                   cell_timeout=cell_timeout, stop_on_error=stop_on_error)
 
     def finish_run(self, plan: RunPlan, result: RunResult | None, error: str | None = None
                    ) -> None:
         """Record how a run begun with ``begin_run`` ended."""
-        self.runbook.finish(plan, result, error)
+        self.running.finish(plan, result, error)
 
     def run(self, ref: str | int, *, kernel: str | None = None,
             parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
@@ -726,20 +662,13 @@ class Library:
         """
         plan = self.begin_run(ref, kernel=kernel, parameters=parameters,
                               cell_timeout=cell_timeout, stop_on_error=stop_on_error)
-        try:
-            result = RunBook.execute(plan, on_event=on_event, cancel=cancel)
-        except NbshelfError as err:
-            self.finish_run(plan, None, str(err))
-            raise
-        except BaseException:
-            self.finish_run(plan, None, "the run was stopped")
-            raise
-        self.finish_run(plan, result)
-        return result
+        return self.running.execute(plan, on_event=on_event, cancel=cancel)
 
     def runs(self, ref: str | int) -> list[RunInfo]:
         """A notebook's runs, newest first."""
-        return self.runbook.list(self.resolve(ref))
+        return self.running.runs(self.resolve(ref))
+
+    # -- health ------------------------------------------------------------------------------
 
     def health(
         self, ref: str | int | None = None, *, ids: Collection[int] | None = None
@@ -747,41 +676,12 @@ class Library:
         """"Will it run here?" for one notebook, these ``ids`` (those still in the library),
         or the whole library (static checks cached per content and kernel; the last run from
         the run records)."""
-        import math
-
-        from nbshelf.catalog.settings import Settings
-        from nbshelf.health.checks import HealthChecker, HealthInput, health_status, status_detail
-
-        if self._health is None:
-            # readers use the cache the writer keeps; only a writer saves it
-            self._health = HealthChecker(cache_dir=self.root / "health")
         if ref is not None:
             ids = [self.resolve(ref)]
-        rows = self._health_rows(ids)
-        inputs = [
-            HealthInput(r.content_hash, _reader(self.store, r.content_hash),
-                        _notebook_folder(r.path, r.kind, r.relpath),
-                        PurePosixPath(r.relpath).name)
-            for r in rows
-        ]
-        reports = self._health.check(inputs)
-        if not self.readonly:
-            self._health.save()
-        last = self.runbook.last_runs()
-        max_age = float(Settings(self.engine).get("stale_after_days")) or math.inf
-        found = []
-        for r, report in zip(rows, reports, strict=True):
-            run = last.get(r.id)
-            summary = run.summary() if run else None
-            status = health_status(report, summary, run is not None and not run.current_version,
-                                   max_age)
-            found.append(NotebookHealth(
-                r.id, r.name, r.relpath, r.title, status, status_detail(status, report, summary),
-                report.kernel, report.missing_modules, report.missing_files, report.messages,
-                run.to_json() if run else None,
-            ))
-        return found
+        stale_after = float(self.settings.get("stale_after_days"))
+        return self.checking.check(ids, stale_after_days=stale_after)
 
+    @writer
     def health_run(
         self,
         *,
@@ -797,7 +697,6 @@ class Library:
         """
         import dataclasses
 
-        self._require_writer()
         cancel = cancel or threading.Event()
         skip = {"kernel-missing", "missing-deps", "unreadable"}
         todo = [h for h in self.health() if h.status not in skip]
@@ -831,100 +730,14 @@ class Library:
             progress(len(todo), len(todo), "done")
         return self.health()
 
-    def _health_rows(self, ids: Collection[int] | None) -> list[Any]:
-        query = (
-            select(Notebook.id, Notebook.relpath, Notebook.content_hash, Source.name,
-                   Source.path, Source.kind, Content.title)
-            .join(Source, Source.id == Notebook.source_id)
-            .join(Content, Content.hash == Notebook.content_hash)
-            .where(Notebook.removed_at.is_(None))
-            .order_by(Source.name, Notebook.relpath)
-        )
-        with self.engine.connect() as conn:
-            if ids is None:
-                return list(conn.execute(query).all())
-            wanted = list(ids)
-            rows: list[Any] = []
-            for start in range(0, len(wanted), 500):  # SQLite caps an IN list's size
-                rows += conn.execute(query.where(Notebook.id.in_(wanted[start : start + 500])))
-            return rows
-
-    # -- viewing -------------------------------------------------------------------------------
-
-    def render(self, ref: str | int, *, version: int | None = None, report_view: bool = False,
-               standalone: bool = False) -> str:
-        """The notebook as one safe, offline HTML page (scripts never run, nothing loads from
-        outside). ``standalone`` inlines the app's styles, for a file any browser opens."""
-        info = self.show(ref)
-        data = self.read_version(info.id, version)
-        return self._render_bytes(data, info.path, info.source, info.kernel, info.mtime,
-                                  info.size, info.title, report_view=report_view,
-                                  standalone=standalone,
-                                  folder=self._folder_of(info.id))
-
-    def render_run(self, run_id: int, *, report_view: bool = False) -> str:
-        """A run record (the executed copy, with its outputs) as a page, like any notebook."""
-        record = self.runbook.get(run_id)
-        path = Path(record.record)
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise NotFound(f"the record of run {run_id} cannot be read: {err.strerror}") from None
-        info = self.show(record.notebook_id)
-        return self._render_bytes(data, info.path, info.source, record.kernel,
-                                  path.stat().st_mtime, len(data),
-                                  f"{info.title} (run {run_id}, {record.status})",
-                                  report_view=report_view, standalone=False,
-                                  folder=self._folder_of(info.id))
-
-    def _folder_of(self, notebook_id: int) -> Path | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(Notebook.relpath, Source.path, Source.kind)
-                .join(Source, Source.id == Notebook.source_id)
-                .where(Notebook.id == notebook_id)
-            ).one()
-        return _notebook_folder(row.path, row.kind, row.relpath)
-
-    def _render_bytes(self, data: bytes, path: str, source: str, kernel: str | None,
-                      mtime: float, size: int, title: str, *, report_view: bool,
-                      standalone: bool, folder: Path | None) -> str:
-        from datetime import UTC, datetime
-
-        from nbshelf.publish.markings import notebook_marking
-        from nbshelf.render import APP_ASSET_BASE, RenderHeader, render_notebook
-
-        raw = parse_notebook(data, path, validate=False).raw
-        header = RenderHeader(
-            title=title, source=source, path=path, kernel=kernel or "",
-            modified=datetime.fromtimestamp(mtime, UTC), size=size,
-            marking=notebook_marking(raw, self.settings.get("markings")) or "",
-        )
-        return render_notebook(raw, base_dir=folder, header=header, report_view=report_view,
-                               asset_base=None if standalone else APP_ASSET_BASE)
-
-    # -- publishing ----------------------------------------------------------------------------
-
-    @property
-    def settings(self) -> Settings:
-        """Typed access to this library's settings."""
-        from nbshelf.catalog.settings import Settings
-
-        return Settings(self.engine)
+    # -- publishing --------------------------------------------------------------------------
 
     def prepare_publish(self, file: str | Path, *, keep_outputs: bool = False) -> Prepared:
         """What publishing ``file`` would write: the preview of what is removed and the
         warnings, without writing anything."""
-        from nbshelf.publish.share import PublishError, prepare
+        return self.publishing.prepare(file, keep_outputs=keep_outputs)
 
-        path = Path(file)
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise PublishError(f"cannot read {file}: {err.strerror}") from None
-        return prepare(data, path.name, keep_outputs=keep_outputs,
-                       scheme=self.settings.get("markings"))
-
+    @writer
     def publish(self, file: str | Path, source: str, *, as_path: str | None = None,
                 keep_outputs: bool = False, force: bool = False) -> PublishResult:
         """Publish a notebook file into a source folder (a share, a USB stick).
@@ -940,415 +753,16 @@ class Library:
             PublishError: anything else that stops it, in words: the source is not available
                 (a share that is not mounted), the target leads out of the source.
         """
-        from nbshelf.publish.markings import check_publishable
-        from nbshelf.publish.share import (
-            PublishError,
-            PublishResult,
-            check_conflict,
-            resolve_target,
-            target_lock,
-            target_relpath,
-        )
-        from nbshelf.store import remove_stale_temps
-
-        self._require_writer()
-        prepared = self.prepare_publish(file, keep_outputs=keep_outputs)
-        target_source = self._source(source)
-        if target_source.kind == OPENED or not srcs.reachable(target_source.path):
-            raise PublishError(f"source '{source}' is not a folder that can be written now")
-        relpath = target_relpath(Path(file).name, as_path)
-        where = f"{source}:{relpath}"
-        check_publishable(
-            prepared.marking, self.settings.get("markings"), target=f"source '{source}'",
-            required=self.settings.get("marking_required", source),
-            ceiling=self.settings.get("marking_ceiling", source),
-        )
-        self._refuse_unmounted(target_source)
-        with self.engine.connect() as conn:
-            last_seen = conn.execute(
-                select(Notebook.content_hash).where(
-                    Notebook.source_id == target_source.id, Notebook.relpath == relpath
-                )
-            ).scalar_one_or_none()
-        shown = Path(target_source.path) / relpath
-        target = resolve_target(target_source.path, relpath, where)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise PublishError(f"cannot write {where}: {err.strerror or err}") from None
-        # again, now that its folders exist: one made meanwhile must not be a link out
-        target = resolve_target(target_source.path, relpath, where)
-        remove_stale_temps(target.parent)
-        new_hash = content_hash(prepared.data)
-        with target_lock(target, where):
-            existed = check_conflict(target, last_seen, new_hash, force=force, where=where)
-            try:
-                unchanged = existed and target.read_bytes() == prepared.data
-                if not unchanged:
-                    atomic_write(target, prepared.data, mode=shared_file_mode(target))
-            except OSError as err:
-                raise PublishError(f"cannot write {where}: {err.strerror or err}") from None
-            # the library now "last saw" what it wrote there, read before anyone else may
-            # write it: a later change by others is caught, never taken for ours
-            SourceSync(self.engine, self.store, target_source).sync_paths([relpath])
-        self._refresh_manifest(target_source, relpath)
+        result, _target = self.publishing.publish(file, source, as_path=as_path,
+                                                  keep_outputs=keep_outputs, force=force)
         self.refresh_index()
-        return PublishResult(source, relpath, str(shown), prepared.stripped, prepared.leaks,
-                             prepared.marking, overwrote=existed and not unchanged,
-                             unchanged=unchanged, notebook_id=self.resolve(where))
-
-    def _refuse_unmounted(self, source: Source) -> None:
-        """Refuse a folder source that sync would call unavailable (``looks_unmounted``): a
-        publish into the empty mount point of a share that is not mounted would "succeed"
-        on the local disk, and the next sync would take every other notebook for removed.
-
-        Cheap where it matters: a folder with a notebook at its top needs no walk.
-        """
-        from nbshelf.publish.share import PublishError
-        from nbshelf.sources.scan import ScanResult, is_notebook_name, scan_tree
-        from nbshelf.sources.sync import looks_unmounted
-
-        with self.engine.connect() as conn:
-            present = conn.execute(
-                select(Notebook.id).where(Notebook.source_id == source.id,
-                                          Notebook.removed_at.is_(None)).limit(1)
-            ).first() is not None
-        if not present:
-            return
-        try:
-            with os.scandir(source.path) as entries:
-                top = [e for e in entries if not e.name.startswith(".")]
-        except OSError:
-            top = None  # the walk says what it can
-        def plain_notebook(entry: os.DirEntry[str]) -> bool:
-            """A file the walk would surely list: ``*.ipynb``, regular, a valid name."""
-            try:
-                entry.name.encode("utf-8")
-                return is_notebook_name(entry.name) and entry.is_file(follow_symlinks=False)
-            except (UnicodeEncodeError, OSError):
-                return False
-
-        if top is not None and any(plain_notebook(e) for e in top):
-            return
-        scan = ScanResult() if top == [] else scan_tree(source.path)
-        if looks_unmounted(scan, present):
-            raise PublishError(
-                f"source '{source.name}' is not available: its folder {source.path} is empty, "
-                "but the library holds notebooks from it. The share is probably not mounted "
-                "(or the stick not plugged in); nothing was written. Mount it and publish again"
-            )
-
-    def write_manifest(self, name: str) -> dict[str, Any]:
-        """Walk a folder source and write its share manifest (``nbshelf.sources.manifest``), so that
-        syncs of a big share need not walk it."""
-        from nbshelf.sources.manifest import write_manifest
-
-        source = self._source(name)
-        if source.kind in (OPENED, PACK) or not srcs.reachable(source.path):
-            raise SourceError(f"source '{name}' is not a folder that can be written now")
-        try:
-            written = write_manifest(source.path, self._catalog_hashes(source))
-        except OSError as err:
-            raise SourceError(f"cannot write the manifest of '{name}': {err.strerror}") from None
-        return {"source": name, **written.to_json()}
-
-    def _refresh_manifest(self, source: Source, relpath: str) -> None:
-        """Keep the share's manifest (if it has one) current after a publish; a failure
-        leaves it stale, which sync notices, so it never fails the publish."""
-        from nbshelf.sources.manifest import log as manifest_log
-        from nbshelf.sources.manifest import refresh_folders
-
-        try:
-            refresh_folders(source.path, relpath, self._catalog_hashes(source))
-        except OSError as err:
-            manifest_log.warning("the manifest of '%s' was not updated: %s", source.name, err)
-
-    def _catalog_hashes(self, source: Source) -> Callable[[str, FileStat], str | None]:
-        """The content hash the catalog knows for a file of ``source`` in this state."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(Notebook.relpath, Notebook.size, Notebook.mtime_ns,
-                       Notebook.content_hash)
-                .where(Notebook.source_id == source.id, Notebook.removed_at.is_(None))
-            ).all()
-        known = {r.relpath: (r.size, r.mtime_ns, r.content_hash) for r in rows}
-
-        def lookup(relpath: str, stat: FileStat) -> str | None:
-            size, mtime_ns, digest = known.get(relpath, (None, None, None))
-            return digest if (size, mtime_ns) == (stat.size, stat.mtime_ns) else None
-
-        return lookup
-
-    def markings(self, ids: list[int] | None = None) -> dict[int, str]:
-        """The control marking of each present notebook that has one (all, or these ids),
-        spelled as in the library's ``markings`` setting."""
-        from nbshelf.publish.markings import marking_hint, read_hint
-
-        query = (
-            select(Notebook.id, Content.hash, Content.marking)
-            .join(Content, Content.hash == Notebook.content_hash)
-            .where(Notebook.removed_at.is_(None))
-        )
-        if ids is not None:
-            query = query.where(Notebook.id.in_(ids))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        hints = {r.hash: r.marking for r in rows if r.marking is not None}
-        for digest in {r.hash for r in rows if r.marking is None}:
-            # catalogued before markings were stored: read once (and kept, by a writer)
-            try:
-                raw = parse_notebook(self.store.read(digest), "x.ipynb", validate=False).raw
-                hints[digest] = marking_hint(raw)
-            except (OSError, NbshelfError):
-                hints[digest] = ""
-            if not self.readonly:
-                with self.engine.begin() as conn:
-                    conn.execute(update(Content).where(Content.hash == digest)
-                                 .values(marking=hints[digest]))
-        scheme = self.settings.get("markings")
-        found = {r.id: read_hint(hints[r.hash], scheme) for r in rows}
-        return {notebook_id: m for notebook_id, m in found.items() if m}
+        result.notebook_id = self.resolve(f"{result.source}:{result.path}")
+        return result
 
     def export_pack(self, out: str | Path, *, ids: list[int] | None = None,
                     query: str | None = None) -> dict[str, Any]:
         """Write the chosen notebooks (by id, or every match of a query) as a pack."""
-        from nbshelf.publish.markings import notebook_marking
-        from nbshelf.sources.packs import PackEntry, PackError, entry_path, write_pack
-
         chosen = list(ids or [])
         if query:
             chosen += self.search_ids(query)[0]
-        if not chosen:
-            raise PackError("nothing to pack: name notebooks with --ids or a query that matches")
-        scheme = self.settings.get("markings")
-        entries = []
-        opened = {s.name for s in self.list_sources() if s.kind == OPENED}
-        for notebook_id in dict.fromkeys(chosen):
-            info = self.show(notebook_id)
-            # checked before anything is read or written: a bad path fails the whole export
-            inner = entry_path(info.source, info.path, opened=info.source in opened)
-            data = self.store.read(info.content_hash)
-            raw = parse_notebook(data, info.path, validate=False).raw
-            entries.append((PackEntry(inner, info.title,
-                                      info.content_hash, len(data),
-                                      notebook_marking(raw, scheme), info.source, info.path,
-                                      info.versions), data))
-        written = write_pack(Path(out), entries)
-        return {"pack": str(written), "notebooks": len(entries)}
-
-    def diff(self, ref: str | int, old: int | None = None, new: int | None = None, *,
-             outputs: bool = False, metadata: bool = False) -> list[CellChange]:
-        """Cell changes between two versions (default: the previous and the current one)."""
-        from nbshelf.notebook.diff import diff_notebooks
-        from nbshelf.run.execution import read_for_run
-
-        count = len(self.history(ref))
-        new = count if new is None else new
-        old = max(1, new - 1) if old is None else old
-        before = read_for_run(self.read_version(ref, old))
-        after = read_for_run(self.read_version(ref, new))
-        return diff_notebooks(before, after, outputs=outputs, metadata=metadata)
-
-    # -- notebooks ---------------------------------------------------------------------------
-
-    def notebook_ids(
-        self,
-        *,
-        order_by: str = "title",
-        descending: bool = False,
-        title_contains: str | None = None,
-        include_removed: bool = False,
-    ) -> list[int]:
-        """Ids of the library's notebooks in list order, sorted and filtered by SQLite.
-
-        Args:
-            order_by: ``title``, ``source``, ``language`` or ``modified``; ties go by title,
-                then path.
-            descending: reverse the order.
-            title_contains: only titles containing this text (any letter case).
-            include_removed: list notebooks that vanished from their source too.
-        """
-        keys: dict[str, Any] = {
-            "title": func.lower(Content.title),
-            "source": func.lower(Source.name),
-            "language": func.coalesce(Content.language, ""),
-            "modified": Notebook.mtime_ns,
-        }
-        if order_by not in keys:
-            raise ValueError(f"cannot order notebooks by {order_by!r}")
-        primary = [keys[order_by].desc() if descending else keys[order_by]]
-        query = (
-            select(Notebook.id)
-            .join(Content, Content.hash == Notebook.content_hash)
-            .join(Source, Source.id == Notebook.source_id)
-            .order_by(*primary, func.lower(Content.title), Notebook.relpath)
-        )
-        if not include_removed:
-            query = query.where(Notebook.removed_at.is_(None))
-        if title_contains:
-            escaped = title_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(Content.title.ilike(f"%{escaped}%", escape="\\"))
-        with self.engine.connect() as conn:
-            return list(conn.execute(query).scalars())
-
-    def notebook_rows(self, ids: list[int]) -> list[NotebookRow]:
-        """The list rows of these notebooks, in the order asked (unknown ids are left out)."""
-        found: dict[int, NotebookRow] = {}
-        with self.engine.connect() as conn:
-            for start in range(0, len(ids), 500):
-                rows = conn.execute(
-                    select(
-                        Notebook.id,
-                        Content.title,
-                        Source.name,
-                        Notebook.relpath,
-                        Content.language,
-                        Notebook.mtime_ns,
-                        Content.size,
-                        Notebook.removed_at,
-                    )
-                    .join(Content, Content.hash == Notebook.content_hash)
-                    .join(Source, Source.id == Notebook.source_id)
-                    .where(Notebook.id.in_(ids[start : start + 500]))
-                )
-                for r in rows:
-                    found[r.id] = NotebookRow(
-                        r.id, r.title, r.name, r.relpath, r.language, r.mtime_ns / 1e9, r.size,
-                        r.removed_at is not None,
-                    )
-        return [found[i] for i in ids if i in found]
-
-    def resolve(self, ref: str | int) -> int:
-        """The catalog id of a notebook named by id, path in a source, or ``SOURCE:PATH``.
-
-        Raises:
-            NotFound: nothing matches, or a bare relative path matches several notebooks.
-        """
-        with self.engine.connect() as conn:
-            if isinstance(ref, int) or str(ref).isdigit():
-                found = conn.execute(select(Notebook.id).where(Notebook.id == int(ref))).first()
-                if found:
-                    return int(found.id)
-                raise NotFound(f"there is no notebook with id {ref}")
-            text = str(ref)
-            sources = conn.execute(select(Source.id, Source.name, Source.path, Source.kind)).all()
-            candidates: list[tuple[int, str]] = []
-            name, sep, rest = text.partition(":")
-            for s in sources:
-                if sep and name == s.name:
-                    candidates.append((s.id, rest.replace("\\", "/").strip("/")))
-            if not candidates:
-                real = Path(os.path.realpath(os.path.abspath(text)))
-                for s in sources:
-                    if s.kind == OPENED:
-                        candidates.append((s.id, real.as_posix()))
-                        continue
-                    root = Path(os.path.realpath(s.path))
-                    if srcs.is_within(real, root) and real != root:
-                        candidates.append((s.id, real.relative_to(root).as_posix()))
-            for source_id, relpath in candidates:
-                found = conn.execute(
-                    select(Notebook.id).where(
-                        Notebook.source_id == source_id, Notebook.relpath == relpath
-                    )
-                ).first()
-                if found:
-                    return int(found.id)
-            loose = conn.execute(
-                select(Notebook.id).where(Notebook.relpath == text.replace("\\", "/"))
-            ).all()
-            if len(loose) == 1:
-                return int(loose[0].id)
-            if len(loose) > 1:
-                raise NotFound(f"{text} is in several sources; name one as SOURCE:{text}")
-        raise NotFound(
-            f"no notebook in the library matches {text!r} (give an id, a path inside a source, "
-            "or SOURCE:RELATIVE/PATH; run sync if the file is new)"
-        )
-
-    def show(self, ref: str | int) -> NotebookInfo:
-        """Everything the catalog knows about one notebook."""
-        notebook_id = self.resolve(ref)
-        with Session(self.engine) as conn:
-            row = conn.execute(
-                select(Notebook, Content, Source.name)
-                .join(Content, Content.hash == Notebook.content_hash)
-                .join(Source, Source.id == Notebook.source_id)
-                .where(Notebook.id == notebook_id)
-            ).one()
-            nb, content, source_name = row
-            versions = conn.execute(
-                select(func.count()).where(Version.notebook_id == notebook_id)
-            ).scalar_one()
-            places = conn.execute(
-                select(Notebook.id, Source.name, Notebook.relpath, Notebook.removed_at)
-                .join(Source, Source.id == Notebook.source_id)
-                .where(Notebook.content_hash == nb.content_hash, Notebook.id != notebook_id)
-                .order_by(Source.name, Notebook.relpath)
-            ).all()
-            last_sync = conn.execute(
-                select(Source.last_sync).where(Source.id == nb.source_id)
-            ).scalar_one()
-        last_seen = nb.last_seen if nb.removed_at else max(nb.last_seen, last_sync or 0)
-        return NotebookInfo(
-            id=nb.id,
-            source=source_name,
-            path=nb.relpath,
-            title=content.title,
-            headings=list(content.headings),
-            kernel=content.kernel_name,
-            language=content.language,
-            nbformat=f"{content.nbformat}.{content.nbformat_minor}",
-            cells={
-                "total": content.n_cells,
-                "code": content.n_code,
-                "markdown": content.n_markdown,
-                "raw": content.n_raw,
-            },
-            imports=list(content.imports),
-            size=content.size,
-            mtime=nb.mtime_ns / 1e9,
-            content_hash=content.hash,
-            first_seen=nb.first_seen,
-            last_seen=last_seen,
-            removed_at=nb.removed_at,
-            versions=versions,
-            also_at=[Place(p.id, p.name, p.relpath, p.removed_at is not None) for p in places],
-            schema_warning=content.schema_error,
-            blob=str(self.store.path(content.hash)),
-        )
-
-    def history(self, ref: str | int) -> list[VersionInfo]:
-        """A notebook's content versions, oldest first; the last one is current."""
-        notebook_id = self.resolve(ref)
-        with Session(self.engine) as conn:
-            current = conn.execute(
-                select(Notebook.content_hash).where(Notebook.id == notebook_id)
-            ).scalar_one()
-            rows = conn.execute(
-                select(Version, Content.title, Content.size)
-                .join(Content, Content.hash == Version.content_hash)
-                .where(Version.notebook_id == notebook_id)
-                .order_by(Version.seen_at, Version.id)
-            ).all()
-        return [
-            VersionInfo(
-                number=i,
-                content_hash=v.content_hash,
-                seen_at=v.seen_at,
-                mtime=v.mtime_ns / 1e9,
-                title=title,
-                size=size,
-                current=(i == len(rows) and v.content_hash == current),
-            )
-            for i, (v, title, size) in enumerate(rows, start=1)
-        ]
-
-    def read_version(self, ref: str | int, number: int | None = None) -> bytes:
-        """The bytes of a notebook's version ``number`` (1-based), by default the current one."""
-        versions = self.history(ref)
-        if number is None:
-            return self.store.read(self.show(ref).content_hash)
-        if not 1 <= number <= len(versions):
-            raise NotFound(f"the notebook has versions 1 to {len(versions)}, not {number}")
-        return self.store.read(versions[number - 1].content_hash)
+        return self.publishing.export_pack(out, chosen)

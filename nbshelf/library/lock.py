@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -28,8 +30,31 @@ class WriterLock:
         """True while this object holds the lock."""
         return self._file is not None
 
-    def acquire(self) -> None:
-        """Take the lock or raise ``LibraryLocked`` naming the process that has it."""
+    def acquire(self, wait: float = 0.0,
+                on_wait: Callable[[int | None, float], None] | None = None) -> None:
+        """Take the lock or raise ``LibraryLocked`` naming the process that has it.
+
+        Args:
+            wait: how long to keep trying while another process holds it (seconds).
+            on_wait: told once (holder's pid, ``wait``) when the lock is held and a wait
+                begins, so a terminal can say why nothing happens yet.
+        """
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                self._take()
+                return
+            except LibraryLocked as locked:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                if on_wait is not None and not told:
+                    on_wait(locked.pid, wait)
+                    told = True
+                time.sleep(min(0.1, left))
+
+    def _take(self) -> None:
         handle = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 - held open on purpose
         try:
             _lock(handle)

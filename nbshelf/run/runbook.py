@@ -17,9 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine
 
-from nbshelf.catalog.models import Notebook, Run, Source
+from nbshelf.catalog.runs import (
+    RunRow,
+    finish_run,
+    run_by_id,
+    run_source_row,
+    runs_of,
+    runs_with_status,
+    set_run_record,
+    start_run,
+)
 from nbshelf.records import iso_time
 from nbshelf.safepath import UnsafePath, check_relpath, inside
 from nbshelf.sources import reachable
@@ -101,25 +110,19 @@ class RunBook:
               stop_on_error: bool = True) -> RunPlan:
         """Record a run as started and decide its working folder and record path."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(Notebook.content_hash, Notebook.relpath, Source.path, Source.kind)
-                .join(Source, Source.id == Notebook.source_id)
-                .where(Notebook.id == notebook_id)
-            ).one()
+            row = run_source_row(conn, notebook_id)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         with self.engine.begin() as conn:
-            run_id = conn.execute(insert(Run).values(
-                notebook_id=notebook_id, content_hash=row.content_hash, record="",
-                started=time.time(), ended=None, kernel=kernel.name,
-                parameters=dict(parameters or {}), status="running", failed_cell=None,
-                error=None, runner_pid=os.getpid(),
-            )).inserted_primary_key[0]  # type: ignore[index]
+            run_id = start_run(
+                conn, notebook_id, row.content_hash, kernel=kernel.name,
+                parameters=dict(parameters or {}), started=time.time(), runner_pid=os.getpid(),
+            )
             record = f"{notebook_id}/{stamp}-{run_id}.ipynb"
-            conn.execute(update(Run).where(Run.id == run_id).values(record=record))
+            set_run_record(conn, run_id, record)
         return RunPlan(
-            run_id=int(run_id), notebook_id=notebook_id, content_hash=row.content_hash,
+            run_id=run_id, notebook_id=notebook_id, content_hash=row.content_hash,
             data=self.store.read(row.content_hash),
-            cwd=self._working_folder(row.path, row.kind, row.relpath, int(run_id)),
+            cwd=self._working_folder(row.source_path, row.source_kind, row.relpath, run_id),
             record_path=inside(self.root, record, what="run record"), kernel=kernel,
             parameters=dict(parameters or {}),
             cell_timeout=cell_timeout, stop_on_error=stop_on_error,
@@ -157,64 +160,50 @@ class RunBook:
 
     def finish(self, plan: RunPlan, result: RunResult | None, error: str | None = None) -> None:
         """Record how a run ended (``result`` None: it could not run, ``error`` says why)."""
-        values: dict[str, Any] = {"ended": time.time()}
-        if result is None:
-            values.update(status="error", error=error)
-        else:
-            values.update(status=result.status, cells_run=result.cells_run,
-                          failed_cell=result.failed_cell, error=result.error,
-                          parameters={k: _jsonable(v) for k, v in result.parameters.items()})
+        ended = time.time()
         with self.engine.begin() as conn:
-            conn.execute(update(Run).where(Run.id == plan.run_id).values(**values))
+            if result is None:
+                finish_run(conn, plan.run_id, ended=ended, status="error", error=error)
+            else:
+                finish_run(
+                    conn, plan.run_id, ended=ended, status=result.status, error=result.error,
+                    cells_run=result.cells_run, failed_cell=result.failed_cell,
+                    parameters={k: _jsonable(v) for k, v in result.parameters.items()},
+                )
 
     def list(self, notebook_id: int) -> list[RunInfo]:
         """A notebook's runs, newest first."""
         with self.engine.connect() as conn:
-            current = conn.execute(
-                select(Notebook.content_hash).where(Notebook.id == notebook_id)
-            ).scalar_one()
-            rows = conn.execute(
-                select(Run.__table__).where(Run.notebook_id == notebook_id)
-                .order_by(Run.started.desc(), Run.id.desc())
-            ).all()
-        return [self._info(r, current) for r in rows]
+            rows = runs_of(conn, notebook_id)
+        return [self._info(r) for r in rows]
 
     def get(self, run_id: int) -> RunInfo:
         """One run; ``NotFound`` when there is none with that id."""
         from nbshelf.errors import NotFound
 
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(Run.__table__, Notebook.content_hash.label("current"))
-                .join(Notebook, Notebook.id == Run.notebook_id)
-                .where(Run.id == run_id)
-            ).first()
+            row = run_by_id(conn, run_id)
         if row is None:
             raise NotFound(f"there is no run {run_id}")
-        return self._info(row, row.current)
+        return self._info(row)
 
     def last_runs(self) -> dict[int, RunInfo]:
         """Each notebook's last run that says something about it (ok, error, timeout)."""
         found: dict[int, RunInfo] = {}
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(Run.__table__, Notebook.content_hash.label("current"))
-                .join(Notebook, Notebook.id == Run.notebook_id)
-                .where(Run.status.in_(("ok", "error", "timeout")))
-                .order_by(Run.started)
-            ).all()
+            rows = runs_with_status(conn, ("ok", "error", "timeout"))
         for r in rows:
-            found[r.notebook_id] = self._info(r, r.current)
+            found[r.notebook_id] = self._info(r)
         return found
 
-    def _info(self, r: Any, current_hash: str) -> RunInfo:
+    def _info(self, r: RunRow) -> RunInfo:
         status = r.status
         if status == "running" and r.runner_pid != os.getpid() and not _alive(r.runner_pid):
             status = "killed"
         return RunInfo(r.id, r.notebook_id, status, r.started, r.ended, r.kernel,
                        dict(r.parameters or {}),
                        r.cells_run, r.failed_cell, r.error, str(self.root / r.record),
-                       r.content_hash == current_hash)
+                       r.content_hash == r.current_hash)
 
 
 def _alive(pid: int) -> bool:

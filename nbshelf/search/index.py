@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.columns import CompressedBytesColumn
@@ -28,9 +28,8 @@ from whoosh.index import FileIndex
 from whoosh.reading import EmptyReader
 from whoosh.searching import Searcher
 
-from nbshelf.catalog.models import Content, Notebook
 from nbshelf.catalog.pending import clear_pending, pending_hashes
-from nbshelf.catalog.queries import present_places
+from nbshelf.catalog.queries import contents, in_chunks, present_hashes, present_places
 from nbshelf.errors import NbshelfError, NotebookInvalid
 from nbshelf.notebook import Cell, read_cells
 from nbshelf.notebook.doctext import cell_texts, notebook_labels, pack_cells
@@ -204,9 +203,7 @@ class SearchIndex:
         """
         with self.engine.connect() as conn:
             queued = set(pending_hashes(conn))
-            hashes = list(conn.execute(
-                select(Notebook.content_hash).where(Notebook.removed_at.is_(None)).distinct()
-            ).scalars())
+            hashes = present_hashes(conn)
         staging = self.folder.parent / "index.new"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -217,7 +214,7 @@ class SearchIndex:
         writer = index.writer(**kwargs)
         written = 0
         try:
-            for done, batch in enumerate(_batches(hashes, 200)):
+            for done, batch in enumerate(in_chunks(hashes, 200)):
                 if cancel is not None and cancel.is_set():
                     writer.cancel()
                     index.close()
@@ -285,13 +282,10 @@ class SearchIndex:
         """Index documents for the contents that still have a present place."""
         places = self._places(hashes)
         with self.engine.connect() as conn:
-            contents = {
-                c.hash: c
-                for c in conn.execute(select(Content.__table__).where(Content.hash.in_(hashes)))
-            }
+            rows = contents(conn, hashes)
         for digest in hashes:
             where = places.get(digest)
-            content = contents.get(digest)
+            content = rows.get(digest)
             if where is None or content is None:
                 continue
             try:
@@ -358,8 +352,3 @@ def writer_memory_mb() -> int:
     except (ValueError, OSError, AttributeError):  # not every system reports it
         return 128
     return max(128, min(512, total_mb // 16))
-
-
-def _batches(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

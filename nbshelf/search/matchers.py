@@ -13,7 +13,6 @@ from whoosh import matching
 from whoosh import query as wq
 from whoosh.query.spans import Span, SpanNear2
 from whoosh.scoring import BM25F, BM25FScorer
-from whoosh.searching import SearchContext
 
 
 class PreloadedPrefix(wq.Prefix):
@@ -32,8 +31,9 @@ class PreloadedPrefix(wq.Prefix):
             return terms[0].matcher(searcher, context)
         union = wq.Or(terms, boost=self.boost)
         union.matcher_type = wq.Or.ARRAY_MATCHER
-        # a prefix scores alike wherever it matches, as Whoosh's own Prefix does
-        context = context.set(weighting=None) if context else SearchContext(weighting=None)
+        # scored like Whoosh's own Prefix: the sum of the expanded terms' scores (Whoosh
+        # asks for constant scores, but its searcher fills in its weighting when none is
+        # given, so its prefixes rank by BM25F; these must rank the same)
         return union.matcher(searcher, context)
 
 

@@ -1,10 +1,11 @@
-"""What a user types in the search box, turned into a Whoosh query. It never raises.
+"""What a user types in the search box, turned into a Whoosh query. It never raises but
+for a query past the bounds below (``QueryTooLong``).
 
 Syntax: words (all must match), ``"exact phrase"``, ``prefix*``, ``field:value`` filters
 (``lang:``, ``import:``, ``source:``, ``tag:``, ``title:``, ``marking:``, ``path:``,
-``author:``), ``-word`` to exclude, and ``OR`` between two terms. Anything malformed
-(an unbalanced quote, a lone ``OR`` or ``-``, an empty filter) is read as plain words. The
-one error is a query past the bounds below (``QueryTooLong``): each word costs work in the
+``author:``; and ``health:``, which the library applies, see ``split_health``), ``-word``
+to exclude, and ``OR`` between two terms. Anything malformed (an unbalanced quote, a lone
+``OR`` or ``-``, an empty filter) is read as plain words. Each word costs work in the
 analysers, the matchers and the spelling suggestion, so its size and their number are capped.
 """
 
@@ -30,7 +31,9 @@ FILTERS = {
     "module": "imports", "source": "source", "tag": "tags", "tags": "tags", "title": "title",
     "marking": "marking", "path": "path", "author": "author",
 }
-_TOKEN = re.compile(r'"[^"]*"|\S+')
+# A token: a quoted phrase, whole even behind a minus or a filter name (-"a b",
+# tag:"machine learning"), else a run of non-spaces.
+_TOKEN = re.compile(r'-?(?:\w+:)?"[^"]*"|\S+')
 #: Prefixes shorter than this match too many terms to be useful (and are slow).
 MIN_PREFIX = 2
 #: A clause that adds nothing to the query (a stop word).
@@ -44,6 +47,19 @@ MAX_QUERY_WORDS = 64
 
 class QueryTooLong(NbshelfError):
     """A query past the bounds: a word too long, or too many words."""
+
+
+#: ``health:STATUS``: the notebooks whose health check says STATUS (ok, failing, stale...).
+#: The index knows nothing of health; ``split_health`` takes these out of a query, and the
+#: library keeps the answer to the notebooks of those statuses.
+_HEALTH = re.compile(r"(?<!\S)health:(\S+)", re.IGNORECASE)
+
+
+def split_health(text: str) -> tuple[str, frozenset[str]]:
+    """``text`` without its ``health:STATUS`` filters, and the statuses they ask for."""
+    statuses = frozenset(m.lower() for m in _HEALTH.findall(text))
+    rest = _HEALTH.sub(" ", text) if statuses else text
+    return " ".join(rest.split()) if statuses else text, statuses
 
 
 def check_bounds(text: str) -> None:

@@ -7,11 +7,13 @@ notebook's blob, parsed once and cached), never by re-tokenising whole documents
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from whoosh import collectors
@@ -36,6 +38,10 @@ from nbshelf.search.analysis import (
 )
 from nbshelf.search.query import BODY, ParsedQuery, field_terms, parse
 from nbshelf.store import BlobStore
+
+if TYPE_CHECKING:
+    from nbshelf.search.index import ProgressFn as IndexProgressFn
+    from nbshelf.search.index import SearchIndex
 
 MAX_SNIPPETS = 3
 SNIPPET_CHARS = 180
@@ -131,33 +137,37 @@ class Searching:
         self._cells.clear()
         self._cached_chars = 0
 
-    def search(self, searcher: Searcher, text: str, limit: int = 20) -> SearchResults:
-        """Ranked results for ``text`` with snippets for each returned hit."""
+    def search(self, searcher: Searcher, text: str, limit: int = 20,
+               only: set[str] | None = None) -> SearchResults:
+        """Ranked results for ``text`` with snippets for each returned hit; of the contents
+        in ``only`` when given (a filter the index does not hold, such as ``health:``)."""
         parsed = parse(text)
         answer = SearchResults(text, 0, plain=parsed.plain)
-        if parsed.empty:
+        query = _among(parsed, only)
+        if query is None:
             return answer
-        results = top_matches(searcher, parsed.query, limit)
+        results = top_matches(searcher, query, limit)
         answer.total = len(results)
         scored = _scored(results)
         if not scored and len(parsed.words) > 0:
             answer.suggestion = _suggest(searcher, parsed)
             if len(parsed.words) > 1 and answer.suggestion is None:
                 loose = parse(" OR ".join(w for w in parsed.words if fold(w) not in STOP_WORDS))
-                results = top_matches(searcher, loose.query, limit)
+                results = top_matches(searcher, _among(loose, only) or wq.NullQuery, limit)
                 answer.total = len(results)
                 scored = _scored(results)
                 answer.partial = bool(scored)
         answer.hits = self._hits(scored, parsed, _stored_cells(searcher))
         return answer
 
-    def search_ids(self, searcher: Searcher, text: str, limit: int | None = None
-                   ) -> tuple[list[int], int]:
-        """Ranked ids (each content's first place) and the total, with no snippets."""
-        parsed = parse(text)
-        if parsed.empty:
+    def search_ids(self, searcher: Searcher, text: str, limit: int | None = None,
+                   only: set[str] | None = None) -> tuple[list[int], int]:
+        """Ranked ids (each content's first place) and the total, with no snippets; of the
+        contents in ``only`` when given."""
+        query = _among(parse(text), only)
+        if query is None:
             return [], 0
-        results = top_matches(searcher, parsed.query, limit)
+        results = top_matches(searcher, query, limit)
         hashes = [hit["hash"] for hit in results]
         places = self._places(hashes)
         ids = [places[h][0].id for h in hashes if places.get(h)]
@@ -284,6 +294,16 @@ def _stored_cells(searcher: Searcher) -> Callable[[int], bytes]:
 
 def _chars(texts: list[tuple[CellText, str]]) -> int:
     return sum(len(cell.text) for cell, _ in texts)
+
+
+def _among(parsed: ParsedQuery, only: set[str] | None) -> wq.Query | None:
+    """The query, kept to the contents in ``only`` when given; None when nothing is asked
+    (an empty query and no ``only``). An empty query with ``only`` is every one of them."""
+    if only is None:
+        return None if parsed.empty else parsed.query
+    among: wq.Query = (wq.Or([wq.Term("hash", h) for h in sorted(only)]) if only
+                       else wq.NullQuery)
+    return among if parsed.empty else wq.And([parsed.query, among])
 
 
 def top_matches(searcher: Searcher, query: wq.Query, limit: int | None) -> Results:
@@ -451,3 +471,79 @@ def _suggest(searcher: Searcher, parsed: ParsedQuery) -> str | None:
         words.append(best or word)
         changed = changed or best is not None
     return " ".join(words) if changed else None
+
+
+class SearchService:
+    """The library's search (``lib.searching``): its index in ``<library>/index`` and the
+    queries against it.
+
+    Only a writer catches the index up with the catalog (``refresh``); a reader answers from
+    what the index has committed.
+    """
+
+    def __init__(self, folder: Path, engine: Engine, store: BlobStore, *, writer: bool) -> None:
+        self.folder = folder
+        self.engine = engine
+        self.store = store
+        self.writer = writer
+        self._index: SearchIndex | None = None
+        self._searching = Searching(engine, store)
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index, opened on first use."""
+        if self._index is None:
+            from nbshelf.search.index import SearchIndex
+
+            self._index = SearchIndex(self.folder, self.engine, self.store)
+            if self.writer:
+                # Locks a killed writer left; before this process writes the index.
+                self._index.clear_stale_locks()
+        return self._index
+
+    def close(self) -> None:
+        """Let go of the index's files."""
+        if self._index is not None:
+            self._index.close()
+
+    def refresh(self, progress: IndexProgressFn | None, cancel: threading.Event | None,
+                procs: int) -> int:
+        """Bring the index up to date: rebuilt if missing, old or corrupt, else the queued
+        changes applied. Returns the documents written or updated (a writer's job)."""
+        if not self.index.is_current():
+            return self.index.rebuild(progress, cancel, procs=procs)
+        return self.index.update_pending()
+
+    def rebuild(self, progress: IndexProgressFn | None, cancel: threading.Event | None,
+                procs: int) -> int:
+        """Rebuild the index from the catalog and the blobs."""
+        return self.index.rebuild(progress, cancel, procs=procs)
+
+    def search(self, text: str, limit: int, only: set[str] | None = None) -> SearchResults:
+        """Ranked results for ``text`` with snippets (see ``nbshelf.search.query``), of the
+        contents in ``only`` when given."""
+        return self._searching.search(self.index.searcher(), text, limit=limit, only=only)
+
+    def search_ids(self, text: str, limit: int | None, only: set[str] | None = None
+                   ) -> tuple[list[int], int]:
+        """Ranked ids for ``text`` without snippets, and the total."""
+        return self._searching.search_ids(self.index.searcher(), text, limit=limit, only=only)
+
+    def clear_cache(self) -> None:
+        """Forget the cells kept for snippets."""
+        self._searching.clear_cache()
+
+    def snippets(self, digest: str, text: str) -> list[Snippet]:
+        """The cells of one content that match ``text``."""
+        from nbshelf.search.index import IndexUnavailable
+
+        try:
+            searcher: Searcher | None = self.index.searcher()
+        except IndexUnavailable:
+            searcher = None  # not built yet: the snippets come from the notebook itself
+        return self._searching.snippets_of(searcher, digest, text)
+
+    def facets(self, text: str, only: set[str] | None) -> dict[str, dict[str, int]]:
+        """Counts by language, source, module and tag for the notebooks matching ``text``
+        (of the contents in ``only``, when given)."""
+        return self._searching.facets(self.index.searcher(), text, only)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from sqlalchemy import Engine, String, select, type_coerce
+from sqlalchemy import Engine
 
-from nbshelf.catalog.models import Content, Notebook
+from nbshelf.catalog import queries
 from nbshelf.catalog.queries import Place, present_places
 from nbshelf.similar.cache import (
     TOKENS_FILE,
@@ -44,32 +44,14 @@ BATCH = 250
 def present_hashes(engine: Engine) -> set[str]:
     """The contents that have at least one present (not removed) notebook."""
     with engine.connect() as conn:
-        return set(
-            conn.execute(
-                select(Notebook.content_hash).where(Notebook.removed_at.is_(None)).distinct()
-            ).scalars()
-        )
+        return set(queries.present_hashes(conn))
 
 
 def present_contents(engine: Engine) -> list[ContentRow]:
     """What the model needs from the catalog about each present content, by hash."""
     with engine.connect() as conn:
-        present = (
-            select(Notebook.content_hash).where(Notebook.removed_at.is_(None)).distinct()
-        ).subquery()
-        # The JSON columns are read as text and decoded by orjson: SQLAlchemy's decoding
-        # took two thirds of this query at 50,000 contents.
-        rows = conn.execute(
-            select(
-                Content.hash,
-                Content.title,
-                type_coerce(Content.headings, String),
-                type_coerce(Content.imports, String),
-                Content.language,
-            )
-            .where(Content.hash.in_(select(present.c.content_hash)))
-            .order_by(Content.hash)
-        ).all()
+        # The JSON columns come as text, decoded here by orjson (see present_content_texts).
+        rows = queries.present_content_texts(conn)
     return [(r[0], r[1] or "", _json_list(r[2]), _json_list(r[3]), r[4]) for r in rows]
 
 
@@ -329,20 +311,16 @@ class Similarity:
 
     def _features(self, content_hash: str) -> Features | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(Content.title, Content.headings, Content.imports, Content.language).where(
-                    Content.hash == content_hash
-                )
-            ).first()
+            row = queries.content_summary(conn, content_hash)
         if row is None:
             return None
         try:
             return features_of_blob(
                 self.store.read(content_hash),
-                title=row[0] or "",
-                headings=list(row[1] or []),
-                imports=list(row[2] or []),
-                language=row[3],
+                title=row.title or "",
+                headings=list(row.headings or []),
+                imports=list(row.imports or []),
+                language=row.language,
             )
         except (OSError, ValueError):
             return None
@@ -356,9 +334,7 @@ class Similarity:
             KeyError: there is no notebook with this id.
         """
         with self.engine.connect() as conn:
-            digest = conn.execute(
-                select(Notebook.content_hash).where(Notebook.id == notebook_id)
-            ).scalar_one_or_none()
+            digest = queries.content_hash_of(conn, notebook_id)
         if digest is None:
             raise KeyError(notebook_id)
         # A neighbour content may have no present place any more (the model is older than

@@ -48,10 +48,11 @@ from stat import S_ISREG
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine
 
 from nbshelf import __version__
-from nbshelf.catalog.models import SettingRow
+from nbshelf.catalog.settings import last_walk
+from nbshelf.catalog.settings import note_walk as note_walk  # re-exported: sync and tests
 from nbshelf.errors import NbshelfError
 from nbshelf.limits import MAX_NOTEBOOK_BYTES
 from nbshelf.safepath import UnsafePath, check_relpath
@@ -287,28 +288,6 @@ class _Trust:
                 self.how.folders_changed += 1
         self.how.folders_listed += 1
         return None
-
-
-def last_walk(engine: Engine, name: str) -> float | None:
-    """When the source was last walked in full by a sync that completed (None: never)."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(SettingRow.value).where(SettingRow.key == _walk_key(name))
-        ).first()
-    value = None if row is None else row.value
-    return float(value) if isinstance(value, int | float) else None
-
-
-def note_walk(engine: Engine, name: str, when: float | None) -> None:
-    """Remember a completed full walk (None forgets it: the next sync walks)."""
-    with engine.begin() as conn:
-        conn.execute(delete(SettingRow).where(SettingRow.key == _walk_key(name)))
-        if when is not None:
-            conn.execute(insert(SettingRow).values(key=_walk_key(name), value=when))
-
-
-def _walk_key(name: str) -> str:
-    return f"source:{name}:last_walk"
 
 
 # -- writing it --------------------------------------------------------------------------------

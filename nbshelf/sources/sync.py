@@ -18,10 +18,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine
 
-from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
-from nbshelf.catalog.pending import mark_pending
+from nbshelf.catalog.models import Source, SourceKind
+from nbshelf.catalog.syncing import (
+    KnownFile,
+    add_content,
+    add_notebook,
+    add_version,
+    change_notebook,
+    has_content,
+    known_files,
+    known_problems,
+    mark_removed,
+    problem_rows,
+    record_problems,
+    replace_problem,
+    set_available,
+    touch_file,
+)
 from nbshelf.crashlog import write_crash_log
 from nbshelf.errors import NotebookInvalid
 from nbshelf.limits import MAX_NOTEBOOK_BYTES
@@ -75,6 +90,7 @@ class _Known(NamedTuple):
     stat: FileStat
     content_hash: str
     removed: bool
+    row: KnownFile
 
 
 class SourceSync:
@@ -192,28 +208,19 @@ class SourceSync:
         return self.result
 
     def _known(self, conn: Connection) -> dict[str, _Known]:
-        # The plain sqlite3 cursor: a re-sync of 10,000 notebooks reads them all, and
-        # SQLAlchemy's row objects cost four times the query itself.
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(
-                "SELECT id, relpath, size, mtime_ns, inode, content_hash, removed_at "
-                "FROM notebooks WHERE source_id = ?",
-                (self.source_id,),
-            )
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
         return {
-            relpath: _Known(id_, FileStat(size, mtime, inode), digest, removed is not None)
-            for id_, relpath, size, mtime, inode, digest, removed in rows
+            k.relpath: _Known(k.id, FileStat(k.size, k.mtime_ns, k.inode), k.content_hash,
+                              k.removed, k)
+            for k in known_files(conn, self.source_id)
         }
 
     def _old_problems(self, conn: Connection) -> dict[str, ProblemRecord]:
-        rows = conn.execute(select(Problem.__table__).where(Problem.source_id == self.source_id))
         old: dict[str, ProblemRecord] = {}
-        for p in rows:
-            stat = FileStat(p.size, p.mtime_ns, p.inode) if p.size is not None else None
+        for p in known_problems(conn, self.source_id):
+            # the three are written together: all known, or none
+            stat = (FileStat(p.size, p.mtime_ns, p.inode)
+                    if p.size is not None and p.mtime_ns is not None and p.inode is not None
+                    else None)
             old[p.relpath] = ProblemRecord(p.relpath, p.kind, p.message, stat)
         return old
 
@@ -277,23 +284,16 @@ class SourceSync:
         digest = content_hash(data)
         if row is not None and not row.removed and row.content_hash == digest:
             # touched but not changed: remember the new stat so it is not read again
-            conn.execute(
-                update(Notebook)
-                .where(Notebook.id == row.id)
-                .values(size=stat.size, mtime_ns=stat.mtime_ns, inode=stat.inode)
-            )
+            touch_file(conn, row.id, stat.size, stat.mtime_ns, stat.inode)
             self.result.unchanged += 1
             return None
-        known_content = conn.execute(
-            select(Content.hash).where(Content.hash == digest)
-        ).first() is not None
-        if not known_content:
+        if not has_content(conn, digest):
             try:
                 parsed = parse_notebook(data, relpath.rsplit("/", 1)[-1])
             except NotebookInvalid as err:
                 return ProblemRecord(relpath, err.kind, err.message, stat)
             self.store.put(digest, data)
-            conn.execute(insert(Content).values(**_content_values(parsed, len(data))))
+            add_content(conn, _content_values(parsed, len(data)))
         elif not self.store.has(digest):
             self.store.put(digest, data)  # the blob was lost from disk; we have its bytes
         self._record_version(conn, relpath, stat, row, digest, now)
@@ -309,27 +309,12 @@ class SourceSync:
         now: float,
     ) -> None:
         file_values = {"size": stat.size, "mtime_ns": stat.mtime_ns, "inode": stat.inode}
-        mark_pending(conn, [digest] if row is None else [digest, row.content_hash])
         if row is None:
-            notebook_id: int = conn.execute(
-                insert(Notebook).values(
-                    source_id=self.source_id,
-                    relpath=relpath,
-                    content_hash=digest,
-                    first_seen=now,
-                    last_seen=now,
-                    removed_at=None,
-                    **file_values,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            notebook_id = add_notebook(conn, self.source_id, relpath, digest, now, file_values)
             self.result.added += 1
         else:
             notebook_id = row.id
-            conn.execute(
-                update(Notebook)
-                .where(Notebook.id == notebook_id)
-                .values(content_hash=digest, last_seen=now, removed_at=None, **file_values)
-            )
+            change_notebook(conn, row.row, digest, now, file_values)
             if row.removed:
                 self.result.added += 1
             else:
@@ -337,11 +322,7 @@ class SourceSync:
             if row.content_hash == digest:
                 self.result.changed_ids.append(notebook_id)
                 return  # reappeared with the same content: no new version
-        conn.execute(
-            insert(Version).values(
-                notebook_id=notebook_id, content_hash=digest, seen_at=now, mtime_ns=stat.mtime_ns
-            )
-        )
+        add_version(conn, notebook_id, digest, now, stat.mtime_ns)
         self.result.changed_ids.append(notebook_id)
 
     def _mark_removed(self, scan: ScanResult, known: dict[str, _Known], now: float) -> None:
@@ -352,51 +333,19 @@ class SourceSync:
         ]
         if not gone_rows:
             return
-        gone = [k.id for k in gone_rows]
-        with self.engine.begin() as conn:
-            mark_pending(conn, (k.content_hash for k in gone_rows))
-            for start in range(0, len(gone), 500):
-                conn.execute(
-                    update(Notebook)
-                    .where(Notebook.id.in_(gone[start : start + 500]))
-                    .values(removed_at=now)
-                )
-        self.result.removed = len(gone)
-        self.result.removed_ids = gone
+        mark_removed(self.engine, [k.row for k in gone_rows], now)
+        self.result.removed = len(gone_rows)
+        self.result.removed_ids = [k.id for k in gone_rows]
 
     def _finish(
         self, problems: list[ProblemRecord], scan: ScanResult, complete: bool, now: float
     ) -> None:
-        with self.engine.begin() as conn:
-            query = delete(Problem).where(Problem.source_id == self.source_id)
-            if not complete:
-                # keep last time's problems for files this partial sync did not reach
-                query = query.where(Problem.relpath.in_([p.relpath for p in problems]))
-            conn.execute(query)
-            if problems:
-                conn.execute(insert(Problem), [self._problem_row(p, now) for p in problems])
-            values: dict[str, object] = {"available": True}
-            if complete:
-                values["last_sync"] = now
-            conn.execute(update(Source).where(Source.id == self.source_id).values(**values))
-
-    def _problem_row(self, p: ProblemRecord, now: float) -> dict[str, object]:
-        return {
-            "source_id": self.source_id,
-            "relpath": p.relpath,
-            "kind": p.kind,
-            "message": p.message,
-            "seen_at": now,
-            "size": p.stat.size if p.stat else None,
-            "mtime_ns": p.stat.mtime_ns if p.stat else None,
-            "inode": p.stat.inode if p.stat else None,
-        }
+        rows = problem_rows(self.source_id,
+                            ((p.relpath, p.kind, p.message, p.stat) for p in problems), now)
+        record_problems(self.engine, self.source_id, rows, complete=complete, now=now)
 
     def _mark_availability(self, available: bool) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(Source).where(Source.id == self.source_id).values(available=available)
-            )
+        set_available(self.engine, self.source_id, available)
 
     # -- progress --------------------------------------------------------------------------
 
@@ -424,12 +373,8 @@ def record_source_failure(engine: Engine, source_id: int, err: BaseException) ->
     told = f"; the details are in {where}" if where else ""
     message = (f"this source could not be synced ({type(err).__name__}: {err}). The other "
                f"sources were synced, and what the library had of this one is kept{told}")
-    with engine.begin() as conn:
-        conn.execute(delete(Problem).where(Problem.source_id == source_id,
-                                           Problem.kind == SYNC_FAILED))
-        conn.execute(insert(Problem).values(
-            source_id=source_id, relpath="", kind=SYNC_FAILED, message=message,
-            seen_at=time.time(), size=None, mtime_ns=None, inode=None))
+    [row] = problem_rows(source_id, [("", SYNC_FAILED, message, None)], time.time())
+    replace_problem(engine, source_id, SYNC_FAILED, row)
 
 
 #: The problem kind of a source whose sync failed in a way nobody foresaw.
@@ -458,11 +403,9 @@ def _content_values(parsed: ParsedNotebook, size: int) -> dict[str, object]:
     }
 
 
-#: The kind of the source that holds notebooks opened from outside every source folder;
-#: its notebooks' paths are absolute, and it is never walked.
-OPENED = "opened"
-#: The kind of a library pack (a folder or a zip with a manifest), read-only and verified.
-PACK = "pack"
+#: The kinds sync treats apart (kept here for the modules that import them from sync).
+OPENED = SourceKind.OPENED
+PACK = SourceKind.PACK
 
 
 def _same(known: FileStat | None, found: FileStat, loose: bool) -> bool:
