@@ -29,7 +29,6 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from nbshelf.library import Library  # noqa: E402
 from nbshelf.resources import demo_folder  # noqa: E402
-from nbshelf.ui import features  # noqa: E402
 from nbshelf.ui.tasks import TaskRunner  # noqa: E402
 from nbshelf.ui.viewer import register_scheme  # noqa: E402
 from nbshelf.ui.window import MainWindow  # noqa: E402
@@ -243,7 +242,7 @@ def main() -> int:
         wait_until(lambda: model.query.text == "" and not model.loading)
 
         # The sidebar once the background health check is in: a module facet clicked.
-        wait_until(lambda: bool(model.health) or not features.available("health"))
+        wait_until(lambda: bool(model.health))
         sidebar = window.sidebar
         wait_until(lambda: any(f.term == "import:pandas" for f in sidebar.facet_model.facets()))
         window.run_search("import:pandas")
@@ -256,12 +255,11 @@ def main() -> int:
         window.search.clear()
         wait_until(lambda: model.query.text == "" and not model.loading)
 
-        if features.available("similar"):
-            select_title(window, "Headcount by team")
-            window.pane.tabs.setCurrentIndex(1)
-            wait_until(lambda: window.pane.similar_model.rowCount() > 0, timeout=120)
-            save(window, out, "similar")
-            window.pane.tabs.setCurrentIndex(0)
+        select_title(window, "Headcount by team")
+        window.pane.tabs.setCurrentIndex(1)
+        wait_until(lambda: window.pane.similar_model.rowCount() > 0, timeout=120)
+        save(window, out, "similar")
+        window.pane.tabs.setCurrentIndex(0)
 
         select_title(window, "Daily load check")
         wait_for_page(window)

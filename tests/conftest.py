@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # tests/helpers.py
-
-from nbshelf.library import Library  # noqa: E402
+from nbshelf.library import Library
 
 # Qt tests run headless everywhere; WebEngine refuses to start as root without this.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -19,6 +19,7 @@ from whoosh import query as wq
 from nbshelf.errors import NbshelfError
 from nbshelf.notebook import normalize_language
 from nbshelf.search.analysis import STOP_WORDS, code_query_term, code_terms, fold, prose_terms
+from nbshelf.search.filters import split_health as split_health  # the library applies it
 from nbshelf.search.matchers import AndNot, ExactPhrase, PreloadedPrefix
 
 #: The field every word is looked for in: all searchable parts, weighted (nbshelf.search.index).
@@ -47,19 +48,6 @@ MAX_QUERY_WORDS = 64
 
 class QueryTooLong(NbshelfError):
     """A query past the bounds: a word too long, or too many words."""
-
-
-#: ``health:STATUS``: the notebooks whose health check says STATUS (ok, failing, stale...).
-#: The index knows nothing of health; ``split_health`` takes these out of a query, and the
-#: library keeps the answer to the notebooks of those statuses.
-_HEALTH = re.compile(r"(?<!\S)health:(\S+)", re.IGNORECASE)
-
-
-def split_health(text: str) -> tuple[str, frozenset[str]]:
-    """``text`` without its ``health:STATUS`` filters, and the statuses they ask for."""
-    statuses = frozenset(m.lower() for m in _HEALTH.findall(text))
-    rest = _HEALTH.sub(" ", text) if statuses else text
-    return " ".join(rest.split()) if statuses else text, statuses
 
 
 def check_bounds(text: str) -> None:

@@ -27,7 +27,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from nbshelf.library import Library
 from nbshelf.records import NotebookHealth, NotebookRow
-from nbshelf.ui import features, fmt, status
+from nbshelf.ui import fmt, status
 from nbshelf.ui.tasks import Changes, Job, TaskRunner
 
 if TYPE_CHECKING:  # the search module loads Whoosh: not on the start path
@@ -68,8 +68,6 @@ HEADER_TIPS = {
     "hover a cell for what to fix.",
     Column.MARKING: "The notebook's control marking (its first line or its metadata).",
 }
-#: The Marking column's tip while the core cannot list markings.
-MARKING_MISSING_TIP = "Empty for now: " + features.placeholder("markings")
 
 Health = Mapping[int, NotebookHealth]
 
@@ -209,22 +207,22 @@ def run_query(
     chosen: list[int] | None = None
     if text:
         mode = "title"
-        if features.available("search"):
-            # Here, not at the top: Whoosh loads with the first search, off the start path.
-            from nbshelf.search.index import IndexUnavailable
-            from nbshelf.search.query import QueryTooLong
+        # Here, not at the top: Whoosh loads with the first search, off the start path.
+        from nbshelf.search.index import IndexUnavailable
+        from nbshelf.search.query import QueryTooLong
 
-            try:
-                if allowed is None:
-                    chosen, matches = features.search_ids(library, text)
-                else:  # every match, to keep those of the wanted health
-                    chosen = [i for i in features.all_search_ids(library, text) if i in allowed]
-                    matches = len(chosen)
-                mode = "search"
-            except IndexUnavailable:
-                pass  # the writer builds the index after its first sync: filter titles now
-            except QueryTooLong:
-                pass  # a pasted wall of text: no title holds it either, so "No match"
+        try:
+            if allowed is None:
+                chosen, matches = library.search_ids(text, limit=200)
+            else:  # every match, to keep those of the wanted health
+                found = library.search_ids(text, limit=None)[0]
+                chosen = [i for i in found if i in allowed]
+                matches = len(chosen)
+            mode = "search"
+        except IndexUnavailable:
+            pass  # the writer builds the index after its first sync: filter titles now
+        except QueryTooLong:
+            pass  # a pasted wall of text: no title holds it either, so "No match"
     searched = text if mode == "search" else ""
     if mode == "search" and sort_key is None and not query.descending:
         chosen = chosen or []
@@ -472,8 +470,6 @@ class LibraryModel(SafeTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column is Column.MARKING and not features.available("markings"):
-                return MARKING_MISSING_TIP
             return HEADER_TIPS.get(column)
         return None
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from nbshelf.errors import NbshelfError
 from nbshelf.library import Library
 from nbshelf.records import NotebookInfo, VersionInfo
-from nbshelf.ui import features, fmt
+from nbshelf.ui import fmt
 from nbshelf.ui.hits import best_cell
 from nbshelf.ui.models import RecordColumn, RecordModel
 from nbshelf.ui.tasks import Changes, Job, TaskRunner
@@ -52,7 +52,7 @@ def _label(text: str = "", *, selectable: bool = True, wrap: bool = True) -> QLa
 
 
 def placeholder(title: str, text: str) -> QWidget:
-    """A calm centred note standing where a feature will be."""
+    """A calm centred note standing where there is nothing to show yet."""
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.addStretch(1)
@@ -167,7 +167,7 @@ class MarkingBanner(QLabel):
 
 
 class ViewSlot(QStackedWidget):
-    """Where the rendered notebook goes. Until the viewer lands: a placeholder with the
+    """Where the rendered notebook goes. Until its page is ready: a placeholder with the
     notebook's outline (its headings, which the catalog already has).
 
     The viewer (a web engine view) is made when first needed, not at start: it costs a few
@@ -193,12 +193,7 @@ class ViewSlot(QStackedWidget):
         box.setAutoFillBackground(True)
         layout = QVBoxLayout(box)
         layout.setContentsMargins(24, 18, 24, 18)
-        note = _label(
-            "Rendering the notebook…" if features.available("render") else
-            f"{features.placeholder('render')} Here you will read the notebook itself, "
-            "rendered safely offline.",
-            selectable=False,
-        )
+        note = _label("Rendering the notebook…", selectable=False)
         note.setStyleSheet(MUTED)
         layout.addWidget(note)
         self.outline_title = _label("Outline", selectable=False)
@@ -224,9 +219,9 @@ class ViewSlot(QStackedWidget):
         on_screen = self.viewer is not None and self.currentWidget() is self.viewer
         return self.viewer_marking if on_screen else ""
 
-    def ensure_viewer(self) -> NotebookViewer | None:
-        """The viewer, made now if it was not yet (None where rendering is not built)."""
-        if self.viewer is None and features.available("render"):
+    def ensure_viewer(self) -> NotebookViewer:
+        """The viewer, made now if it was not yet."""
+        if self.viewer is None:
             from nbshelf.ui.viewer import NotebookViewer
 
             self.viewer = NotebookViewer(self)
@@ -239,8 +234,6 @@ class ViewSlot(QStackedWidget):
         """Show the rendered notebook (the outline stays up until a page is ready), at
         ``cell`` when given."""
         viewer = self.ensure_viewer()
-        if viewer is None:
-            return
         # Imported here, not at start: the page module pulls in the markdown renderer (the
         # page was rendered by now, so it is loaded already).
         from nbshelf.render.page import page_marking
@@ -426,14 +419,8 @@ class NotebookPane(QWidget):
             lambda viewer: viewer.navigation_blocked.connect(self._link_clicked)
         )
         self.similar_model = RecordModel(_similar_columns())
-        if features.available("similar"):
-            self.similar_view: QWidget = _similar_table(self.similar_model)
-            self.similar_view.doubleClicked.connect(self._open_similar)  # type: ignore[attr-defined]
-        else:
-            self.similar_view = placeholder(
-                features.placeholder("similar"),
-                "Notebooks like this one, with the reasons why, will be listed here.",
-            )
+        self.similar_view = _similar_table(self.similar_model)
+        self.similar_view.doubleClicked.connect(self._open_similar)
         self.tabs.addTab(self.similar_view, "Similar")
         self.history_model = RecordModel(_version_columns())
         self.history_view = _table(self.history_model)
@@ -519,8 +506,7 @@ class NotebookPane(QWidget):
             .on_failure(lambda err: self._load_failed(serial, err))
             .start()
         )
-        if features.available("similar"):
-            self._load_similar(serial, notebook_id)
+        self._load_similar(serial, notebook_id)
         self._load_runs(serial, notebook_id)
 
     def reveal(self, find: str) -> None:
@@ -629,7 +615,7 @@ class NotebookPane(QWidget):
 
         backward = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
         if self.view.viewer is not None:
-            self.view.viewer.find(self.find_bar.text(), backward=backward)
+            self.view.viewer.find_text(self.find_bar.text(), backward=backward)
 
     def _link_clicked(self, url: Any) -> None:
         """The page's own "Copy" links; every other link stays blocked (nothing leaves)."""
@@ -676,9 +662,8 @@ class NotebookPane(QWidget):
         self.header.set_info(info)
         self.view.set_info(info)
         self.view.show_outline()
-        if features.available("render"):
-            self.view.ensure_viewer()
-            self._render(serial, info.id)
+        self.view.ensure_viewer()
+        self._render(serial, info.id)
         self.history_model.set_records(list(reversed(history)))  # newest first
         self.history_diff.clear()
         self.tabs.setTabText(2, f"History ({len(history)})")
@@ -706,10 +691,10 @@ class NotebookPane(QWidget):
             self.show_message("This notebook cannot be shown", str(err))
 
     def _load_similar(self, serial: int, notebook_id: int) -> None:
-        def fetch(lib: Library, _job: Job) -> list[dict[str, Any]]:
-            return features.similar_hits(lib, notebook_id)
+        def fetch(lib: Library, _job: Job) -> list[dict[str, object]]:
+            return [hit.to_json() for hit in lib.similar(notebook_id, limit=20)]
 
-        def done(hits: list[dict[str, Any]]) -> None:
+        def done(hits: list[dict[str, object]]) -> None:
             if serial == self._serial:
                 self.similar_model.set_records(hits)
 

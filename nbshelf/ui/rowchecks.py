@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QTableView
 
 from nbshelf.library import Library
 from nbshelf.records import NotebookHealth
-from nbshelf.ui import features
 from nbshelf.ui.models import LibraryModel
 from nbshelf.ui.onscreen import OnScreenRows, Work
 from nbshelf.ui.tasks import TaskRunner
@@ -34,9 +33,7 @@ class RowChecks:
 
 def check_rows(library: Library, ids: list[int]) -> RowChecks:
     """Health and markings of these notebooks (read lane)."""
-    health = library.health(ids=ids) if features.available("health") else []
-    markings = features.markings(library, ids) if features.available("markings") else {}
-    return RowChecks(health, markings)
+    return RowChecks(library.health(ids=ids), library.markings(ids))
 
 
 class RowChecker(OnScreenRows):

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from nbshelf.library import Library
 from nbshelf.records import NotebookHealth
-from nbshelf.ui import features, fmt, status
+from nbshelf.ui import fmt, status
 from nbshelf.ui.models import (
     ROOT,
     ROW_FLAGS,
@@ -141,15 +141,18 @@ def count_facets(
     allowed = {i for i, h in health.items() if h.status in statuses} if statuses else None
     groups: dict[str, dict[str, int]] | None
     try:
-        groups = features.facets(library, rest, allowed)
+        found = library.facets(rest, ids=allowed)
     except IndexUnavailable:
         groups = None
+    else:
+        # every index group, empty when it has no values: the health group is counted below
+        groups = {key: dict(found.get(key, {})) for key, _, _ in GROUPS if key != "health"}
     if job.cancelled or not health:
         return FacetCounts(text, groups, None)
     matching: set[int] | None = None
-    if rest and features.available("search"):
+    if rest:
         try:
-            matching = set(features.all_search_ids(library, rest))
+            matching = set(library.search_ids(rest, limit=None)[0])
         except IndexUnavailable:
             matching = None
     counted = Counter(
@@ -524,7 +527,7 @@ class Sidebar(QWidget):
             note = f"Counts for “{rest}”. Click one to narrow the search; again to undo."
         else:
             note = "Counts for the whole library. Click one to show only those notebooks."
-        if not self._health and features.available("health") and not self._empty:
+        if not self._health and not self._empty:
             note += " Health counts follow the background check."
         self.facet_note.setText(note)
 

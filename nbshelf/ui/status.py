@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from nbshelf.records import NotebookHealth
+from nbshelf.search.filters import split_health as split_health  # the window's filter
 
 #: Statuses worst first (the order of the Health facet and of sorting by health).
 ORDER = (
@@ -38,7 +38,6 @@ COLOURS = {
     "stale": "#9a6700",
     "never-run": "#8c959f",
 }
-_FILTER = re.compile(r"(?<!\S)health:(\S+)", re.IGNORECASE)
 
 
 def word(status: str) -> str:
@@ -77,14 +76,3 @@ def tooltip(health: NotebookHealth) -> str:
         lines.append("Files not found: " + ", ".join(health.missing_files))
     lines.extend(m for m in health.messages[:3] if m not in lines[0])
     return "\n".join(lines)
-
-
-def split_health(text: str) -> tuple[str, frozenset[str]]:
-    """``text`` without its ``health:STATUS`` filters, and the statuses they ask for.
-
-    ``health:`` is the app's own filter (the search index knows nothing of health), so it
-    is taken out before the rest goes to the search.
-    """
-    statuses = frozenset(m.lower() for m in _FILTER.findall(text))
-    rest = _FILTER.sub(" ", text) if statuses else text
-    return " ".join(rest.split()) if statuses else text, statuses

@@ -36,6 +36,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
@@ -410,16 +411,16 @@ class TaskRunner(QObject):
                 raise open_error or LibraryError("the library is not open")
             result = task.fn(library, task.job)
         except NbshelfError as err:
-            # ``err`` is unbound when the block ends: the closure takes it as a default.
-            self._post(lambda err=err: self._failed(task, err))
+            # ``err`` is unbound when the block ends: the call takes it now.
+            self._post(partial(self._failed, task, err))
         except Exception as err:
             # a full disk, a damaged catalog: the machine's failure, told like any other
             # known error; anything else is a bug in the task: the crash dialog shows it
             storage = storage_error(err)
             if storage is not None:
-                self._post(lambda storage=storage: self._failed(task, storage))
+                self._post(partial(self._failed, task, storage))
                 return
             log.debug("task %s raised a bug", task.job.label, exc_info=True)
-            self._post(lambda err=err: self._crashed(task, err))
+            self._post(partial(self._crashed, task, err))
         else:
             self._post(lambda: self._succeeded(task, result))

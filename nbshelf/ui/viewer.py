@@ -117,8 +117,9 @@ class _LockedPage(QWebEnginePage):
         self.current: QUrl | None = None
 
     def acceptNavigationRequest(
-        self, url: QUrl, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
+        self, url: QUrl | str, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
     ) -> bool:
+        url = QUrl(url)  # Qt passes a QUrl; the signature also takes str, as the base's does
         if self.current is not None and _without_fragment(url) == _without_fragment(self.current):
             return True  # the page itself, or a jump to one of its headings
         self.navigation_blocked.emit(url)
@@ -231,7 +232,7 @@ class NotebookViewer(QWebEngineView):
         if self._page.current is not None:
             self.load(_at_cell(self._page.current, cell))
 
-    def find(self, text: str, *, backward: bool = False) -> None:
+    def find_text(self, text: str, *, backward: bool = False) -> None:
         """Find text in the notebook; an empty text clears the highlight.
 
         Args:

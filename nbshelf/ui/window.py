@@ -34,7 +34,7 @@ from nbshelf import __version__
 from nbshelf.errors import LibraryLocked, NbshelfError, NotFound
 from nbshelf.library import Library
 from nbshelf.records import NotebookHealth, NotebookInfo, SyncReport
-from nbshelf.ui import features, fmt, status
+from nbshelf.ui import fmt, status
 from nbshelf.ui.autosync import AutoSync
 from nbshelf.ui.hits import HitDelegate, SnippetFetcher
 from nbshelf.ui.models import HEADERS, Column, LibraryModel, QueryResult
@@ -250,14 +250,7 @@ class MainWindow(QMainWindow):
         self.search = QLineEdit()
         self.search.setObjectName("search")
         self.search.setClearButtonEnabled(True)
-        if features.available("search"):
-            self.search.setPlaceholderText("Search notebooks   (Ctrl+K)")
-        else:
-            self.search.setPlaceholderText("Filter by title   (Ctrl+K)")
-            self.search.setToolTip(
-                f"{features.placeholder('search')} Until it is, this box filters the list by "
-                "title."
-            )
+        self.search.setPlaceholderText("Search notebooks   (Ctrl+K)")
         self.search.textChanged.connect(lambda _text: self._search_timer.start())
         self.search.returnPressed.connect(self._focus_list)
         self.search.installEventFilter(self)
@@ -265,9 +258,8 @@ class MainWindow(QMainWindow):
         layout = QHBoxLayout(wrapper)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.search, 1)
-        self.search_hint = QLabel("title filter" if not features.available("search") else "")
+        self.search_hint = QLabel()
         self.search_hint.setStyleSheet(MUTED)
-        self.search_hint.setToolTip(self.search.toolTip())
         layout.addWidget(self.search_hint)
         bar.addWidget(wrapper)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
@@ -320,7 +312,8 @@ class MainWindow(QMainWindow):
         self.empty_state.button.clicked.connect(self.show_add_folder)
         self.no_match_state = EmptyState("No match", "", "Clear the Filter")
         self.no_match_state.button.clicked.connect(self.search.clear)
-        self.list_stack = QStackedWidget()
+        # annotated: __init__ uses it above this method, before mypy could infer its type
+        self.list_stack: QStackedWidget = QStackedWidget()
         for widget in (self.opening_state, self.table, self.empty_state, self.no_match_state):
             self.list_stack.addWidget(widget)
         self.list_stack.setCurrentWidget(self.opening_state)
@@ -544,8 +537,6 @@ class MainWindow(QMainWindow):
     def check_health(self, ids: list[int] | None = None) -> None:
         """Check health in the background (the whole library, or these notebooks) and show it
         in the list and the sidebar. On the write lane, which keeps the checks' cache."""
-        if not features.available("health"):
-            return
         if ids is not None:
             self.runner.task(
                 lambda lib, _job: [h for i in ids for h in lib.health(i)],
@@ -590,15 +581,12 @@ class MainWindow(QMainWindow):
             self.check_health()
 
     def _load_markings(self) -> None:
-        if not features.available("markings"):
-            return  # the Marking column stays hidden until the core lists markings
-
         def show(markings: dict[int, str]) -> None:
             self.model.set_markings(markings)
             self._update_marking_column()
 
         self.runner.task(
-            lambda lib, _job: features.markings(lib), label="Read markings"
+            lambda lib, _job: lib.markings(), label="Read markings"
         ).on_success(show).start()
 
     def _update_marking_column(self) -> None:
@@ -681,7 +669,7 @@ class MainWindow(QMainWindow):
         if not isinstance(err, NotFound):
             self._on_failed("Open a notebook", err)
             return
-        if not (features.available("open_file") and self.runner.writable):
+        if not self.runner.writable:
             self._not_in_library(path)
             return
         if self.syncer.running:
@@ -690,7 +678,7 @@ class MainWindow(QMainWindow):
                 "It joins your library as soon as the sync in progress lets it.",
             )
         self.runner.task(
-            lambda lib, _job: lib.open_file(path),  # type: ignore[attr-defined]
+            lambda lib, _job: lib.open_file(path),
             lane=Lane.WRITE,
             label="Open a notebook",
         ).on_success(self.open_notebook).on_failure(
@@ -867,13 +855,12 @@ class MainWindow(QMainWindow):
         self._check_ready()
 
     def _update_search_hint(self, result: QueryResult) -> None:
-        text, tip = "", self.search.toolTip()
+        text, tip = "", ""
         if result.query.text.strip() and result.mode == "title":
             text = "title filter"
             tip = (
                 "The search index is not ready yet (it is built after the first sync): "
                 "this box filters titles meanwhile."
-                if features.available("search") else tip
             )
         elif result.mode == "search" and result.matches > len(result.ids):
             text = f"best {len(result.ids):,} of {result.matches:,}"

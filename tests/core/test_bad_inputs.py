@@ -15,11 +15,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import make_notebook, write_notebook
 
 import nbshelf.sources.sync
 from nbshelf.library import Library
 from nbshelf.records import ProblemInfo
+from tests.helpers import make_notebook, write_notebook
 
 
 def sync_problems(library: Library, share: Path) -> dict[str, ProblemInfo]:

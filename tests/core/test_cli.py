@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from helpers import run_cli, write_notebook
+from tests.helpers import run_cli, write_notebook
 
 
 def test_add_sync_show_history_problems_as_json(library_dir: Path, share: Path) -> None:

@@ -6,7 +6,8 @@ import csv
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
+
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.corpus
 

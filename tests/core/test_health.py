@@ -10,7 +10,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import make_notebook, write_notebook
 
 from nbshelf.errors import KernelMissing
 from nbshelf.health.checks import (
@@ -34,6 +33,7 @@ from nbshelf.run.kernels import (
     kernel_python,
     own_kernel,
 )
+from tests.helpers import make_notebook, write_notebook
 
 R_KERNEL = KernelChoice(name="ir", display_name="R", language="r", argv=("R", "{connection_file}"))
 

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import make_notebook, write_notebook
 from nbformat import v4
 
 from nbshelf.library import Library
+from tests.helpers import make_notebook, write_notebook
 
 N_NOTEBOOKS = 300
 KILLS = 12

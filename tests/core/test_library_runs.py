@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import make_notebook, run_cli, write_notebook
 from nbformat import v4
 from sqlalchemy import update
 
 from nbshelf.catalog.models import Notebook
 from nbshelf.errors import KernelMissing
 from nbshelf.library import Library
+from tests.helpers import make_notebook, run_cli, write_notebook
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import make_notebook, run_cli, write_notebook
 
 import nbshelf.sources.sync
 from nbshelf.library import Library
 from nbshelf.sources import manifest as mf
 from nbshelf.sources.manifest import MANIFEST_NAME, ScanHow
+from tests.helpers import make_notebook, run_cli, write_notebook
 
 HOUR_NS = 3600 * 10**9
 

@@ -6,11 +6,11 @@ import json
 
 import nbformat
 import pytest
-from helpers import make_notebook
 from nbformat import v4
 
 from nbshelf.errors import NotebookInvalid
 from nbshelf.notebook import parse_notebook
+from tests.helpers import make_notebook
 
 
 def parse(nb: nbformat.NotebookNode, name: str = "nb.ipynb"):

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import write_notebook
 
 from nbshelf.errors import NotFound
 from nbshelf.library import Library
+from tests.helpers import write_notebook
 
 
 def test_a_file_outside_every_source_becomes_an_opened_file(

@@ -7,9 +7,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import run_cli, write_notebook
 
 from nbshelf.library import Library
+from tests.helpers import run_cli, write_notebook
 
 
 @pytest.fixture

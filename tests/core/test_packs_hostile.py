@@ -20,7 +20,6 @@ from typing import Any
 
 import nbformat
 import pytest
-from helpers import CliResult, make_notebook, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
@@ -31,6 +30,7 @@ from nbshelf.notebook import content_hash
 from nbshelf.safepath import UnsafePath, check_relpath
 from nbshelf.sources.packs import CHECKSUM, MANIFEST, MAX_MANIFEST_BYTES
 from nbshelf.sources.sync import MAX_NOTEBOOK_BYTES
+from tests.helpers import CliResult, make_notebook, run_cli
 
 GOOD = "notebooks/share/good.ipynb"
 

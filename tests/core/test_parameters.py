@@ -9,7 +9,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import make_notebook
 from nbformat import v4
 
 from nbshelf.errors import BadParameterValue, NbshelfError, ParameterError, UnknownParameter
@@ -25,6 +24,7 @@ from nbshelf.run.parameters import (
     parse_cli_parameters,
     python_literal,
 )
+from tests.helpers import make_notebook
 
 CELL = """\
 alpha = 0.5  # learning rate

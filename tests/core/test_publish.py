@@ -12,12 +12,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import make_notebook, write_notebook
 from nbformat import v4
 
 from nbshelf.library import Library
 from nbshelf.publish.markings import MarkingRefused
 from nbshelf.publish.share import PublishConflict
+from tests.helpers import make_notebook, write_notebook
 
 
 def notebook_with_outputs(path: Path, *, marking_line: str | None = None) -> Path:

@@ -23,10 +23,10 @@ from typing import Any
 
 import nbformat
 import pytest
-from helpers import run_cli, write_notebook
 
 from nbshelf.library import Library
 from nbshelf.publish.share import PublishConflict, PublishError
+from tests.helpers import run_cli, write_notebook
 
 PUBLISHERS = 4
 ROUNDS = 50

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from helpers import make_notebook, run_cli, write_notebook
 from nbformat import v4
 
 from nbshelf.library import Library
 from nbshelf.render.audit import remote_references
+from tests.helpers import make_notebook, run_cli, write_notebook
 
 
 def test_render_embeds_images_beside_the_notebook_and_shows_the_marking(

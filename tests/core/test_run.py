@@ -17,11 +17,11 @@ from typing import Any
 
 import nbformat
 import pytest
-from helpers import make_notebook
 
 from nbshelf.run.execution import CellEvent, RunResult, remove_stale_kernel_folders, run_notebook
 from nbshelf.run.kernels import KernelChoice, choose_kernel
 from nbshelf.run.parameters import INJECTED_TAG
+from tests.helpers import make_notebook
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import make_notebook, run_cli, write_notebook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbformat import v4
 
 from nbshelf.library import Library
 from nbshelf.search.query import MAX_QUERY_WORDS, MAX_WORD_CHARS, QueryTooLong
+from tests.helpers import make_notebook, run_cli, write_notebook
 
 JULIA = {"kernelspec": {"name": "julia-1.9", "language": "julia", "display_name": "Julia"}}
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import make_notebook, write_notebook
 from nbformat import v4
 from sqlalchemy import update
 
@@ -19,6 +18,7 @@ from nbshelf.similar import Features, Similarity, SimilarModel, build_model, fea
 from nbshelf.similar.cache import TOKENS_FILE, TableBuilder, TokenTable
 from nbshelf.similar.features import CODE, TITLE
 from nbshelf.similar.model import FORMAT_VERSION
+from tests.helpers import make_notebook, write_notebook
 
 R_META = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}}
 JULIA_META = {"kernelspec": {"name": "julia-1.9", "language": "julia", "display_name": "Julia"}}

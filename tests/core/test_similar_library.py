@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from helpers import run_cli, write_notebook
+from tests.helpers import run_cli, write_notebook
 
 SALES = ["import pandas as pd\nsales = pd.read_csv('sales.csv')",
          "by_region = sales.groupby('region')['revenue'].sum()",

@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import write_notebook
 
 from nbshelf.errors import SourceError
 from nbshelf.library import Library
+from tests.helpers import write_notebook
 
 
 @pytest.fixture

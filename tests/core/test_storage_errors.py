@@ -19,9 +19,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import CliResult, make_notebook, run_cli
 
 from nbshelf.library import Library
+from tests.helpers import CliResult, make_notebook, run_cli
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 MOUNT, UMOUNT = shutil.which("mount") or "mount", shutil.which("umount") or "umount"

@@ -8,11 +8,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import write_notebook
 
 import nbshelf.sources.sync
 from nbshelf.library import Library
 from nbshelf.sources.sync import SyncProgress
+from tests.helpers import write_notebook
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 # Index builds fork no writer processes beside Qt's threads (as in the app).
 os.environ.setdefault("NBSHELF_INDEX_PROCS", "1")
 
-from helpers import write_notebook  # noqa: E402
-
 from nbshelf.library import Library  # noqa: E402
 from nbshelf.ui.viewer import NotebookViewer, register_scheme  # noqa: E402
+from tests.helpers import write_notebook  # noqa: E402
 
 # The viewer's URL scheme must be declared before pytest-qt creates the QApplication.
 register_scheme()

@@ -8,9 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from helpers import run_cli
-
 from nbshelf.ui.instance import send, server_name
+from tests.helpers import run_cli
 
 TITLES = ["Traffic forecast", "Mango prices"]
 #: Loaded when first needed, never before the window shows its first rows: kernels (run,

@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import make_notebook, write_notebook
 from nbformat import v4
 from PySide6.QtCore import QItemSelectionModel, QPoint, QRect
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QLabel
-from uihelpers import LOAD_TIMEOUT_MS, open_window, run_js
 
 from nbshelf.library import Library
 from nbshelf.render import RenderHeader, render_notebook
 from nbshelf.ui.pane import ViewSlot
 from nbshelf.ui.viewer import ASSET_BASE, NotebookViewer
+from tests.helpers import make_notebook, write_notebook
+from tests.ui.uihelpers import LOAD_TIMEOUT_MS, open_window, run_js
 
 MARKING = "TOP SECRET"
 BANNER = QColor("#7a1f1f")  # .nbs-marking in resources/render/nbshelf.css

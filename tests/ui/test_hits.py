@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import make_notebook, write_notebook
 from nbformat import v4
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWebEngineCore import QWebEngineScript
 from PySide6.QtWidgets import QStyleOptionViewItem
-from uihelpers import open_window
 
 from nbshelf.library import Library
 from nbshelf.ui import fmt
@@ -19,6 +17,8 @@ from nbshelf.ui.hits import MARK_BACKGROUND, HitDelegate, fetch_snippets, fit_pa
 from nbshelf.ui.models import Column, LibraryModel, Role
 from nbshelf.ui.tasks import Job
 from nbshelf.ui.window import MainWindow
+from tests.helpers import make_notebook, write_notebook
+from tests.ui.uihelpers import open_window
 
 #: Where the long notebook's one mention of the port is: far below the first screen.
 PORT_CELL = 41

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import write_notebook
 from PySide6.QtCore import QPersistentModelIndex, Qt
 
 from nbshelf.library import Library
@@ -14,6 +13,7 @@ from nbshelf.records import SourceInfo
 from nbshelf.ui import models
 from nbshelf.ui.models import Column, LibraryModel, RecordColumn, RecordModel, Role
 from nbshelf.ui.tasks import Changes
+from tests.helpers import write_notebook
 
 TITLES = ["Zebra counts", "apple harvest", "Mango prices", "Banana supply", "Cherry yields"]
 

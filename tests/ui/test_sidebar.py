@@ -8,10 +8,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import write_notebook
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
-from uihelpers import open_window
 
 from nbshelf.library import Library
 from nbshelf.ui import autosync
@@ -27,6 +25,8 @@ from nbshelf.ui.sidebar import (
 from nbshelf.ui.status import split_health
 from nbshelf.ui.tasks import Lane
 from nbshelf.ui.window import MainWindow
+from tests.helpers import write_notebook
+from tests.ui.uihelpers import open_window
 
 JULIA_META = {
     "kernelspec": {"name": "julia-1.9", "display_name": "Julia 1.9", "language": "julia"},

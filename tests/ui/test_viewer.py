@@ -6,10 +6,10 @@ from typing import Any
 
 from nbformat import v4
 from PySide6.QtCore import QUrl
-from uihelpers import LOAD_TIMEOUT_MS, run_js
 
 from nbshelf.render import RenderHeader, render_notebook
 from nbshelf.ui.viewer import ASSET_BASE, NotebookViewer
+from tests.ui.uihelpers import LOAD_TIMEOUT_MS, run_js
 
 EVIL = "https://evil.example"
 
@@ -100,7 +100,7 @@ def test_find_in_notebook(qtbot: Any, viewer: NotebookViewer) -> None:
     nb.cells.append(v4.new_markdown_cell("The Lorenz system. Lorenz again, and LORENZ."))
     show(qtbot, viewer, render_notebook(nb, asset_base=ASSET_BASE))
     with qtbot.waitSignal(viewer.page().findTextFinished, timeout=LOAD_TIMEOUT_MS) as found:
-        viewer.find("lorenz")
+        viewer.find_text("lorenz")
     assert found.args[0].numberOfMatches() == 3
 
 

@@ -6,14 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import write_notebook
 from PySide6.QtCore import QItemSelectionModel, QRect, Qt
-from uihelpers import open_window
 
 from nbshelf.library import Library
-from nbshelf.ui import features
 from nbshelf.ui.models import Column
 from nbshelf.ui.window import MainWindow
+from tests.helpers import write_notebook
+from tests.ui.uihelpers import open_window
 
 TITLES = ["Traffic forecast", "Churn analysis", "Mango prices"]
 
@@ -129,15 +128,10 @@ def test_opening_files_in_and_out_of_the_library(qtbot, runner_for, synced, tmp_
     loose = write_notebook(tmp_path / "downloads" / "loose.ipynb", title="Loose")
     window.open_file(loose)
     pane = window.pane
-    if features.available("open_file"):  # it joins the library as an opened file
-        qtbot.waitUntil(lambda: window.windowTitle() == "Loose — nbshelf", timeout=10000)
-        qtbot.waitUntil(lambda: window.model.row_of(pane.info.id) >= 0, timeout=10000)
-        assert window.model.notebook_id(window.table.currentIndex().row()) == pane.info.id
-    else:
-        qtbot.waitUntil(lambda: pane.stack.currentIndex() == pane.MESSAGE, timeout=10000)
-        assert "not in your library" in pane.message_title.text()
-        assert pane.message_button.isVisibleTo(pane)
-        assert window.windowTitle() == "nbshelf"
+    # it joins the library as an opened file
+    qtbot.waitUntil(lambda: window.windowTitle() == "Loose — nbshelf", timeout=10000)
+    qtbot.waitUntil(lambda: window.model.row_of(pane.info.id) >= 0, timeout=10000)
+    assert window.model.notebook_id(window.table.currentIndex().row()) == pane.info.id
     window.open_file(tmp_path / "missing.ipynb")
     assert "cannot be opened" in pane.message_title.text()
     assert window.windowTitle() == "nbshelf"
@@ -325,7 +319,6 @@ def test_titles_get_the_room_beside_the_filters_and_markings_show_when_there_are
     assert table.columnWidth(Column.TITLE) >= table.viewport().width() / 4
 
 
-@pytest.mark.skipif(not features.available("similar"), reason="similar is not in this build")
 def test_the_similar_tab_shows_each_reason_whole(qtbot, runner_for, library_dir, make_share):
     copies = ["Traffic forecast", "Traffic forecast for the northern region in winter",
               "Traffic forecast copy"]

@@ -1,0 +1,1 @@
+"""nbshelf's tests; the helpers they share are ``tests.helpers``."""

@@ -1,0 +1,1 @@
+"""Tests of the installed app's desktop integration."""

@@ -1,0 +1,1 @@
+"""Tests of the Qt app, offscreen; their helpers are ``tests.ui.uihelpers``."""
