@@ -176,6 +176,11 @@ def health_rows(engine: Engine, ids: Collection[int] | None) -> list[Any]:
         .where(Notebook.removed_at.is_(None))
         .order_by(Source.name, Notebook.relpath)
     )
+    return _of_ids(engine, query, ids)
+
+
+def _of_ids(engine: Engine, query: Any, ids: Iterable[int] | None) -> list[Any]:
+    """The rows of ``query`` (all, or those of these notebook ids, in batches)."""
     with engine.connect() as conn:
         if ids is None:
             return list(conn.execute(query).all())
@@ -203,13 +208,7 @@ def marking_rows(engine: Engine, ids: list[int] | None) -> list[Any]:
         .join(Content, Content.hash == Notebook.content_hash)
         .where(Notebook.removed_at.is_(None))
     )
-    with engine.connect() as conn:
-        if ids is None:
-            return list(conn.execute(query).all())
-        rows: list[Any] = []
-        for chunk in in_chunks(ids):
-            rows += conn.execute(query.where(Notebook.id.in_(chunk))).all()
-        return rows
+    return _of_ids(engine, query, ids)
 
 
 def store_marking(engine: Engine, digest: str, hint: str) -> None:
