@@ -38,6 +38,7 @@ from nbshelf.catalog.models import SourceKind
 from nbshelf.errors import LibraryError, NbshelfError, NotFound, storage_error
 from nbshelf.library.lock import WriterLock
 from nbshelf.notebook.service import Notebooks
+from nbshelf.progress import ProgressFn
 from nbshelf.records import (
     NotebookHealth,
     NotebookInfo,
@@ -51,7 +52,8 @@ from nbshelf.resources import demo_folder
 from nbshelf.run.runbook import RunBook, RunInfo, RunPlan
 from nbshelf.run.service import Running
 from nbshelf.sources.service import Sources
-from nbshelf.sources.sync import ProgressFn, SyncProgress
+from nbshelf.sources.sync import ProgressFn as SyncProgressFn
+from nbshelf.sources.sync import SyncProgress
 from nbshelf.store import BlobStore
 
 if TYPE_CHECKING:
@@ -66,7 +68,6 @@ if TYPE_CHECKING:
     from nbshelf.run.execution import CellEvent, RunResult
     from nbshelf.run.kernels import KernelChoice
     from nbshelf.run.parameters import Parameter
-    from nbshelf.search.index import ProgressFn as IndexProgressFn
     from nbshelf.search.index import SearchIndex
     from nbshelf.search.service import Searching, SearchResults, SearchService, Snippet
     from nbshelf.similar import Similarity, SimilarNotebook
@@ -110,7 +111,7 @@ def open_library(root: Path | None = None, *, readonly: bool = False, wait: floa
     return Library.open(root, readonly=readonly, wait=wait, on_wait=on_wait)
 
 
-def _index_progress(progress: ProgressFn | None) -> IndexProgressFn | None:
+def _index_progress(progress: SyncProgressFn | None) -> ProgressFn | None:
     """Index-building progress reported through sync's callback, as phase "index"."""
     if progress is None:
         return None
@@ -368,7 +369,7 @@ class Library:
         self,
         names: list[str] | None = None,
         *,
-        progress: ProgressFn | None = None,
+        progress: SyncProgressFn | None = None,
         cancel: threading.Event | None = None,
         index: bool = True,
     ) -> SyncReport:
@@ -409,13 +410,16 @@ class Library:
             # a sync that changed nothing has no use for.
             if changed or not (self.root / SIMILAR_FOLDER).is_dir():
                 self.refresh_similar(cancel=cancel)
+            # a cancel during the index build or the fit stops them (the catalog is synced;
+            # the next sync catches them up): say so
+            report.cancelled = cancel.is_set()
         return report
 
     # -- search ------------------------------------------------------------------------------
 
     @writer
     def refresh_index(
-        self, progress: IndexProgressFn | None = None, cancel: threading.Event | None = None
+        self, progress: ProgressFn | None = None, cancel: threading.Event | None = None
     ) -> int:
         """Bring the search index up to date: rebuilt if missing, old or corrupt, else the
         queued changes applied. Returns the documents written or updated."""
@@ -423,7 +427,7 @@ class Library:
 
     @writer
     def reindex(
-        self, progress: IndexProgressFn | None = None, cancel: threading.Event | None = None
+        self, progress: ProgressFn | None = None, cancel: threading.Event | None = None
     ) -> int:
         """Rebuild the search index and the similarity model from the catalog and the blobs
         (nothing reused: this is what a user runs when something looks wrong); return the
@@ -507,7 +511,7 @@ class Library:
 
     @writer
     def refresh_similar(
-        self, progress: IndexProgressFn | None = None, cancel: threading.Event | None = None
+        self, progress: ProgressFn | None = None, cancel: threading.Event | None = None
     ) -> bool:
         """Refit the similarity model when the library changed enough (10% new contents);
         until then new notebooks are placed with the current model. True when refitted."""
@@ -686,7 +690,7 @@ class Library:
         self,
         *,
         time_limit: float = 300.0,
-        progress: IndexProgressFn | None = None,
+        progress: ProgressFn | None = None,
         cancel: threading.Event | None = None,
     ) -> list[NotebookHealth]:
         """Run every notebook that could run here, each for at most ``time_limit`` seconds,

@@ -13,7 +13,7 @@ import os
 import shutil
 import threading
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from nbshelf.catalog.queries import contents, in_chunks, present_hashes, present
 from nbshelf.errors import NbshelfError, NotebookInvalid
 from nbshelf.notebook import Cell, read_cells
 from nbshelf.notebook.doctext import cell_texts, notebook_labels, pack_cells
+from nbshelf.progress import ProgressFn
 from nbshelf.search.analysis import PartsAnalyzer, code_analyzer, prose_analyzer, words_analyzer
 from nbshelf.search.matchers import ListedLengthsBM25F
 from nbshelf.search.postings import CountedFrequency, CountedPositions, WeightedPositions
@@ -50,8 +51,6 @@ PARTS = {
 }
 #: Weights of the fields searched only by filters (title:, path:, author:).
 WEIGHTS = {"title": 1.0, "path": 1.0, "author": 1.0}
-
-ProgressFn = Callable[[int, int, str], None]
 
 
 class IndexUnavailable(NbshelfError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from nbshelf.catalog import queries
 from nbshelf.catalog.queries import Place, present_places
+from nbshelf.progress import ProgressFn
 from nbshelf.similar.cache import (
     TOKENS_FILE,
     ContentRow,
@@ -36,7 +37,6 @@ from nbshelf.similar.features import Features, features_of_blob
 from nbshelf.similar.model import Coverage, Neighbour, SimilarModel, Weights
 from nbshelf.store import BlobStore
 
-ProgressFn = Callable[[int, int, str], None]
 #: Contents read per batch: the unit of progress, cancellation and work for a process.
 BATCH = 250
 

@@ -139,6 +139,28 @@ def test_progress_reports_scanned_copied_total_and_cancel_finishes_next_time(
                                                                   first.added, False)
 
 
+def test_a_cancel_during_the_index_build_is_reported_and_the_next_sync_finishes(
+    library: Library, share: Path
+) -> None:
+    for i in range(450):  # three batches of the index build
+        write_notebook(share / f"n{i:03}.ipynb", title=f"Notebook {i}")
+    library.add_source(share, name="team")
+    cancel = threading.Event()
+
+    def cancel_when_indexing(p: SyncProgress) -> None:
+        if p.phase == "index":  # the user presses Cancel once the index build has begun
+            cancel.set()
+
+    first = library.sync(progress=cancel_when_indexing, cancel=cancel)
+    assert first.added == 450
+    assert first.cancelled
+    assert library.index_behind() == 450  # nothing of a stopped build was taken for done
+    second = library.sync()
+    assert not second.cancelled and second.unchanged == 450
+    assert library.index_behind() == 0
+    assert library.search("notebook").total == 450
+
+
 def test_other_readers_see_the_library_while_a_writer_holds_it(
     synced: Library, library_dir: Path
 ) -> None:
