@@ -77,16 +77,20 @@ class SyncReport:
 
 @dataclass(frozen=True)
 class Place:
-    """Another place where the same content lives."""
+    """A notebook where some content lives: the one type for "also at" in ``show``, search
+    hits and similar notebooks, and for where the index finds a content's notebooks."""
 
     id: int
     source: str
     path: str
-    removed: bool
+    removed: bool = False
+    title: str = ""
+    language: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """id, source, path, removed."""
-        return asdict(self)
+        return {"id": self.id, "source": self.source, "path": self.path,
+                "removed": self.removed}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import Connection, Row, String, select, type_coerce
 
 from nbshelf.catalog.models import Content, Notebook, Source
+from nbshelf.records import Place
 
 T = TypeVar("T")
 
@@ -36,16 +37,6 @@ def present_hashes(conn: Connection) -> list[str]:
     ).scalars())
 
 
-class Place(NamedTuple):
-    """A present notebook holding some content."""
-
-    id: int
-    source: str
-    path: str
-    title: str
-    language: str | None
-
-
 def present_places(conn: Connection, hashes: Sequence[str]) -> dict[str, list[Place]]:
     """Where each content lives now (removed notebooks left out), by source then path."""
     found: dict[str, list[Place]] = {}
@@ -60,7 +51,8 @@ def present_places(conn: Connection, hashes: Sequence[str]) -> dict[str, list[Pl
             .order_by(Source.name, Notebook.relpath)
         )
         for digest, notebook_id, source, path, title, language in rows:
-            found.setdefault(digest, []).append(Place(notebook_id, source, path, title, language))
+            found.setdefault(digest, []).append(
+                Place(notebook_id, source, path, title=title, language=language))
     return found
 
 

@@ -14,7 +14,6 @@ import shutil
 import threading
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from nbshelf.errors import NbshelfError, NotebookInvalid
 from nbshelf.notebook import Cell, read_cells
 from nbshelf.notebook.doctext import cell_texts, notebook_labels, pack_cells
 from nbshelf.progress import ProgressFn
+from nbshelf.records import Place
 from nbshelf.search.analysis import PartsAnalyzer, code_analyzer, prose_analyzer, words_analyzer
 from nbshelf.search.matchers import ListedLengthsBM25F
 from nbshelf.search.postings import CountedFrequency, CountedPositions, WeightedPositions
@@ -103,14 +103,6 @@ def build_schema() -> Schema:
         # a fraction of the cost of reading and parsing the notebook
         cells=COLUMN(CompressedBytesColumn()),
     )
-
-
-@dataclass(frozen=True)
-class Places:
-    """Where a content lives now (present notebooks only)."""
-
-    sources: list[str]
-    paths: list[str]
 
 
 class SearchIndex:
@@ -279,8 +271,8 @@ class SearchIndex:
 
     def _documents(self, hashes: list[str]) -> Iterable[dict[str, Any]]:
         """Index documents for the contents that still have a present place."""
-        places = self._places(hashes)
         with self.engine.connect() as conn:
+            places = present_places(conn, hashes)
             rows = contents(conn, hashes)
         for digest in hashes:
             where = places.get(digest)
@@ -293,15 +285,9 @@ class SearchIndex:
                 continue  # a lost blob is re-copied by the next sync, then indexed
             yield _document(digest, content, raw, cells, where)
 
-    def _places(self, hashes: list[str]) -> dict[str, Places]:
-        with self.engine.connect() as conn:
-            found = present_places(conn, hashes)
-        return {digest: Places([p.source for p in where], [p.path for p in where])
-                for digest, where in found.items()}
-
 
 def _document(
-    digest: str, content: Any, raw: dict[str, Any], cells: list[Cell], where: Places
+    digest: str, content: Any, raw: dict[str, Any], cells: list[Cell], where: list[Place]
 ) -> dict[str, Any]:
     texts = cell_texts(cells)
     labels = notebook_labels(raw)
@@ -315,20 +301,20 @@ def _document(
             ("markdown", "\n".join(t.text for t in texts if t.kind in ("markdown", "raw"))),
             ("code", "\n".join(t.text for t in texts if t.kind == "code")),
             ("outputs", "\n".join(t.text for t in texts if t.kind == "output")),
-            ("path", "\n".join(where.paths)),
+            ("path", "\n".join(p.path for p in where)),
             ("tags", " ".join(labels.tags)),
         ],
         "title": content.title,
-        "path": "\n".join(where.paths),
+        "path": "\n".join(p.path for p in where),
         "author": ", ".join(labels.authors),
         "tags": ",".join(t.lower() for t in labels.tags),
         "imports": ",".join(imports),
         "lang": language,
-        "source": ",".join(s.lower() for s in sorted(set(where.sources))),
+        "source": ",".join(s.lower() for s in sorted({p.source for p in where})),
         "marking": (labels.marking or "").lower(),
         "facets": {
             "language": language,
-            "sources": sorted(set(where.sources)),
+            "sources": sorted({p.source for p in where}),
             "imports": imports,
             "tags": [t.lower() for t in labels.tags],
         },

@@ -20,10 +20,11 @@ from whoosh import collectors
 from whoosh import query as wq
 from whoosh.searching import Results, Searcher
 
-from nbshelf.catalog.queries import Place, present_places
+from nbshelf.catalog.queries import present_places
 from nbshelf.errors import NotebookInvalid
 from nbshelf.notebook import read_cells
 from nbshelf.notebook.doctext import CellText, cell_texts, unpack_cells
+from nbshelf.records import Place
 from nbshelf.search.analysis import (
     _IDENT,
     _PARTS,
@@ -69,15 +70,6 @@ class Snippet:
 
 
 @dataclass(frozen=True)
-class AlsoAt:
-    """Another place holding the same content."""
-
-    id: int
-    source: str
-    path: str
-
-
-@dataclass(frozen=True)
 class SearchHit:
     """One notebook in the results (identical copies elsewhere are in ``also_at``)."""
 
@@ -88,7 +80,7 @@ class SearchHit:
     language: str | None
     score: float
     snippets: list[Snippet]
-    also_at: list[AlsoAt]
+    also_at: list[Place]
 
     def to_json(self) -> dict[str, Any]:
         """The contract's result object."""
@@ -218,7 +210,7 @@ class Searching:
                 id=first.id, source=first.source, path=first.path, title=first.title,
                 language=first.language, score=score,
                 snippets=self.snippets(digest, parsed, partial(stored, docnum)),
-                also_at=[AlsoAt(o.id, o.source, o.path) for o in others],
+                also_at=list(others),
             ))
         return hits
 

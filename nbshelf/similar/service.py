@@ -23,8 +23,9 @@ import orjson
 from sqlalchemy import Engine
 
 from nbshelf.catalog import queries
-from nbshelf.catalog.queries import Place, present_places
+from nbshelf.catalog.queries import present_places
 from nbshelf.progress import ProgressFn
+from nbshelf.records import Place
 from nbshelf.similar.cache import (
     TOKENS_FILE,
     ContentRow,
