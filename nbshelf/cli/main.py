@@ -399,6 +399,10 @@ def _health(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
             signal.signal(signal.SIGINT, previous)
             if bar is not None:
                 bar.close()
+        if cancel.is_set():  # said, not hidden: the runs done so far are recorded
+            raise CommandFailed("health run cancelled; the runs done so far are recorded, "
+                                "and health shows them",
+                                {"notebooks": [h.to_json() for h in found], "cancelled": True})
     else:
         found = lib.health(args.notebook)
     return {"notebooks": [h.to_json() for h in found]}

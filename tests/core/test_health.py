@@ -277,3 +277,37 @@ def test_a_run_result_gives_its_summary(tmp_path: Path) -> None:
     summary = result.summary()
     assert (summary.status, summary.failed_cell) == ("error", 1)
     assert health_status(OK_STATIC, summary, False, 30) == "failing"
+
+
+def test_a_health_run_stopped_with_ctrl_c_says_it_was_cancelled(tmp_path: Path) -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from nbshelf.library import Library
+
+    share = tmp_path / "share"
+    write_notebook(share / "slow.ipynb", title="Slow", code=["import time\ntime.sleep(120)"])
+    write_notebook(share / "quick.ipynb", title="Quick", code=["x = 1"])
+    library = tmp_path / "library"
+    with Library.open(library) as lib:
+        lib.add_source(share, name="team")
+        lib.sync()
+    env = {k: v for k, v in os.environ.items() if k != "NBSHELF_LIBRARY"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nbshelf", "--library", str(library), "health", "--run",
+         "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    running = False
+    while not running and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        with Library.open(library, readonly=True) as reader:
+            running = any(r.status == "running" for r in reader.runs("team:slow.ipynb"))
+    assert running, "the slow notebook never started"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    assert "health run cancelled" in err and "internal error" not in err
+    assert json.loads(out)["cancelled"] is True
