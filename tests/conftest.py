@@ -7,8 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from nbshelf.library import Library
+
+# In CI the property tests draw the same examples every run (a failure there reproduces);
+# on a developer's machine they explore new ones each time.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # Qt tests run headless everywhere; WebEngine refuses to start as root without this.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

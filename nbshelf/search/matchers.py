@@ -28,7 +28,9 @@ class PreloadedPrefix(wq.Prefix):
         if not terms:
             return matching.NullMatcher()
         if len(terms) == 1:
-            return terms[0].matcher(searcher, context)
+            # boosted like the union: with several segments, each may hold one expansion
+            return wq.Term(self.fieldname, terms[0].text, boost=self.boost).matcher(
+                searcher, context)
         union = wq.Or(terms, boost=self.boost)
         union.matcher_type = wq.Or.ARRAY_MATCHER
         # scored like Whoosh's own Prefix: the sum of the expanded terms' scores (Whoosh

@@ -165,14 +165,16 @@ def test_preloaded_prefix_scores_as_whoosh_prefix(corpus: Corpus, prefix: str,
     them as a tree of unions: two expansions, or an index over 5,000 documents (a real
     library). On small indexes with three or more expansions it preloads them unscored
     and every match scores its boost: a heuristic of Whoosh's, not a ranking, which
-    nbshelf does not copy. So the stock side here is Prefix's own Or, in its tree form."""
+    nbshelf does not copy. So the stock side here is Prefix's own Or, in its tree form
+    (and, for a lone expansion, its term with the prefix's boost, which Whoosh drops)."""
     with searching(corpus) as searcher:
         ours = hits(searcher, PreloadedPrefix("body", prefix, boost=boost))
-        expansions = [wq.Term("body", t)
+        expansions = [wq.Term("body", t, boost=boost)
                       for t in wq.Prefix("body", prefix)._btexts(searcher.reader()) if t]
         if len(expansions) < 2:
-            stock = hits(searcher, wq.Prefix("body", prefix, boost=boost))
+            stock = hits(searcher, expansions[0]) if expansions else {}
         else:
+            expansions = [wq.Term("body", t.text) for t in expansions]
             tree = wq.Or(expansions, boost=boost)
             tree.matcher_type = wq.Or.DEFAULT_MATCHER
             stock = hits(searcher, tree)
