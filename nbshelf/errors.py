@@ -35,10 +35,6 @@ class StorageError(NbshelfError):
     nothing already in the library was lost."""
 
 
-class Cancelled(NbshelfError):
-    """The user stopped long work; what was done is kept, and running it again finishes it."""
-
-
 class SourceError(NbshelfError):
     """A source cannot be added, found, relocated or removed as asked."""
 

@@ -1,40 +1,18 @@
-"""The one way long work reports progress and learns it should stop.
+"""How long work reports progress and learns it should stop: one convention for all of it.
 
-Index builds, similarity fits, health runs and packs report ``(done, total, message)``
-through a ``ProgressFn`` and stop when their ``threading.Event`` is set; a sync reports the
-richer ``SyncProgress`` (its phase, files found, copied) through its own callback, and the
-index build inside it is forwarded to that callback as phase "index". Work that was
-stopped says so in what it returns (``SyncReport.cancelled``) or raises ``Cancelled``.
+Every long task (the index build, the similarity fit, a health run, a sync) takes a
+``progress`` callback and a ``threading.Event`` it checks between steps; the UI's ``Job``
+and the command line's progress line supply both. Index builds, fits and health runs report
+``(done, total, message)`` (``ProgressFn``). A sync reports ``SyncProgress`` (its phase,
+files found, files copied): the window refreshes its list as copies land, which a plain
+count cannot tell it; the index build inside a sync reaches that same callback as phase
+"index". Work that was stopped says so in what it returns (``SyncReport.cancelled``), and
+the command line exits 1 saying what was kept.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Protocol
-
-from nbshelf.errors import Cancelled
 
 #: Told how far long work is: ``(done, total, message)``.
 ProgressFn = Callable[[int, int, str], None]
-
-__all__ = ["Cancelled", "Progress", "ProgressFn", "check_cancel"]
-
-
-class Progress(Protocol):
-    """What a long task is given: where to report, and whether to stop (the UI's ``Job``
-    and the command line's progress line both are one)."""
-
-    def report(self, done: int, total: int, message: str) -> None:
-        """How far the work is."""
-
-    @property
-    def cancelled(self) -> bool:
-        """True once the user asked to stop."""
-
-
-def check_cancel(cancel: threading.Event | None, what: str) -> None:
-    """Raise ``Cancelled`` when ``cancel`` is set (``what`` names the work stopped)."""
-    if cancel is not None and cancel.is_set():
-        raise Cancelled(f"{what} was cancelled; nothing was lost, and running it again "
-                        "finishes it")
