@@ -11,6 +11,7 @@ several times faster and still works on notebooks that nbformat cannot convert.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import warnings
 from collections.abc import Iterator
@@ -217,9 +218,16 @@ def _schema_error(raw: dict[str, Any], major: int, minor: int) -> str | None:
     from nbformat.validator import ValidationError, iter_validate
 
     if major < 3:
-        return f"nbformat {major} is too old to check against a schema; it was read by upgrading"
-    # iter_validate never mutates the dict (validate() would "repair" it). A missing cell id
-    # is skipped: nbformat and Jupyter add one silently, so users never see it as an error.
+        # nbformat has no schema for v1/v2, but upgrades them: what is read is the upgrade
+        upgraded = _upgraded(raw)
+        if upgraded is None:
+            return f"nbformat {major} could not be upgraded to a current version"
+        raw, major, minor = upgraded, upgraded["nbformat"], upgraded["nbformat_minor"]
+    ids = _cell_id_error(raw, major, minor)
+    if ids is not None:
+        return ids
+    # iter_validate never mutates the dict (validate() would "repair" it). Missing cell ids
+    # were looked at above (required from 4.5 on only).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -229,10 +237,48 @@ def _schema_error(raw: dict[str, Any], major: int, minor: int) -> str | None:
             error = err
     if error is None:
         return None
+    path = list(getattr(error, "absolute_path", []) or [])
+    if len(path) == 3 and path[0] == "cells" and path[2] == "source" and isinstance(path[1], int):
+        value = raw["cells"][path[1]].get("source")
+        return f"cell {path[1] + 1}'s source is {_json_type(value)}, not text"
     message = getattr(error, "message", None) or str(error)
-    where = "/".join(str(p) for p in getattr(error, "absolute_path", []) or [])
+    where = "/".join(str(p) for p in path)
     first_line = str(message).splitlines()[0] if str(message) else "invalid"
     return f"{first_line[:300]} (at {where})" if where else first_line[:300]
+
+
+def _upgraded(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """A v1/v2 notebook as nbformat upgrades it to v4, or None when it cannot."""
+    import nbformat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            node = nbformat.reads(json.dumps(raw), as_version=4)
+        except Exception:  # noqa: BLE001 - any failure of the upgrade is "cannot be upgraded"
+            return None
+    upgraded: dict[str, Any] = json.loads(json.dumps(node))
+    return upgraded
+
+
+def _cell_id_error(raw: dict[str, Any], major: int, minor: int) -> str | None:
+    """Cells without an id in a 4.5+ notebook, or two cells with one id (cells from 1)."""
+    if (major, minor) < (4, 5):
+        return None
+    seen: dict[str, int] = {}
+    for number, cell in enumerate(raw.get("cells", []), start=1):
+        if not isinstance(cell, dict):
+            continue
+        cell_id = cell.get("id")
+        if cell_id is None:
+            return (f"cell {number} has no id; nbformat 4.{minor} notebooks give every cell "
+                    "one (Jupyter adds it when the notebook is saved again)")
+        if isinstance(cell_id, str) and cell_id in seen:
+            return (f"cells {seen[cell_id]} and {number} have the same id {cell_id[:40]!r}; "
+                    "each cell's id must be unique")
+        if isinstance(cell_id, str):
+            seen[cell_id] = number
+    return None
 
 
 def _is_missing_cell_id(error: Exception) -> bool:

@@ -116,16 +116,32 @@ class ImageEmbedder:
         bundle = self._attachments.get(name)
         if not isinstance(bundle, dict):
             return None
+        # Each type the attachment carries, until one gives a picture: an SVG that is not
+        # readable falls back to the PNG beside it, as Jupyter does.
         for mime, value in bundle.items():
+            uri: str | None = None
             if mime in _RASTER_MIMES:
                 b64 = clean_base64(value)
-                if b64:
-                    return data_uri(mime, b64)
+                uri = data_uri(mime, b64) if b64 else None
             elif mime == "image/svg+xml":
-                text = "".join(value) if isinstance(value, list) else value
-                if isinstance(text, str):
-                    return self._svg_uri(text)
+                uri = self._attached_svg(value)
+            if uri is not None:
+                return uri
         return None
+
+    def _attached_svg(self, value: object) -> str | None:
+        """An SVG attachment: the format stores attachments base64-encoded, and some tools
+        write SVG as plain text; both are read."""
+        text = "".join(value) if isinstance(value, list) else value
+        if not isinstance(text, str):
+            return None
+        if "<svg" not in text:
+            b64 = clean_base64(text)
+            try:
+                text = base64.b64decode(b64).decode("utf-8") if b64 else ""
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+        return self._svg_uri(text) if "<svg" in text else None
 
     def _from_file(self, src: str) -> str | None:
         if self._base is None:

@@ -119,3 +119,39 @@ def test_unreadable_content_says_what_is_wrong(data: bytes, kind: str, words: st
         parse_notebook(data, "bad.ipynb")
     assert info.value.kind == kind
     assert words in info.value.message
+
+
+def _v45(cells: list[dict[str, object]], minor: int = 5) -> bytes:
+    return json.dumps({"nbformat": 4, "nbformat_minor": minor, "metadata": {},
+                       "cells": cells}).encode()
+
+
+def _md(cell_id: str | None, source: object = "text") -> dict[str, object]:
+    cell: dict[str, object] = {"cell_type": "markdown", "metadata": {}, "source": source}
+    if cell_id is not None:
+        cell["id"] = cell_id
+    return cell
+
+
+@pytest.mark.parametrize(("data", "warning"), [
+    (_v45([_md("a"), _md("b"), _md("a")]), "cells 1 and 3 have the same id 'a'"),
+    (_v45([_md("a"), _md(None)]), "cell 2 has no id"),
+    (_v45([_md("a", 5)]), "cell 1's source is a number, not text"),
+], ids=["duplicate-ids", "missing-id-in-4.5", "source-a-number"])
+def test_cell_id_and_source_breaches_are_flagged(data: bytes, warning: str) -> None:
+    assert warning in (parse_notebook(data, "x.ipynb").summary.schema_error or "")
+
+
+def test_cells_without_ids_before_4_5_are_fine() -> None:
+    assert parse_notebook(_v45([_md(None), _md(None)], minor=4), "x.ipynb").summary \
+        .schema_error is None
+
+
+def test_a_v2_notebook_that_upgrades_cleanly_is_not_flagged() -> None:
+    v2 = {"nbformat": 2, "nbformat_minor": 0, "metadata": {"name": "old"},
+          "worksheets": [{"cells": [{"cell_type": "code", "input": "1 + 1",
+                                     "language": "python", "outputs": [],
+                                     "collapsed": False}]}]}
+    parsed = parse_notebook(json.dumps(v2).encode(), "old.ipynb")
+    assert parsed.summary.nbformat == 2
+    assert parsed.summary.schema_error is None

@@ -313,6 +313,32 @@ def test_markdown_attachments_are_embedded() -> None:
     assert f'src="data:image/png;base64,{PNG_B64}"' in page
 
 
+@pytest.mark.parametrize("svg", [
+    base64.b64encode(b"not an svg at all").decode(),  # base64, as the format stores it
+    "<p>not svg</p>",                                 # text that is no SVG
+], ids=["unreadable-base64", "not-svg-text"])
+def test_an_unreadable_svg_attachment_falls_back_to_its_png(svg: str) -> None:
+    nb = v4.new_notebook()
+    cell = v4.new_markdown_cell("![chart](attachment:chart)")
+    cell.attachments = {"chart": {"image/svg+xml": svg, "image/png": PNG_B64}}
+    nb.cells.append(cell)
+    page = render_notebook(nb, asset_base=None)
+    assert f'src="data:image/png;base64,{PNG_B64}"' in page
+    assert "image not available" not in page
+
+
+def test_a_base64_svg_attachment_is_shown_as_svg() -> None:
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4">'
+           '<rect width="4" height="4"/></svg>')
+    nb = v4.new_notebook()
+    cell = v4.new_markdown_cell("![chart](attachment:chart)")
+    cell.attachments = {"chart": {"image/svg+xml": base64.b64encode(svg.encode()).decode(),
+                                  "image/png": PNG_B64}}
+    nb.cells.append(cell)
+    page = render_notebook(nb, asset_base=None)
+    assert 'src="data:image/svg+xml;base64,' in page
+
+
 def test_a_v3_notebook_renders() -> None:
     nb = {
         "nbformat": 3,
