@@ -185,7 +185,8 @@ def _check_structure(raw: dict[str, Any]) -> tuple[int, int]:
         raise NotebookInvalid("not-a-notebook", f"'nbformat' is {major}, not a notebook version")
     minor = raw.get("nbformat_minor", 0)
     minor = minor if isinstance(minor, int) and not isinstance(minor, bool) else 0
-    if major >= 4:
+    # check what iter_cells will read: the worksheets when there is no list of cells
+    if "cells" in raw or "worksheets" not in raw:
         _check_cells(raw.get("cells", []), "'cells'")
     else:
         worksheets = raw.get("worksheets", [])
@@ -301,7 +302,7 @@ def _text(value: object, joiner: str = "") -> str:
 
 def iter_cells(raw: dict[str, Any]) -> Iterator[Cell]:
     """Yield the cells of a v1–v4 notebook as ``Cell``s; odd cells are read as far as possible."""
-    if "worksheets" in raw and not isinstance(raw.get("cells"), list):
+    if "worksheets" in raw and "cells" not in raw:
         sheets = raw.get("worksheets") or []
         cells = [c for s in sheets if isinstance(s, dict) for c in (s.get("cells") or [])]
     else:

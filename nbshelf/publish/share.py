@@ -19,14 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import nbformat
+from nbformat import NBFormatError
+from nbformat.validator import ValidationError
 
 from nbshelf.errors import NbshelfError, NotebookInvalid
 from nbshelf.notebook import content_hash, parse_notebook
 from nbshelf.publish.leaks import Leak, scan_for_leaks
 from nbshelf.publish.markings import notebook_marking
 from nbshelf.publish.sharelock import LockBusy, ShareLock
-from nbshelf.publish.strip import StripReport, strip_notebook
+from nbshelf.publish.strip import MarkingContradiction, StripReport, strip_notebook
 from nbshelf.safepath import UnsafePath, inside
 
 
@@ -77,24 +78,168 @@ class PublishResult:
 
 
 def prepare(data: bytes, name: str, *, keep_outputs: bool, scheme: list[str]) -> Prepared:
-    """Turn a notebook file's bytes into what would be published (the preview's source)."""
+    """Turn a notebook file's bytes into what would be published (the preview's source).
+
+    Any notebook nbshelf reads is published as nbformat 4: an older one is upgraded, and one
+    without its ``nbformat`` key gets it. Stripping follows nbstripout (``strip.py``).
+
+    Args:
+        data: the file's bytes.
+        name: the file's name, for messages.
+        keep_outputs: keep outputs (except cells marked ``keep_output: false``), as
+            ``nbstripout --keep-output``.
+        scheme: the library's markings, to read the notebook's.
+
+    Raises:
+        PublishError: the bytes are not a notebook, an old notebook cannot be upgraded, or a
+            cell is marked both to keep and not to keep its outputs.
+    """
     try:
         parsed = parse_notebook(data, name, validate=False)
     except NotebookInvalid as err:
         raise PublishError(f"{name} cannot be published: {err.message}") from None
-    raw = parsed.raw
-    if parsed.summary.nbformat < 4:
-        raw = _upgraded(data)
-    stripped, report = (raw, StripReport()) if keep_outputs else strip_notebook(raw)
-    out = nbformat.writes(nbformat.from_dict(stripped), version=4)
-    return Prepared(out.encode("utf-8"), report, scan_for_leaks(stripped),
+    raw = _as_v4(parsed.raw, parsed.summary.nbformat, parsed.summary.nbformat_minor, name)
+    try:
+        stripped, report = strip_notebook(raw, keep_outputs=keep_outputs)
+    except MarkingContradiction as err:
+        raise PublishError(f"{name} cannot be published: {err}") from None
+    return Prepared(_v4_bytes(stripped), report, scan_for_leaks(stripped),
                     notebook_marking(stripped, scheme))
 
 
-def _upgraded(data: bytes) -> dict[str, Any]:
-    node = nbformat.reads(data.decode("utf-8-sig"), as_version=4)
-    result: dict[str, Any] = json.loads(json.dumps(node))
+#: What nbformat's converters raise on an old notebook they cannot upgrade. They assume a
+#: well-formed v1-v3 notebook, and a cell without a key or with a value of another type
+#: fails with whatever Python error that leads to (a markdown cell in a v1 notebook:
+#: UnboundLocalError, a NameError).
+_UPGRADE_FAILURES = (ValidationError, NBFormatError, AttributeError, KeyError, TypeError,
+                     ValueError, IndexError, NameError)
+
+
+def _as_v4(raw: dict[str, Any], major: int, minor: int, name: str) -> dict[str, Any]:
+    """The notebook as nbformat 4 with the keys Jupyter needs to open it, added when missing.
+
+    ``major`` and ``minor`` are the version the notebook has or that reading took it for (a
+    notebook with ``cells`` and no ``nbformat`` is v4); nbformat itself would take it for v1
+    and lose its cells. ``nbformat`` becomes 4 and an ``nbformat_minor`` that is not a count
+    is replaced; added when missing are ``metadata`` and ``cells``, a cell's ``metadata`` and
+    a code cell's ``outputs`` and ``execution_count``, without which Jupyter's reader fails.
+    Nothing else is changed.
+    """
+    if major < 4:
+        raw = _upgraded(raw, major, minor, name)
+    elif raw.get("worksheets"):
+        raise PublishError(
+            f"{name} cannot be published: it is an nbformat 4 notebook that also holds "
+            "nbformat 3 'worksheets', whose outputs would not be stripped. Open and save it "
+            "in Jupyter, or remove the 'worksheets' key"
+        )
+    nb = dict(raw)
+    nb["nbformat"] = 4
+    cells = [_with_cell_keys(c) if isinstance(c, dict) else c for c in nb.get("cells") or []]
+    written = nb.get("nbformat_minor")
+    if not isinstance(written, int) or isinstance(written, bool) or written < 0:
+        # cell ids came in 4.5; a notebook with none is a valid 4.4 one
+        nb["nbformat_minor"] = 5 if any(isinstance(c, dict) and "id" in c for c in cells) else 4
+    nb.setdefault("metadata", {})
+    nb["cells"] = cells
+    return nb
+
+
+def _with_cell_keys(cell: dict[str, Any]) -> dict[str, Any]:
+    """The cell, with the keys nbformat's reader needs added when missing."""
+    added: dict[str, Any] = {"metadata": {}}
+    if cell.get("cell_type") == "code":
+        added.update(outputs=[], execution_count=None)
+    if all(key in cell for key in added):
+        return cell
+    return {**added, **cell}
+
+
+def _upgraded(raw: dict[str, Any], major: int, minor: int, name: str) -> dict[str, Any]:
+    from nbformat.converter import convert
+    from nbformat.reader import reads
+
+    # the version reading found, written in: a notebook without it is v1 to nbformat, and
+    # its converters assert that the minor is a number
+    text = json.dumps({**raw, "nbformat": major, "nbformat_minor": max(minor, 0)})
+    try:
+        node = convert(reads(text), 4)
+        result: dict[str, Any] = json.loads(json.dumps(node))
+    except _UPGRADE_FAILURES as err:
+        raise PublishError(
+            f"{name} cannot be published: it is an nbformat {major} notebook that nbformat "
+            f"cannot upgrade to version 4 ({type(err).__name__}: {_first_line(err)}). Open "
+            "and save it in Jupyter first"
+        ) from None
     return result
+
+
+def _first_line(err: Exception) -> str:
+    lines = str(err).splitlines()
+    return lines[0][:200] if lines else "no details"
+
+
+#: Mime types nbformat writes as lists of lines besides ``text/*`` (nbformat.v4.rwbase).
+_SPLIT_MIMES = frozenset({"application/javascript", "image/svg+xml"})
+
+
+def _v4_bytes(nb: dict[str, Any]) -> bytes:
+    """The file nbformat 4 writes for ``nb`` (``nbformat.writes``), for any JSON shape.
+
+    The same bytes as nbformat's writer for a well-formed notebook (the tests compare
+    them): multi-line text as lists of lines, transient keys dropped, sorted keys, indent 1.
+    nbformat's writer itself fails on a cell without ``cell_type`` or an output without
+    ``output_type``; this one writes such a cell as it is.
+    """
+    out = dict(nb)
+    if "metadata" in nb:
+        out["metadata"] = _without(nb["metadata"], "orig_nbformat", "orig_nbformat_minor",
+                                   "signature")
+    cells = nb.get("cells")
+    if isinstance(cells, list):
+        out["cells"] = [_split_cell(c) if isinstance(c, dict) else c for c in cells]
+    text = json.dumps(out, sort_keys=True, indent=1, separators=(",", ": "), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def _split_cell(cell: dict[str, Any]) -> dict[str, Any]:
+    out = dict(cell)
+    if "metadata" in cell:
+        out["metadata"] = _without(cell["metadata"], "trusted")
+    if isinstance(cell.get("source"), str):
+        out["source"] = cell["source"].splitlines(True)
+    attachments = cell.get("attachments")
+    if isinstance(attachments, dict):
+        out["attachments"] = {k: _split_bundle(v) for k, v in attachments.items()}
+    outputs = cell.get("outputs")
+    if cell.get("cell_type") == "code" and isinstance(outputs, list):
+        out["outputs"] = [_split_output(o) for o in outputs]
+    return out
+
+
+def _split_output(output: object) -> object:
+    if not isinstance(output, dict):
+        return output
+    kind = output.get("output_type")
+    if kind in ("execute_result", "display_data") and "data" in output:
+        return {**output, "data": _split_bundle(output["data"])}
+    if kind == "stream" and isinstance(output.get("text"), str):
+        return {**output, "text": output["text"].splitlines(True)}
+    return output
+
+
+def _split_bundle(bundle: object) -> object:
+    if not isinstance(bundle, dict):
+        return bundle
+    return {key: value.splitlines(True)
+            if isinstance(value, str) and (key.startswith("text/") or key in _SPLIT_MIMES)
+            else value for key, value in bundle.items()}
+
+
+def _without(meta: object, *keys: str) -> object:
+    if not isinstance(meta, dict):
+        return meta
+    return {k: v for k, v in meta.items() if k not in keys}
 
 
 def target_relpath(file_name: str, as_path: str | None) -> str:
