@@ -60,27 +60,29 @@ def scan_for_leaks(nb: dict[str, Any]) -> list[Leak]:
 
 
 def _scan_text(cell: int, text: str) -> list[Leak]:
+    # ``cell`` is the index (the JSON's ``cell``, from 0); a person reads cells from 1
+    shown = cell + 1
     leaks = []
     for match in _HOME_PATH.finditer(text):
         leaks.append(Leak(cell, "user-name",
-                          f"cell {cell} has a path in the home folder of user "
+                          f"cell {shown} has a path in the home folder of user "
                           f"'{match.group('user')}' ({_short(match.group())}): it names a "
                           "person and will not exist on other machines"))
     for match in _ABSOLUTE_PATH.finditer(text):
         if _HOME_PATH.match(match.group()):
             continue
         leaks.append(Leak(cell, "local-path",
-                          f"cell {cell} uses the absolute path {_short(match.group())}, which "
+                          f"cell {shown} uses the absolute path {_short(match.group())}, which "
                           "other readers will not have; a path relative to the notebook works "
                           "everywhere"))
     for match in _SECRET_ASSIGNMENT.finditer(text):
         leaks.append(Leak(cell, "credential",
-                          f"cell {cell} sets {match.group('name')} to a literal value: it looks "
+                          f"cell {shown} sets {match.group('name')} to a literal value: it looks "
                           "like a password or key; remove it before sharing"))
     for pattern, what in _KNOWN_TOKENS:
         if pattern.search(text):
             leaks.append(Leak(cell, "credential",
-                              f"cell {cell} contains what looks like {what}; remove it (and "
+                              f"cell {shown} contains what looks like {what}; remove it (and "
                               "revoke it if it is real) before sharing"))
     return leaks
 
