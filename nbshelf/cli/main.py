@@ -23,13 +23,14 @@ from nbshelf import __version__
 from nbshelf.cli.text import human
 from nbshelf.errors import NbshelfError, storage_error
 from nbshelf.library import Library, open_library
+from nbshelf.notebook.export import FORMATS as EXPORT_FORMATS
 from nbshelf.sources.sync import SyncProgress
 
 log = logging.getLogger("nbshelf")
 
 #: Commands that only read: they work while another process holds the writer lock.
 READ_ONLY = {"problems", "show", "history", "runs", "health", "kernels", "diff", "render",
-             "search", "similar", "source list", "pack export"}
+             "search", "similar", "source list", "pack export", "export", "parameters"}
 #: How long a command that writes waits for another writer to finish, by default (seconds).
 DEFAULT_WAIT = 5.0
 
@@ -100,7 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a papermill parameter; the value takes the type of the default")
     run.add_argument("--timeout", type=float, metavar="S", help="seconds each cell may run")
     run.add_argument("--keep-going", action="store_true", help="run on past a failing cell")
+    run.add_argument("-f", "--parameters-file", action="append", default=[], type=Path,
+                     metavar="PARAMS.yaml", help="parameters from a YAML file, as papermill's -f")
+    run.add_argument("-y", "--parameters-yaml", action="append", default=[], metavar="YAML",
+                     help="parameters as YAML, as papermill's -y ('alpha: 0.7'); -p wins "
+                          "over -y, -y over -f")
+    run.add_argument("--prepare-only", action="store_true",
+                     help="write the notebook with its parameters to -o PATH without running "
+                          "it (no kernel, no run recorded)")
+    run.add_argument("-o", "--output", type=Path, metavar="PATH",
+                     help="also write the run record (the executed copy) to PATH")
     _json_flag(run)
+    params = commands.add_parser(
+        "parameters", help="a notebook's parameters: name, type, default, help")
+    params.add_argument("notebook", metavar="NOTEBOOK", help="id, path, or SOURCE:PATH")
+    _json_flag(params)
     runs = commands.add_parser("runs", help="a notebook's runs")
     runs.add_argument("notebook", metavar="NOTEBOOK")
     _json_flag(runs)
@@ -129,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--report", action="store_true", help="hide code cells")
     render.add_argument("--version", type=int, metavar="V", help="an older version")
     _json_flag(render)
+    convert = commands.add_parser(
+        "export", help="write a notebook as a script, Markdown, one safe HTML page or .ipynb")
+    convert.add_argument("notebook", metavar="NOTEBOOK", help="id, path, or SOURCE:PATH")
+    convert.add_argument("--to", required=True, choices=EXPORT_FORMATS,
+                         help="script and markdown go through nbconvert; html is the viewer's "
+                              "sanitized offline page")
+    convert.add_argument("-o", "--output", type=Path, metavar="PATH",
+                         help="the file (or folder) to write; default: the notebook's name "
+                              "with the format's extension, in the current folder")
+    convert.add_argument("--force", action="store_true", help="replace files that exist")
+    _json_flag(convert)
     pack = commands.add_parser("pack", help="library packs for USB sticks")
     pack_cmds = pack.add_subparsers(dest="pack_command", metavar="ACTION", required=True)
     export = pack_cmds.add_parser("export", help="write notebooks and a manifest to a pack")
@@ -140,8 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("notebook", metavar="NOTEBOOK")
     diff.add_argument("versions", nargs="*", type=int, metavar="V",
                       help="V1 [V2]; default: the previous and the current version")
-    diff.add_argument("--outputs", action="store_true")
-    diff.add_argument("--metadata", action="store_true")
+    diff.add_argument("--outputs", action="store_true", help="also report changed outputs")
+    diff.add_argument("--metadata", action="store_true",
+                      help="also report changed cell and output metadata and cell ids")
+    diff.add_argument("--execution-count", action="store_true",
+                      help="also report changed execution counts")
     _json_flag(diff)
     setting = commands.add_parser("settings", help="show or change library settings")
     setting.add_argument("key", nargs="?")
@@ -254,6 +283,8 @@ def _reads_only(args: argparse.Namespace) -> bool:
     key = _command_key(args)
     if key == "settings":
         return not args.value  # showing a setting
+    if key == "run":
+        return bool(args.prepare_only)  # a prepared notebook is written outside the library
     return key in READ_ONLY and not getattr(args, "run", False)
 
 
@@ -346,7 +377,24 @@ def _reindex(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_notebook(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
-    from nbshelf.run.parameters import parse_cli_parameters
+    from nbshelf.run.parameters import (
+        parse_cli_parameters,
+        parse_yaml_parameters,
+        read_parameters_file,
+    )
+
+    # papermill's order: files, then YAML strings, then -p (typed after the defaults) win
+    values: dict[str, Any] = {}
+    for file in args.parameters_file:
+        values.update(read_parameters_file(file))
+    for text in args.parameters_yaml:
+        values.update(parse_yaml_parameters(text, what="the -y parameters"))
+    texts = parse_cli_parameters(args.parameter) or None
+    if args.prepare_only:
+        if args.output is None:
+            raise NbshelfError("--prepare-only writes the notebook to -o PATH: name the file")
+        return lib.prepare_run(args.notebook, args.output, kernel=args.kernel,
+                               parameters=texts, values=values or None).to_json()
 
     cancel = threading.Event()
     on_event = _cell_printer(sys.stderr) if sys.stderr.isatty() and not args.json else None
@@ -356,10 +404,10 @@ def _run_notebook(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = lib.run(args.notebook, kernel=args.kernel,
-                         parameters=parse_cli_parameters(args.parameter) or None,
+        result = lib.run(args.notebook, kernel=args.kernel, parameters=texts,
                          cell_timeout=args.timeout, stop_on_error=not args.keep_going,
-                         on_event=on_event, cancel=cancel)
+                         on_event=on_event, cancel=cancel, values=values or None,
+                         output=args.output)
     finally:
         signal.signal(signal.SIGINT, previous)
     report = result.to_json()
@@ -445,6 +493,10 @@ def _render(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     return {"output": str(out), "bytes": len(page.encode("utf-8"))}
 
 
+def _export(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    return lib.export(args.notebook, args.to, args.output, force=args.force)
+
+
 def _pack_export(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     ids = [int(i) for i in args.ids.split(",") if i.strip()] if args.ids else None
     if ids is None and not args.query:
@@ -457,8 +509,12 @@ def _diff(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
         raise NbshelfError("give at most two versions: V1 [V2]")
     old = args.versions[0] if args.versions else None
     new = args.versions[1] if len(args.versions) == 2 else None
-    changes = lib.diff(args.notebook, old, new, outputs=args.outputs, metadata=args.metadata)
-    return {"changes": [c.to_json() for c in changes]}
+    changes = lib.diff(args.notebook, old, new, outputs=args.outputs, metadata=args.metadata,
+                       execution_count=args.execution_count)
+    compared = ["source", "attachments"] + [name for name, on in (
+        ("outputs", args.outputs), ("execution_count", args.execution_count),
+        ("metadata", args.metadata)) if on]
+    return {"changes": [c.to_json() for c in changes], "compared": compared}
 
 
 def _settings(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
@@ -487,7 +543,15 @@ def _problems(lib: Library, _args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _show(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
-    return lib.show(args.notebook).to_json()
+    info = lib.show(args.notebook)
+    return {**info.to_json(), "parameters": [p.to_json() for p in lib.parameters(info.id)]}
+
+
+def _parameters(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    info = lib.show(args.notebook)
+    return {"id": info.id, "source": info.source, "path": info.path, "language": info.language,
+            "kernel": info.kernel,
+            "parameters": [p.to_json() for p in lib.parameters(info.id)]}
 
 
 def _history(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
@@ -512,6 +576,7 @@ _HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | No
     "reindex": _reindex,
     "similar": _similar,
     "run": _run_notebook,
+    "parameters": _parameters,
     "runs": _runs,
     "health": _health,
     "kernels": _kernels,
@@ -519,6 +584,7 @@ _HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | No
     "diff": _diff,
     "pack export": _pack_export,
     "render": _render,
+    "export": _export,
     "settings": _settings,
     "show": _show,
     "history": _history,

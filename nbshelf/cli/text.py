@@ -6,6 +6,7 @@ One formatter per command, so a report is never guessed from its keys.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Report = dict[str, Any]
@@ -79,6 +80,9 @@ def _notebook(nb: Report) -> list[str]:
     lines += [f"  also at {p['source']}:{p['path']} (id {p['id']})" for p in nb["also_at"]]
     if nb["schema_warning"]:
         lines.append(f"  warning: {nb['schema_warning']}")
+    if nb.get("parameters"):
+        lines.append("  parameters:")
+        lines += [f"  {line}" for line in _parameter_lines(nb["parameters"])]
     return lines
 
 
@@ -115,6 +119,10 @@ def _search(report: Report) -> list[str]:
 
 
 def _run(report: Report) -> list[str]:
+    if report["status"] == "prepared":
+        where = (f"injected as cell {report['injected_cell'] + 1}"
+                 if report["injected_cell"] is not None else "none given")
+        return [f"prepared {report['output']} (not run); parameters {where}"]
     lines = [f"{report['status']}: {report['cells_run']} cells run in {report['kernel']}"]
     if report.get("parameters"):
         lines.append("parameters: " + ", ".join(f"{k}={v!r}"
@@ -122,7 +130,29 @@ def _run(report: Report) -> list[str]:
     if report.get("traceback"):
         lines.append(report["traceback"].rstrip())
     lines.append(f"record: {report['record']}")
+    if report.get("output"):
+        lines.append(f"copy: {report['output']}")
     return lines
+
+
+def _parameter_lines(parameters: list[Report]) -> list[str]:
+    """As papermill's --help-notebook: ``name: type (default X)`` then the help."""
+    lines = []
+    for p in parameters:
+        definition = f"  {p['name']}: {p['type']} (default {p['default']})"
+        if len(definition) > 30 and p["help"]:
+            lines += [definition, f"{34 * ' '}{p['help']}"]
+        else:
+            lines.append(f"{definition:<34}{p['help']}".rstrip())
+    return lines
+
+
+def _parameters(report: Report) -> list[str]:
+    where = f"{report['source']}:{report['path']}"
+    if not report["parameters"]:
+        return [f"{where} has no parameters (no cell tagged 'parameters', or nothing "
+                "assigned in it)"]
+    return [f"parameters of {where}:", *_parameter_lines(report["parameters"])]
 
 
 def _runs(report: Report) -> list[str]:
@@ -166,15 +196,25 @@ def _publish(report: Report) -> list[str]:
 
 def _diff(report: Report) -> list[str]:
     if not report["changes"]:
-        return ["no differences in cell sources"]
+        plural = {"source": "sources", "execution_count": "execution counts"}
+        compared = report.get("compared") or ["source", "attachments"]
+        return ["no differences in cell " + _listed([plural.get(n, n) for n in compared])]
     lines = []
     for c in report["changes"]:
-        where = c["new_index"] if c["new_index"] is not None else c["old_index"]
-        extra = (" (outputs changed)" if c["outputs_changed"] else "") + (
-            " (metadata changed)" if c["metadata_changed"] else "")
-        lines.append(f"{c['change']} {c['cell_type']} cell {where}{extra}")
-        lines += [f"    {line}" for line in c["source_diff"]]
+        if c["kind"] == "removed":
+            lines.append(f"removed {c['cell_type']} cell (was {c['old_cell']})")
+        elif c["kind"] == "added":
+            lines.append(f"added {c['cell_type']} cell {c['new_cell']}")
+        else:
+            was = f" (was {c['old_cell']})" if c["old_cell"] != c["new_cell"] else ""
+            what = _listed([name.replace("_", " ") for name in c["changed"]])
+            lines.append(f"modified {c['cell_type']} cell {c['new_cell']}{was}: {what}")
+        lines += [f"    {line}" for line in c["source_diff"].splitlines()]
     return lines
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def _similar(report: Report) -> list[str]:
@@ -185,6 +225,16 @@ def _similar(report: Report) -> list[str]:
         lines.append(f"{hit['score']:.2f}  {hit['relation']:<9} {hit['title']}  "
                      f"[{hit['source']}:{hit['path']}]")
         lines += [f"        {reason}" for reason in hit["reasons"]]
+    return lines
+
+
+def _exported(report: Report) -> list[str]:
+    lines = [f"wrote {report['output']} ({report['format']}, {report['bytes']:,} bytes)"]
+    if report["files"]:
+        count = len(report["files"])
+        lines.append(f"and {count} image file{'s' if count != 1 else ''} beside it in "
+                     f"{Path(report['files'][0]).parent}")
+    lines += [f"warning: {w}" for w in report["warnings"]]
     return lines
 
 
@@ -201,8 +251,10 @@ _FORMATTERS: dict[str, Callable[[Report], list[str]]] = {
     "sync": _sync, "problems": _problems, "show": _notebook,
     "history": _history, "search": _search, "reindex": lambda r: [f"indexed {r['indexed']} "
                                                                  "notebooks"],
-    "run": _run, "runs": _runs, "health": _health, "kernels": _kernels, "publish": _publish,
+    "run": _run, "parameters": _parameters, "runs": _runs, "health": _health,
+    "kernels": _kernels, "publish": _publish,
     "diff": _diff, "settings": _settings, "similar": lambda r: _similar(r),
     "render": lambda r: [f"wrote {r['output']} ({r['bytes']:,} bytes; opens offline in any "
                          "browser)"],
+    "export": _exported,
 }

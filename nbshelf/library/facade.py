@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from nbshelf.run.execution import CellEvent, RunResult
     from nbshelf.run.kernels import KernelChoice
     from nbshelf.run.parameters import Parameter
+    from nbshelf.run.record import PreparedNotebook
     from nbshelf.search.index import SearchIndex
     from nbshelf.search.service import Searching, SearchResults, SearchService, Snippet
     from nbshelf.similar import Similarity, SimilarNotebook
@@ -575,18 +576,23 @@ class Library:
                                        writer=not self.readonly)
 
     def diff(self, ref: str | int, old: int | None = None, new: int | None = None, *,
-             outputs: bool = False, metadata: bool = False) -> list[CellChange]:
-        """Cell changes between two versions (default: the previous and the current one)."""
-        from nbshelf.notebook.diff import diff_notebooks
-        from nbshelf.run.execution import read_for_run
+             outputs: bool = False, metadata: bool = False,
+             execution_count: bool = False) -> list[CellChange]:
+        """Cell changes between two versions (default: the previous and the current one),
+        cells paired as nbdime pairs them. Cell types, sources and attachments are always
+        compared; outputs, metadata (and cell ids) and execution counts when asked."""
+        from nbshelf.notebook.diff import diff_notebooks, read_for_diff
 
         notebook_id = self.resolve(ref)
         count = len(self.notebooks.history(notebook_id))
         new = count if new is None else new
         old = max(1, new - 1) if old is None else old
-        before = read_for_run(self.notebooks.read_version(notebook_id, old))
-        after = read_for_run(self.notebooks.read_version(notebook_id, new))
-        return diff_notebooks(before, after, outputs=outputs, metadata=metadata)
+        # read_for_diff keeps the files' own cell ids (none in nbformat < 4.5): ids made up
+        # on reading would differ between the versions and pair no cell.
+        before = read_for_diff(self.notebooks.read_version(notebook_id, old))
+        after = read_for_diff(self.notebooks.read_version(notebook_id, new))
+        return diff_notebooks(before, after, outputs=outputs, metadata=metadata,
+                              execution_count=execution_count)
 
     # -- viewing -----------------------------------------------------------------------------
 
@@ -603,6 +609,30 @@ class Library:
         return render_page(data, facts, self.settings.get("markings"),
                            report_view=report_view, standalone=standalone,
                            folder=self.notebooks.folder_of(info.id))
+
+    def export(self, ref: str | int, to: str, out: str | Path | None = None, *,
+               force: bool = False) -> dict[str, Any]:
+        """Write the notebook's current version as a ``script``, ``markdown``, ``notebook``
+        (nbconvert's exporters) or ``html`` file (``render``'s standalone page, not nbconvert's
+        CDN template); see ``nbshelf.notebook.export``. Only reads the library.
+
+        Returns:
+            ``{"output": path, "format": to, "bytes": int, "files": [images beside it],
+            "warnings": [outputs nbconvert left out]}``.
+
+        Raises:
+            NbshelfError: an unknown format, a file that exists (without ``force``) or
+                cannot be written; ``NotebookInvalid`` when nbconvert cannot convert it.
+        """
+        from nbshelf.notebook.export import check_format, export_notebook
+
+        check_format(to)
+        info = self.notebooks.show(self.resolve(ref))
+        page = self.render(info.id, standalone=True) if to == "html" else None
+        data = b"" if page is not None else self.notebooks.read_version(info.id)
+        return export_notebook(data, to, name=info.path, out=out, force=force,
+                               language=info.language, page=page,
+                               folder=self.notebooks.folder_of(info.id))
 
     def render_run(self, run_id: int, *, report_view: bool = False) -> str:
         """A run record (the executed copy, with its outputs) as a page, like any notebook."""
@@ -636,18 +666,31 @@ class Library:
         return self.running.kernel_for(None, info.kernel, info.language)
 
     def parameters(self, ref: str | int) -> list[Parameter]:
-        """The notebook's papermill parameters (name, default, type) for a form."""
+        """The notebook's papermill parameters (name, type, default, help) for a form."""
         return self.running.parameters(self.notebooks.read_version(self.resolve(ref)))
+
+    def prepare_run(self, ref: str | int, output: str | Path, *, kernel: str | None = None,
+                    parameters: dict[str, str] | None = None,
+                    values: dict[str, Any] | None = None) -> PreparedNotebook:
+        """Write the notebook with its parameters injected to ``output`` without running it
+        (papermill's ``--prepare-only``): no kernel needed, no run recorded, no lock taken."""
+        return self.running.prepare(self.resolve(ref), output, kernel=kernel,
+                                    parameters=parameters, values=values)
 
     @writer
     def begin_run(self, ref: str | int, *, kernel: str | None = None,
                   parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
-                  stop_on_error: bool = True) -> RunPlan:
-        """Record a run as started; ``RunBook.execute(plan)`` then runs it on any thread."""
+                  stop_on_error: bool = True, values: dict[str, Any] | None = None,
+                  output: str | Path | None = None) -> RunPlan:
+        """Record a run as started; ``RunBook.execute(plan)`` then runs it on any thread.
+
+        ``values`` are parameters already typed (YAML), ``parameters`` text typed after the
+        defaults (they win); ``output`` is a second file the record is written to."""
         notebook_id = self.resolve(ref)
         choice = self.kernel_for(notebook_id, kernel)
         return self.running.begin(notebook_id, choice, parameters=parameters,
-                                  cell_timeout=cell_timeout, stop_on_error=stop_on_error)
+                                  cell_timeout=cell_timeout, stop_on_error=stop_on_error,
+                                  values=values, output=output)
 
     def finish_run(self, plan: RunPlan, result: RunResult | None, error: str | None = None
                    ) -> None:
@@ -657,15 +700,18 @@ class Library:
     def run(self, ref: str | int, *, kernel: str | None = None,
             parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
             stop_on_error: bool = True, on_event: Callable[[CellEvent], None] | None = None,
-            cancel: threading.Event | None = None) -> RunResult:
-        """Run a copy of a notebook's current version in a local kernel, and record it.
+            cancel: threading.Event | None = None, values: dict[str, Any] | None = None,
+            output: str | Path | None = None) -> RunResult:
+        """Run a copy of a notebook's current version in a local kernel, and record it
+        (``values``, ``output``: as ``begin_run``).
 
         Raises:
             KernelMissing: no kernel fits (the message lists the installed ones).
             ParameterError: a parameter does not fit the notebook.
         """
         plan = self.begin_run(ref, kernel=kernel, parameters=parameters,
-                              cell_timeout=cell_timeout, stop_on_error=stop_on_error)
+                              cell_timeout=cell_timeout, stop_on_error=stop_on_error,
+                              values=values, output=output)
         return self.running.execute(plan, on_event=on_event, cancel=cancel)
 
     def runs(self, ref: str | int) -> list[RunInfo]:

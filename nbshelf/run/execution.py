@@ -4,9 +4,12 @@
 chosen kernel with the working directory the caller gives (the notebook's folder, so relative
 data files load as in Jupyter), runs the code cells one at a time through nbclient's cell
 execution and reports each cell as it goes (started, every output as it arrives, finished or
-error). After every cell the executed copy — outputs so far plus the run's metadata under
-``metadata.nbshelf.run`` — is written atomically to the record path, so a runner killed at any
-moment leaves the cells it had done.
+error). After every cell the executed copy — outputs so far, the run's metadata under
+``metadata.nbshelf.run`` and papermill's notebook and cell metadata (``nbshelf.run.record``) —
+is written atomically to the record path (and to the ``output`` copy the caller asked for), so
+a runner killed at any moment leaves the cells it had done. Parameters are injected as
+papermill injects them, for every language papermill translates; papermill's error banners
+left in the notebook are dropped, and a run that fails at a cell gets papermill's banners.
 
 The kernel is started and stopped by one context manager: it is shut down however the run
 ends (success, error, timeout, cancel, an exception, Ctrl-C). On Linux the kernel process is
@@ -41,9 +44,10 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from nbshelf.errors import NotebookInvalid, ParameterError
+from nbshelf.run import record as pm
 from nbshelf.run.kernels import KernelChoice
-from nbshelf.run.parameters import coerce_parameters, inject_parameters, jsonable
+from nbshelf.run.parameters import jsonable, merge_parameters, notebook_language
+from nbshelf.run.record import read_for_run  # here for its callers since it moved
 from nbshelf.store import atomic_write
 
 if TYPE_CHECKING:
@@ -115,6 +119,7 @@ class RunResult:
         kernel: the kernelspec name of the kernel used.
         kernel_display_name: its display name.
         parameters: the typed parameter values injected.
+        output: the copy of the record the caller asked for (``-o``), or None.
     """
 
     status: str
@@ -128,6 +133,7 @@ class RunResult:
     kernel: str
     kernel_display_name: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    output: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -147,6 +153,7 @@ class RunResult:
             "ended": self.ended.isoformat(timespec="seconds"),
             "kernel": self.kernel,
             "parameters": {k: jsonable(v) for k, v in self.parameters.items()},
+            "output": str(self.output) if self.output is not None else None,
         }
 
     def summary(self) -> RunSummary:
@@ -169,6 +176,9 @@ def run_notebook(
     stop_on_error: bool = True,
     on_event: Callable[[CellEvent], None] | None = None,
     cancel: threading.Event | None = None,
+    values: dict[str, Any] | None = None,
+    input_path: str | None = None,
+    output: Path | None = None,
 ) -> RunResult:
     """Run a copy of a notebook in a new kernel and write its run record.
 
@@ -183,6 +193,10 @@ def run_notebook(
         kernel: the kernel to run in (``nbshelf.run.kernels.choose_kernel``).
         parameters: parameter values as typed by the user; typed after the defaults of the
             notebook's ``parameters`` cell and injected as papermill does.
+        values: parameter values already typed (read from YAML), injected as given;
+            ``parameters`` win over them.
+        input_path: the notebook's own path, for ``metadata.papermill.input_path``.
+        output: a second file to write the record to (``-o``); its folder must exist.
         cell_timeout: seconds one cell may run; None for no limit. A cell that times out
             ends the run (the kernel is killed), whatever ``stop_on_error`` says.
         stop_on_error: stop at the first cell that raises (else run on, status still "error").
@@ -197,46 +211,14 @@ def run_notebook(
             the record written with status "cancelled".
     """
     nb = read_for_run(nb_bytes)
-    typed = coerce_parameters(nb, parameters) if parameters else {}
-    if typed and kernel.language != "python":
-        raise ParameterError(
-            "Parameters can be given only to Python notebooks; this one runs in "
-            f"{kernel.display_name}."
-        )
+    typed = merge_parameters(nb, texts=parameters, values=values,
+                             language=notebook_language(nb) or kernel.language)
     run = _Run(
         nb, cwd=cwd, record_path=record_path, kernel=kernel, parameters=typed,
         cell_timeout=cell_timeout, stop_on_error=stop_on_error, on_event=on_event,
-        cancel=cancel or threading.Event(),
+        cancel=cancel or threading.Event(), input_path=input_path, output=output,
     )
     return _run_coroutine(run.run)
-
-
-def read_for_run(data: bytes) -> NotebookNode:
-    """Notebook bytes as a v4.5 ``NotebookNode`` (older versions upgraded, cell ids added).
-
-    Unlike ``nbformat.reads`` this neither validates nor warns: the run copy only has to be
-    runnable, and schema problems are reported by the library elsewhere.
-
-    Raises:
-        NotebookInvalid: the bytes cannot be read as a notebook.
-    """
-    from nbformat import ValidationError
-    from nbformat.reader import reads
-    from nbformat.v4.nbbase import random_cell_id
-
-    try:
-        nb = reads(data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"))
-        if nb.get("nbformat", 4) < 4:
-            nb = nbformat.convert(nb, 4)
-        elif nb.get("nbformat_minor", 0) < 5:
-            nb = nbformat.v4.upgrade(nb, from_version=4, from_minor=nb.get("nbformat_minor", 0))
-    except (ValidationError, ValueError, KeyError, TypeError, AttributeError) as err:
-        raise NotebookInvalid("not-runnable", f"the notebook cannot be run: {err}") from None
-    nb.setdefault("metadata", nbformat.NotebookNode())
-    for cell in nb.get("cells", []):
-        if not isinstance(cell.get("id"), str) or not cell["id"]:
-            cell["id"] = random_cell_id()
-    return nb
 
 
 def _run_coroutine(factory: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
@@ -253,6 +235,13 @@ def _run_coroutine(factory: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _same_language(language: str | None, kernel: KernelChoice) -> bool:
+    """True when the notebook's language (any spelling) is the kernel's, or either is unknown."""
+    from nbshelf.notebook import normalize_language
+
+    return kernel.language is None or normalize_language(language) in (None, kernel.language)
 
 
 def _plain(text: str) -> str:
@@ -450,10 +439,14 @@ class _Run:
         stop_on_error: bool,
         on_event: Callable[[CellEvent], None] | None,
         cancel: threading.Event,
+        input_path: str | None = None,
+        output: Path | None = None,
     ) -> None:
         self.nb = nb
         self.cwd = cwd
         self.record_path = record_path
+        self.input_path = input_path
+        self.output = output
         self.kernel = kernel
         self.parameters = parameters
         self.cell_timeout = cell_timeout
@@ -472,28 +465,41 @@ class _Run:
         self._step: asyncio.Future[Any] | None = None
         self._in_cell = False
         self._session: KernelSession | None = None
+        self._failed_at: int | None = None  # record index of the first cell that failed
         self._prepare()
 
     # -- the copy and its record ------------------------------------------------------------
 
     def _prepare(self) -> None:
+        """The copy as it will run: stale papermill banners dropped, outputs cleared,
+        parameters injected for the kernel's language, papermill's metadata started."""
+        # for each record cell, its index in the notebook given (None: the injected cell)
+        self._origin: list[int | None] = list(pm.remove_error_banners(self.nb))
         for cell in self.nb.cells:
             if cell.get("cell_type") == "code":
                 cell["outputs"] = []
                 cell["execution_count"] = None
-        self.injected: int | None = None
-        self._inserted = False
-        if self.parameters:
-            before = len(self.nb.cells)
-            self.injected = inject_parameters(self.nb, self.parameters)
-            self._inserted = len(self.nb.cells) > before
+        own_language = notebook_language(self.nb)
+        pm.papermill_metadata(self.nb, input_path=self.input_path,
+                              output_path=str(self.output or self.record_path))
+        before = len(self.nb.cells)
+        self.injected = pm.parameterize(
+            self.nb, self.parameters, kernel_name=self.kernel.name,
+            # the kernel's language first: a notebook run in another language's kernel gets
+            # that language's cell; then the notebook's own spelling, as papermill looks it up
+            languages=[own_language if _same_language(own_language, self.kernel) else None,
+                       self.kernel.language, own_language],
+        )
+        if self.injected is not None and len(self.nb.cells) > before:
+            self._origin.insert(self.injected, None)
         self.nb.metadata["kernelspec"] = self.kernel.kernelspec_metadata()
+        pm.notebook_started(self.nb, self.started)
 
     def original_index(self, record_index: int) -> int | None:
         """The index in the notebook given of a record cell (None for the injected cell)."""
-        if self.injected is None or not self._inserted or record_index < self.injected:
-            return record_index
-        return None if record_index == self.injected else record_index - 1
+        if 0 <= record_index < len(self._origin):
+            return self._origin[record_index]
+        return None
 
     def write_record(self) -> None:
         """Write the executed copy so far, with the run's metadata, atomically."""
@@ -513,9 +519,21 @@ class _Run:
             "injected_cell": self.injected,
             "cwd": str(self.cwd),
             "runner_pid": os.getpid(),
+            "output": str(self.output) if self.output is not None else None,
         }
+        data = nbformat.v4.writes(self.nb).encode("utf-8")
         self.record_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.record_path, nbformat.v4.writes(self.nb).encode("utf-8"))
+        atomic_write(self.record_path, data)
+        if self.output is not None:
+            pm.write_output(self.output, data)
+
+    def _complete(self) -> None:
+        """papermill's end of a run: times, statuses, and banners at the failing cell."""
+        self.ended = _now()
+        pm.notebook_completed(self.nb, self.started, self.ended)
+        if self._failed_at is not None and self.status in ("error", "timeout"):
+            pm.add_error_banners(self.nb, self._failed_at)
+            self.injected = pm.injected_index(self.nb) if self.injected is not None else None
 
     def emit(self, kind: str, record_index: int, **fields: Any) -> None:
         """Send a ``CellEvent`` to the caller's callback, if any."""
@@ -557,7 +575,7 @@ class _Run:
             if self.status == "running":  # an unexpected exception: still a finished record
                 self.status = "error"
                 self.error = self.error or "The run stopped because of an internal error"
-            self.ended = _now()
+            self._complete()
             self.write_record()
         return RunResult(
             status=self.status,
@@ -571,6 +589,7 @@ class _Run:
             kernel=self.kernel.name,
             kernel_display_name=self.kernel.display_name,
             parameters=dict(self.parameters),
+            output=self.output,
         )
 
     async def _run_in_kernel(self) -> None:
@@ -622,18 +641,26 @@ class _Run:
         self._replies[cell_index] = execute_reply or {}
 
     async def _run_cells(self, client: _Client) -> None:
-        for record_index in self._cells_to_run():
+        runnable = set(self._cells_to_run())
+        for record_index, cell in enumerate(self.nb.cells):
+            if record_index not in runnable:  # papermill passes every cell: markdown too
+                pm.cell_started(cell, _now())
+                pm.cell_completed(cell, _now())
+                continue
             if self.cancel.is_set() or self.cancel_requested:
                 if self.error is None:
                     self._finish("cancelled", None, "Cancelled by the user", None)
                 else:  # stop_on_error=False after a failure: keep the first failure
                     self.status = "cancelled"
                 return
-            cell = self.nb.cells[record_index]
             if self.original_index(record_index) is not None:
                 self.cells_run += 1
+            pm.cell_started(cell, _now())
             self.emit("started", record_index)
-            stop = await self._run_cell(client, cell, record_index)
+            try:
+                stop = await self._run_cell(client, cell, record_index)
+            finally:
+                pm.cell_completed(cell, _now())
             self.write_record()
             if stop:
                 return
@@ -684,6 +711,9 @@ class _Run:
         self, status: str, record_index: int, error: str, traceback: str | None
     ) -> None:
         cell = self.nb.cells[record_index]
+        pm.cell_failed(self.nb, cell)
+        if self._failed_at is None:
+            self._failed_at = record_index
         self.emit(
             "error", record_index, outputs=tuple(dict(o) for o in cell.outputs),
             error=error, traceback=traceback,

@@ -3,7 +3,8 @@
 A run has three steps so that a UI can keep its library thread free while a kernel works:
 ``begin`` (catalog: a "running" row), ``execute`` (the kernel; no catalog access), ``finish``
 (catalog: the outcome). A run whose runner was killed keeps its "running" row and partial
-record, and is shown as "killed".
+record, and is shown as "killed". A copy of the record may also go to a file the user names
+(``-o``), never onto the notebook's own file in its source.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 
 from nbshelf.catalog.runs import (
     RunRow,
+    RunSource,
     finish_run,
     run_by_id,
     run_source_row,
@@ -29,6 +31,7 @@ from nbshelf.catalog.runs import (
     set_run_record,
     start_run,
 )
+from nbshelf.errors import NbshelfError
 from nbshelf.records import iso_time
 from nbshelf.safepath import UnsafePath, check_relpath, inside
 from nbshelf.sources import reachable
@@ -58,6 +61,9 @@ class RunPlan:
     parameters: dict[str, str] = field(default_factory=dict)
     cell_timeout: float | None = None
     stop_on_error: bool = True
+    values: dict[str, Any] = field(default_factory=dict)
+    input_path: str | None = None
+    output: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -107,15 +113,24 @@ class RunBook:
 
     def begin(self, notebook_id: int, kernel: KernelChoice, *,
               parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
-              stop_on_error: bool = True) -> RunPlan:
-        """Record a run as started and decide its working folder and record path."""
+              stop_on_error: bool = True, values: dict[str, Any] | None = None,
+              output: str | Path | None = None) -> RunPlan:
+        """Record a run as started and decide its working folder and record path.
+
+        Raises:
+            NbshelfError: ``output`` is the notebook's own file, or a folder.
+        """
         with self.engine.connect() as conn:
             row = run_source_row(conn, notebook_id)
+        input_path = _source_file(row)
+        out = check_output(output, input_path) if output is not None else None
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         with self.engine.begin() as conn:
             run_id = start_run(
                 conn, notebook_id, row.content_hash, kernel=kernel.name,
-                parameters=dict(parameters or {}), started=time.time(), runner_pid=os.getpid(),
+                parameters={**{k: _jsonable(v) for k, v in (values or {}).items()},
+                            **(parameters or {})},
+                started=time.time(), runner_pid=os.getpid(),
             )
             record = f"{notebook_id}/{stamp}-{run_id}.ipynb"
             set_run_record(conn, run_id, record)
@@ -126,7 +141,16 @@ class RunBook:
             record_path=inside(self.root, record, what="run record"), kernel=kernel,
             parameters=dict(parameters or {}),
             cell_timeout=cell_timeout, stop_on_error=stop_on_error,
+            values=dict(values or {}), input_path=str(input_path) if input_path else None,
+            output=out,
         )
+
+    def source_of(self, notebook_id: int) -> tuple[bytes, Path | None]:
+        """A notebook's current content and its file in its source (None when its catalog
+        path cannot be a file there), for a notebook prepared without a run."""
+        with self.engine.connect() as conn:
+            row = run_source_row(conn, notebook_id)
+        return self.store.read(row.content_hash), _source_file(row)
 
     def _working_folder(self, source_path: str, kind: str, relpath: str, run_id: int) -> Path:
         """The notebook's folder in its source when reachable (relative files load as in
@@ -156,6 +180,7 @@ class RunBook:
             plan.data, cwd=plan.cwd, record_path=plan.record_path, kernel=plan.kernel,
             parameters=plan.parameters or None, cell_timeout=plan.cell_timeout,
             stop_on_error=plan.stop_on_error, on_event=on_event, cancel=cancel,
+            values=plan.values or None, input_path=plan.input_path, output=plan.output,
         )
 
     def finish(self, plan: RunPlan, result: RunResult | None, error: str | None = None) -> None:
@@ -204,6 +229,38 @@ class RunBook:
                        dict(r.parameters or {}),
                        r.cells_run, r.failed_cell, r.error, str(self.root / r.record),
                        r.content_hash == r.current_hash)
+
+
+def _source_file(row: RunSource) -> Path | None:
+    """The notebook's file in its source (an opened file's path is absolute)."""
+    if row.source_kind == OPENED:
+        return Path(row.relpath)
+    try:
+        check_relpath(row.relpath, what="notebook path")
+    except UnsafePath:
+        return None
+    return Path(row.source_path) / PurePosixPath(row.relpath)
+
+
+def check_output(output: str | Path, source_file: Path | None) -> Path:
+    """The file a run or a prepared notebook is also written to (``-o``), made absolute.
+
+    Raises:
+        NbshelfError: it is the notebook's own file in its source (sources are read-only:
+            the library's copy and the record stay apart), or a folder, or in a folder that
+            does not exist.
+    """
+    out = Path(os.path.abspath(Path(output).expanduser()))
+    if source_file is not None and os.path.realpath(out) == os.path.realpath(source_file):
+        raise NbshelfError(
+            f"-o {output} is the notebook itself; nbshelf never writes over a notebook in its "
+            "source: name another file"
+        )
+    if out.is_dir():
+        raise NbshelfError(f"-o {output} is a folder: name the file to write")
+    if not out.parent.is_dir():
+        raise NbshelfError(f"cannot write {out}: the folder {out.parent} does not exist")
+    return out
 
 
 def _alive(pid: int) -> bool:

@@ -184,15 +184,22 @@ def test_bad_parameters_fail_before_any_kernel_starts(tmp_path: Path) -> None:
     assert not (tmp_path / "r.ipynb").exists()
 
 
-def test_parameters_need_a_python_kernel(tmp_path: Path) -> None:
+def test_an_r_notebook_gets_papermills_r_cell(tmp_path: Path) -> None:
+    # was: parameters refused for any kernel but Python (issue 14: papermill translates R)
     r_kernel = KernelChoice(
-        name="ir", display_name="R", language="r", argv=("R", "{connection_file}"),
+        name="ir", display_name="R", language="r", argv=("R-not-installed", "{connection_file}"),
     )
     spec = {"name": "ir", "language": "R", "display_name": "R"}
-    nb = make_notebook(code=["x <- 1"], metadata={"kernelspec": spec})
-    nb.cells.insert(1, v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}))
-    with pytest.raises(ParameterError, match="only to Python notebooks"):
-        run_notebook(
-            nbformat.writes(nb).encode(), cwd=tmp_path, record_path=tmp_path / "r.ipynb",
-            kernel=r_kernel, parameters={"x": "2"},
-        )
+    nb = make_notebook(code=["print(x)"], metadata={"kernelspec": spec})
+    nb.cells.insert(1, v4.new_code_cell("x <- 1\nflag <- FALSE  # a switch",
+                                        metadata={"tags": ["parameters"]}))
+    result = run_notebook(
+        nbformat.writes(nb).encode(), cwd=tmp_path, record_path=tmp_path / "r.ipynb",
+        kernel=r_kernel, parameters={"x": "2", "flag": "yes"},
+    )
+    assert result.status == "error" and "could not start" in (result.error or "")
+    assert result.parameters == {"x": 2, "flag": True}  # typed after the R defaults
+    record = json.loads((tmp_path / "r.ipynb").read_text())
+    injected = record["cells"][2]
+    assert injected["metadata"]["tags"] == [INJECTED_TAG]
+    assert "".join(injected["source"]) == "# Parameters\nx = 2\nflag = TRUE\n"

@@ -161,7 +161,7 @@ def test_diff_between_versions(share_lib: Library, share: Path) -> None:
     os.utime(path, ns=(1, 5_000_000_000_000_000_000))
     share_lib.sync()
     changes = share_lib.diff("share:d.ipynb")
-    assert [(c.change, c.new_index) for c in changes] == [("changed", 1), ("added", 3)]
+    assert [(c.kind, c.new_index) for c in changes] == [("modified", 1), ("added", 3)]
     assert "-a = 1" in changes[0].source_diff and "+a = 10" in changes[0].source_diff
     assert share_lib.diff("share:d.ipynb", 1, 1) == []
 

@@ -49,6 +49,14 @@ def read_record(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+BANNER_TAG = "papermill-error-cell-tag"
+
+
+def without_banners(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The record's cells without papermill's error banners (a failed run has two)."""
+    return [c for c in record["cells"] if BANNER_TAG not in c["metadata"].get("tags", [])]
+
+
 def text_of(cell: dict[str, Any]) -> str:
     parts = []
     for out in cell.get("outputs", []):
@@ -144,7 +152,11 @@ def test_a_failure_at_cell_3_stops_there_and_keeps_cells_1_and_2(
     assert "ZeroDivisionError" in result.traceback and "1 / 0" in result.traceback
     assert "\x1b[" not in result.traceback  # plain text, no terminal colours
 
-    cells = read_record(record_path)["cells"]
+    # papermill's banners: one on top, one just before the failing cell (issue 14)
+    banners = [i for i, c in enumerate(read_record(record_path)["cells"])
+               if BANNER_TAG in c["metadata"].get("tags", [])]
+    assert banners == [0, 4]
+    cells = without_banners(read_record(record_path))
     assert [text_of(c) for c in cells[1:3]] == ["one\n", "two\n"]
     assert cells[3]["outputs"][0]["ename"] == "ZeroDivisionError"
     assert cells[4]["outputs"] == [] and cells[4]["execution_count"] is None  # never ran
@@ -161,7 +173,7 @@ def test_without_stop_on_error_the_run_goes_on(tmp_path: Path, kernel: KernelCho
     nb = make_notebook(code=["1 / 0", "print('after')"])
     result, events = run(tmp_path, nb, kernel, stop_on_error=False)
     assert (result.status, result.failed_cell, result.cells_run) == ("error", 1, 2)
-    assert "after" in text_of(read_record(result.record)["cells"][2])
+    assert "after" in text_of(without_banners(read_record(result.record))[2])
     assert [e.kind for e in events if e.kind in ("error", "finished")] == ["error", "finished"]
 
 
@@ -188,7 +200,7 @@ def test_parameters_are_injected_after_the_parameters_cell_and_typed(
     assert result.parameters == {
         "alpha": 0.75, "n": 4, "region": "south 'quoted'", "verbose": True,
     }
-    cells = read_record(result.record)["cells"]
+    cells = without_banners(read_record(result.record))
     injected = cells[2]
     assert injected["metadata"]["tags"] == [INJECTED_TAG]
     assert "".join(injected["source"]).startswith("# Parameters\n")
@@ -198,7 +210,9 @@ def test_parameters_are_injected_after_the_parameters_cell_and_typed(
     assert [e.index for e in events if e.kind == "started"] == [1, None, 2, 3]
     record = read_record(result.record)
     assert record["metadata"]["papermill"]["parameters"]["n"] == 4
-    assert record["metadata"]["nbshelf"]["run"]["injected_cell"] == 2
+    # its index in the record as written: papermill's banner on top moved it down by one
+    assert record["metadata"]["nbshelf"]["run"]["injected_cell"] == 3
+    assert record["cells"][3]["metadata"]["tags"] == [INJECTED_TAG]
 
 
 def test_the_kernel_runs_in_the_folder_given(tmp_path: Path, kernel: KernelChoice) -> None:
