@@ -273,6 +273,68 @@ class ViewSlot(QStackedWidget):
         self.outline.setText(f"<ul style='margin-left:-20px'>{items}</ul>" if items else "")
 
 
+class HistoryDiff(QStackedWidget):
+    """The History tab's rendered diff: a note until a page is ready, then the page in a
+    viewer of its own (made when first needed), its marking in strips outside it.
+
+    A page never shows under another page's marking: the note stands in until the next page
+    has loaded, and the strips change with it.
+    """
+
+    NOTE = "Pick a version to see what changed from the one before it."
+    #: the viewer now exists (NotebookViewer)
+    viewer_created = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the viewer inside takes the focus
+        self.note = _label(self.NOTE, selectable=False)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note.setStyleSheet(MUTED)
+        self.addWidget(self.note)
+        self._page_box = QWidget()
+        layout = QVBoxLayout(self._page_box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.top_banner = MarkingBanner()
+        self.bottom_banner = MarkingBanner()
+        layout.addWidget(self.top_banner)
+        layout.addWidget(self.bottom_banner)
+        self.addWidget(self._page_box)
+        self.viewer: NotebookViewer | None = None
+        self._marking: str | None = None  # the marking of the page loading
+
+    def show_note(self, text: str = "") -> None:
+        """Show ``text`` (the hint when empty) in place of a page."""
+        self._marking = None
+        self.note.setText(text or self.NOTE)
+        self.setCurrentWidget(self.note)
+
+    def show_page(self, page: str) -> None:
+        """Load a page made by ``render_diff_page``; it shows once loaded."""
+        from nbshelf.render.page import page_marking
+
+        if self.viewer is None:
+            from nbshelf.ui.viewer import NotebookViewer
+
+            self.viewer = NotebookViewer()
+            self.viewer.page_ready.connect(self._page_ready)
+            layout = self._page_box.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(1, self.viewer, 1)
+            self.viewer_created.emit(self.viewer)
+        self._marking = page_marking(page)
+        self.viewer.show_html(page)
+
+    def _page_ready(self) -> None:
+        if self._marking is None:
+            return  # a note was asked for since: it stays up
+        for banner in (self.top_banner, self.bottom_banner):
+            banner.set_marking(self._marking)
+        self._marking = None
+        self.setCurrentWidget(self._page_box)
+
+
 def _run_columns() -> list[RecordColumn]:
     return [
         RecordColumn("Status", lambda r: r.status),
@@ -425,16 +487,16 @@ class NotebookPane(QWidget):
         self.history_model = RecordModel(_version_columns())
         self.history_view = _table(self.history_model)
         self.history_view.selectionModel().currentRowChanged.connect(self._show_version_diff)
-        self.history_diff = QPlainTextEdit()
-        self.history_diff.setReadOnly(True)
-        self.history_diff.setStyleSheet("font-family: monospace;")
-        self.history_diff.setPlaceholderText(
-            "Pick a version to see what changed from the one before it.")
+        self.history_diff = HistoryDiff()
         history_page = QWidget()
         history_layout = QVBoxLayout(history_page)
         history_layout.setContentsMargins(0, 0, 0, 0)
+        history_layout.setSpacing(0)
         history_layout.addWidget(self.history_view, 1)
         history_layout.addWidget(self.history_diff, 2)
+        # Tab goes from the version list to the page (the viewer is made when first needed).
+        self.history_diff.viewer_created.connect(
+            lambda viewer: QWidget.setTabOrder(self.history_view, viewer))
         self.tabs.addTab(history_page, "History")
         runs_page = QWidget()
         runs_layout = QVBoxLayout(runs_page)
@@ -530,29 +592,43 @@ class NotebookPane(QWidget):
     # -- history ---------------------------------------------------------------------------------
 
     def _show_version_diff(self, current: Any, _previous: Any = None) -> None:
-        """What changed in the picked version since the one before it (cell by cell)."""
+        """What changed in the picked version since the one before it, cell by cell, as a
+        rendered page (made on the read lane, shown in the History tab's viewer)."""
         version = self.history_model.record(current.row()) if current.isValid() else None
         notebook_id = self.notebook_id
         if version is None or notebook_id is None:
             return
         if version.number == 1:
-            self.history_diff.setPlainText("The first version this library saw.")
+            self.history_diff.show_note("The first version this library saw.")
             return
         serial = self._serial
+        self.history_diff.show_note(f"Comparing version {version.number - 1} with "
+                                    f"{version.number}…")
 
         def diff(lib: Library, _job: Job) -> str:
-            from nbshelf.cli.text import human
+            from nbshelf.notebook.diff import read_for_diff
+            from nbshelf.publish.markings import notebook_marking
+            from nbshelf.render.diffpage import render_diff_page
 
-            changes = lib.diff(notebook_id, version.number - 1, version.number)
-            title = f"Version {version.number - 1} -> {version.number}:\n"
-            return title + human("diff", {"changes": [c.to_json() for c in changes]})
+            old, new = version.number - 1, version.number
+            changes = lib.diff(notebook_id, old, new, outputs=True)
+            before = read_for_diff(lib.read_version(notebook_id, old))
+            after = read_for_diff(lib.read_version(notebook_id, new))
+            marking = notebook_marking(after, lib.settings.get("markings")) or ""
+            return render_diff_page(changes, before, after, title=f"Version {old} → {new}",
+                                    old_label=f"version {old}", new_label=f"version {new}",
+                                    marking=marking)
 
-        def done(text: str) -> None:
+        def done(page: str) -> None:
             if serial == self._serial:
-                self.history_diff.setPlainText(text)
+                self.history_diff.show_page(page)
+
+        def failed(err: NbshelfError) -> None:
+            if serial == self._serial:
+                self.history_diff.show_note(str(err))
 
         self._runner.task(diff, label="Compare versions").on_success(done).on_failure(
-            lambda err: done(str(err))).start()
+            failed).start()
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -665,7 +741,7 @@ class NotebookPane(QWidget):
         self.view.ensure_viewer()
         self._render(serial, info.id)
         self.history_model.set_records(list(reversed(history)))  # newest first
-        self.history_diff.clear()
+        self.history_diff.show_note()
         self.tabs.setTabText(2, f"History ({len(history)})")
         self.stack.setCurrentIndex(self.NOTEBOOK)
         self.shown.emit(info)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -17,8 +18,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +30,15 @@ from nbshelf.errors import NbshelfError
 from nbshelf.library import Library
 from nbshelf.notebook.doctext import output_text
 from nbshelf.records import NotebookHealth
+from nbshelf.run.parameters import Parameter
+from nbshelf.run.presets import (
+    Preset,
+    form_text,
+    form_value,
+    load_preset,
+    notebook_file,
+    save_preset,
+)
 from nbshelf.run.runbook import RunBook, RunPlan
 from nbshelf.ui.tasks import Job, Lane, TaskRunner
 
@@ -41,6 +53,8 @@ class RunSetup:
     missing_kernel: str | None
     parameters: list[tuple[str, str, str]]  # (name, default literal, type)
     health: NotebookHealth | None
+    notebook_id: int | None = None
+    notebook_file: Path | None = None  # in its source, for the preset beside it
 
 
 def gather_setup(lib: Library, notebook_id: int) -> RunSetup:
@@ -57,14 +71,18 @@ def gather_setup(lib: Library, notebook_id: int) -> RunSetup:
     except NbshelfError:
         parameters = []
     health = next(iter(lib.health(notebook_id)), None)
-    return RunSetup(info.title, kernels, chosen, missing, parameters, health)
+    file = notebook_file(lib.notebooks.folder_of(notebook_id), info.path)
+    return RunSetup(info.title, kernels, chosen, missing, parameters, health, notebook_id, file)
 
 
 class RunDialog(QDialog):
     """Kernel, parameters and what may stop the run, before it starts."""
 
-    def __init__(self, setup: RunSetup, parent: QWidget | None = None) -> None:
+    def __init__(self, setup: RunSetup, parent: QWidget | None = None, *,
+                 runner: TaskRunner | None = None) -> None:
         super().__init__(parent)
+        self._setup = setup
+        self._runner = runner
         self.setWindowTitle(f"Run “{setup.title}”")
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
@@ -81,6 +99,25 @@ class RunDialog(QDialog):
             field.setToolTip(f"{kind}; the notebook's default is {default}")
             self.fields[name] = field
             form.addRow(name, field)
+        self.preset_note = QLabel()
+        self.preset_note.setWordWrap(True)
+        self.preset_note.setStyleSheet("color: palette(placeholder-text);")
+        self.load_preset_button = QPushButton("Load Preset")
+        self.load_preset_button.setToolTip(
+            "Fill the form from this notebook's preset (the library's, else the "
+            "NAME.params.yaml beside the notebook)")
+        self.load_preset_button.clicked.connect(self.load_preset)
+        self.save_preset_button = QPushButton("Save Preset")
+        self.save_preset_button.setToolTip("Keep these values as this notebook's preset, in "
+                                           "the library (never in the source folder)")
+        self.save_preset_button.clicked.connect(self.save_preset)
+        if self.fields and runner is not None and setup.notebook_id is not None:
+            row = QHBoxLayout()
+            row.addWidget(self.load_preset_button)
+            row.addWidget(self.save_preset_button)
+            row.addStretch(1)
+            form.addRow("Preset", row)
+            form.addRow("", self.preset_note)
         layout.addLayout(form)
         for text in _warnings(setup):
             note = QLabel(text)
@@ -100,6 +137,65 @@ class RunDialog(QDialog):
         values = {name: field.text() for name, field in self.fields.items()
                   if field.isModified()}
         return self.kernel.currentData(), values
+
+
+    def form_values(self) -> dict[str, Any]:
+        """Every field typed as ``nbshelf run -p`` types it (raises ``ParameterError``)."""
+        return {
+            name: form_value(Parameter(name, default, kind), self.fields[name].text())
+            for name, default, kind in self._setup.parameters
+        }
+
+    def fill(self, values: dict[str, Any]) -> list[str]:
+        """Put a preset's values in the form; return the names it has no field for."""
+        kinds = {name: kind for name, _default, kind in self._setup.parameters}
+        for name, value in values.items():
+            if name in self.fields:
+                field = self.fields[name]
+                field.setText(form_text(value, kinds[name]))
+                field.setModified(True)  # the run passes it like a value typed in
+        return [name for name in values if name not in self.fields]
+
+    def save_preset(self) -> None:
+        """Write the form's values as the notebook's preset in the library (in the background)."""
+        notebook_id = self._setup.notebook_id
+        if self._runner is None or notebook_id is None:
+            return
+        try:
+            values = self.form_values()
+        except NbshelfError as err:
+            self.preset_note.setText(f"Not saved: {err}")
+            return
+        self.preset_note.setText("Saving…")
+
+        def save(lib: Library, _job: Job) -> Path:
+            return save_preset(lib.root, notebook_id, values)
+
+        self._runner.task(save, label="Save preset").on_success(
+            lambda path: self.preset_note.setText(f"Saved to {path}")).on_failure(
+            lambda err: self.preset_note.setText(f"Not saved: {err}")).start()
+
+    def load_preset(self) -> None:
+        """Fill the form from the notebook's preset (in the background)."""
+        notebook_id, file = self._setup.notebook_id, self._setup.notebook_file
+        if self._runner is None or notebook_id is None:
+            return
+
+        def load(lib: Library, _job: Job) -> Preset | None:
+            return load_preset(lib.root, notebook_id, file)
+
+        def loaded(preset: Preset | None) -> None:
+            if preset is None:
+                self.preset_note.setText("This notebook has no preset yet.")
+                return
+            unknown = self.fill(preset.values)
+            text = f"Loaded {preset.path}"
+            if unknown:
+                text += f"; not parameters of this notebook: {', '.join(unknown)}"
+            self.preset_note.setText(text)
+
+        self._runner.task(load, label="Load preset").on_success(loaded).on_failure(
+            lambda err: self.preset_note.setText(f"Not loaded: {err}")).start()
 
 
 def _warnings(setup: RunSetup) -> list[str]:

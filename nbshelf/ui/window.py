@@ -36,6 +36,7 @@ from nbshelf.library import Library
 from nbshelf.records import NotebookHealth, NotebookInfo, SyncReport
 from nbshelf.ui import fmt, status
 from nbshelf.ui.autosync import AutoSync
+from nbshelf.ui.exporting import ExportDialog
 from nbshelf.ui.hits import HitDelegate, SnippetFetcher
 from nbshelf.ui.models import HEADERS, Column, LibraryModel, QueryResult
 from nbshelf.ui.pane import NotebookPane
@@ -416,6 +417,14 @@ class MainWindow(QMainWindow):
             "Copy the notebook's path in its source",
         )
         self.about_action = self._action("&About nbshelf", self.show_about)
+        self.export_action = self._action(
+            "&Export…", self.export_shown, key("Ctrl+E"),
+            "Write this notebook as a script, Markdown, an HTML report or a notebook file",
+        )
+        self.export_action.setEnabled(False)  # until a notebook is shown
+        self.export_dialog: ExportDialog | None = None
+        self._export_folder = Path.home()
+        self.pane.shown.connect(lambda info: self.export_action.setEnabled(info is not None))
 
     def run_or_stop(self) -> None:
         """Start running the notebook shown (after the run dialog), or stop the run."""
@@ -431,7 +440,7 @@ class MainWindow(QMainWindow):
             return
 
         def ask(setup: RunSetup) -> None:
-            dialog = RunDialog(setup, self)
+            dialog = RunDialog(setup, self, runner=self.runner)
             if dialog.exec() == RunDialog.DialogCode.Accepted:
                 kernel, parameters = dialog.choices()
                 self.runs.start(notebook_id, kernel, parameters)
@@ -485,6 +494,43 @@ class MainWindow(QMainWindow):
             lambda where: self.statusBar().showMessage(f"Published {where}", 8000)
         ).on_failure(failed).with_changes(Changes(notebooks=True, sources=True)).start()
 
+    def export_shown(self) -> ExportDialog | None:
+        """Export the notebook shown: the dialog chooses the format and the file."""
+        info = self.pane.info
+        if info is None:
+            self.statusBar().showMessage("Pick a notebook to export first.", 4000)
+            return None
+        if self.export_dialog is not None:
+            self.export_dialog.close()
+            self.export_dialog.deleteLater()
+        dialog = ExportDialog(info, self._export_folder, self)
+        self.export_dialog = dialog
+
+        def chosen() -> None:
+            to, out, force = dialog.choices()
+            self._export_folder = out.parent
+            self._export(info.id, to, out, force=force)
+
+        dialog.accepted.connect(chosen)
+        dialog.open()
+        return dialog
+
+    def _export(self, notebook_id: int, to: str, out: Path, *, force: bool) -> None:
+        """``Library.export`` on the read lane (an export only reads the library)."""
+
+        def done(result: dict[str, Any]) -> None:
+            notes = result.get("warnings") or []
+            extra = f" ({fmt.count(len(notes), 'output')} left out)" if notes else ""
+            self.statusBar().showMessage(f"Exported to {result['output']}{extra}", 10000)
+
+        self.statusBar().showMessage(f"Exporting to {out}…")
+        self.runner.task(
+            lambda lib, _job: lib.export(notebook_id, to, out, force=force),
+            lane=Lane.READ, label="Export",
+        ).on_success(done).on_failure(
+            lambda err: self.statusBar().showMessage(f"Not exported: {err}", 15000)
+        ).start()
+
     def _run_started(self, _notebook_id: int, kernel: str) -> None:
         self.run_action.setText("Stop &Run")
         self.pane.run_started(kernel)
@@ -505,6 +551,8 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_file_action)
         file_menu.addAction(self.add_folder_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")

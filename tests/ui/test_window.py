@@ -12,7 +12,7 @@ from nbshelf.library import Library
 from nbshelf.ui.models import Column
 from nbshelf.ui.window import MainWindow
 from tests.helpers import write_notebook
-from tests.ui.uihelpers import open_window
+from tests.ui.uihelpers import open_window, run_js
 
 TITLES = ["Traffic forecast", "Churn analysis", "Mango prices"]
 
@@ -285,10 +285,17 @@ def test_history_tab_shows_what_changed_between_versions(qtbot, runner_for, sync
     window.pane.tabs.setCurrentIndex(2)
     qtbot.waitUntil(lambda: window.pane.history_model.rowCount() == 2, timeout=10000)
     window.pane.history_view.selectRow(0)  # the newest version
-    qtbot.waitUntil(lambda: "added markdown cell" in window.pane.history_diff.toPlainText(),
-                    timeout=10000)
-    diff = window.pane.history_diff.toPlainText()
-    assert "+## New" in diff and "removed" not in diff and "changed" not in diff
+    history = window.pane.history_diff
+    qtbot.waitUntil(lambda: history.viewer is not None and history.currentWidget() is not
+                    history.note, timeout=30000)
+
+    def page_text() -> str:
+        return str(run_js(qtbot, history.viewer, "document.body.innerText"))
+
+    qtbot.waitUntil(lambda: "added" in page_text(), timeout=30000)
+    diff = page_text()
+    assert "+ ## New" in diff or "+## New" in diff
+    assert "removed" not in diff and "modified" not in diff
 
 
 def test_titles_get_the_room_beside_the_filters_and_markings_show_when_there_are_some(
