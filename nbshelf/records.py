@@ -140,6 +140,8 @@ class NotebookRow:
     mtime: float
     size: int
     removed: bool
+    #: False when its source could not be reached at its last sync (a stick unplugged)
+    available: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form, with the time as ISO 8601."""

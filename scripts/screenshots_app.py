@@ -266,7 +266,8 @@ def main() -> int:
         notebook_id = window.pane.notebook_id
         assert notebook_id is not None
         window.runs.start(notebook_id, None, {})  # what the Run dialog's Run button does
-        wait_until(lambda: "checked totals" in window.pane.run_log.toPlainText(), timeout=120)
+        window.pane.tabs.setCurrentWidget(window.pane.runs_tab)
+        wait_until(lambda: "checked totals" in window.pane.runs_tab.page_text(), timeout=120)
         save(window, out, "running")
         window.runs.stop()
         wait_until(lambda: not window.runs.running, timeout=60)

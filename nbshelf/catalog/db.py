@@ -15,17 +15,25 @@ from nbshelf.catalog.models import Base
 from nbshelf.errors import LibraryError
 
 #: The schema this build writes. Each step in ``_UPGRADES`` takes the schema one version up.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
-def _add_marking_column(conn: Connection) -> None:
+def _add_marking_column(conn: Connection, _library: Path) -> None:
     """Schema 1 -> 2: contents remember what may be their control marking."""
     columns = {row[1] for row in conn.execute(text("PRAGMA table_info(contents)"))}
     if "marking" not in columns:
         conn.execute(text("ALTER TABLE contents ADD COLUMN marking TEXT"))
 
 
-_UPGRADES: dict[int, Callable[[Connection], None]] = {1: _add_marking_column}
+def _retitle(conn: Connection, library: Path) -> None:
+    """Schema 2 -> 3: titles a reader would give ("Chapter 9 – ..." rather than "Setup")."""
+    from nbshelf.catalog.retitle import retitle_contents
+
+    retitle_contents(conn, library)
+
+
+#: Each step gets the connection of the upgrade's transaction and the library folder.
+_UPGRADES: dict[int, Callable[[Connection, Path], None]] = {1: _add_marking_column, 2: _retitle}
 
 
 def open_engine(path: Path, *, readonly: bool = False) -> Engine:
@@ -113,9 +121,10 @@ def _create_or_upgrade(conn: Connection, path: Path) -> None:
     if version == 0:
         Base.metadata.create_all(conn)  # a new library: today's schema at once
     else:
-        for step in range(version, SCHEMA_VERSION):
-            _UPGRADES[step](conn)
         # New tables and indexes need no upgrade step: creating what is missing is enough.
+        # First, so that a step may use them (retitling queues contents for the index).
         Base.metadata.create_all(conn, checkfirst=True)
+        for step in range(version, SCHEMA_VERSION):
+            _UPGRADES[step](conn, path.parent)
     # PRAGMA takes no bound parameters; the value is our own integer constant.
     conn.execute(text(f"PRAGMA user_version = {SCHEMA_VERSION:d}"))

@@ -140,13 +140,14 @@ def ordered_ids(engine: Engine, *, order_by: str, descending: bool,
 
 def list_rows(engine: Engine, ids: list[int]) -> list[Any]:
     """The list's columns of these notebooks (id, title, name, relpath, language, mtime_ns,
-    size, removed_at), in no particular order."""
+    size, removed_at, available: the source's), in no particular order."""
     found: list[Any] = []
     with engine.connect() as conn:
         for chunk in in_chunks(ids):
             found += conn.execute(
                 select(Notebook.id, Content.title, Source.name, Notebook.relpath,
-                       Content.language, Notebook.mtime_ns, Content.size, Notebook.removed_at)
+                       Content.language, Notebook.mtime_ns, Content.size, Notebook.removed_at,
+                       Source.available)
                 .join(Content, Content.hash == Notebook.content_hash)
                 .join(Source, Source.id == Notebook.source_id)
                 .where(Notebook.id.in_(chunk))

@@ -7,8 +7,17 @@ import time
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from nbshelf.catalog.models import Content, Notebook, Problem, Source, SourceKind, Version
+from nbshelf.catalog.models import (
+    Content,
+    Notebook,
+    Problem,
+    SettingRow,
+    Source,
+    SourceKind,
+    Version,
+)
 from nbshelf.catalog.pending import mark_pending
+from nbshelf.catalog.queries import in_chunks
 
 
 def all_sources(engine: Engine) -> list[Source]:
@@ -74,6 +83,21 @@ def relocate(engine: Engine, source_id: int, path: str) -> str | None:
     return None
 
 
+def rename(engine: Engine, source_id: int, old: str, new: str) -> None:
+    """Rename a source and its per-source settings (``source:<name>:<key>``) in one
+    transaction; its contents are queued for the index, which stores source names."""
+    with engine.begin() as conn:
+        conn.execute(update(Source).where(Source.id == source_id).values(name=new))
+        prefix = f"source:{old}:"
+        keys = conn.execute(select(SettingRow.key).where(
+            func.substr(SettingRow.key, 1, len(prefix)) == prefix)).scalars().all()
+        for key in keys:
+            conn.execute(update(SettingRow).where(SettingRow.key == key)
+                         .values(key=f"source:{new}:{key[len(prefix):]}"))
+        mark_pending(conn, conn.execute(
+            select(Notebook.content_hash).where(Notebook.source_id == source_id)).scalars())
+
+
 def forget_source(engine: Engine, source_id: int) -> list[str]:
     """Delete a source, its notebooks, versions and problems in one transaction; returns the
     contents nothing holds any more (their blobs may go once this has committed)."""
@@ -99,3 +123,20 @@ def present_counts(conn: Connection) -> dict[int, int]:
         .where(Notebook.removed_at.is_(None))
         .group_by(Notebook.source_id)
     ).all()}
+
+
+def copies_beside(engine: Engine, ids: list[int]) -> int:
+    """How many other present notebooks hold the same content as these (identical copies
+    a search lists once, under its first place)."""
+    if not ids:
+        return 0
+    hashes: set[str] = set()
+    with engine.connect() as conn:
+        for chunk in in_chunks(ids):
+            hashes.update(conn.execute(select(Notebook.content_hash).where(
+                Notebook.id.in_(chunk), Notebook.removed_at.is_(None))).scalars())
+        places = 0
+        for digests in in_chunks(sorted(hashes)):
+            places += int(conn.execute(select(func.count()).where(
+                Notebook.content_hash.in_(digests), Notebook.removed_at.is_(None))).scalar_one())
+    return max(0, places - len(hashes))

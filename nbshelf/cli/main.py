@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a notebook in a local kernel")
     run.add_argument("notebook", metavar="NOTEBOOK")
     run.add_argument("--kernel", metavar="NAME", help="the kernel to use (default: its own)")
+    run.add_argument("--force-kernel", action="store_true",
+                     help="run in --kernel even when it runs another language than the "
+                          "notebook's (refused otherwise)")
     run.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                      help="a papermill parameter; the value takes the type of the default")
     run.add_argument("--timeout", type=float, metavar="S", help="seconds each cell may run")
@@ -136,7 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--force", action="store_true",
                          help="overwrite even if someone else changed it since")
     publish.add_argument("--dry-run", action="store_true",
-                         help="show what would be removed and the warnings; write nothing")
+                         help="show every check (what is removed, the warnings, the marking, "
+                              "someone else's change, the data files); write nothing")
+    publish.add_argument("--marking", metavar="MARKING",
+                         help="mark the published copy (one of the library's markings) when "
+                              "the notebook carries no marking")
+    publish.add_argument("--with-data", action="store_true",
+                         help="also publish the data files the notebook reads (relative paths "
+                              "beside it) to the same place beside the published copy")
     _json_flag(publish)
     render = commands.add_parser("render", help="write a notebook as a safe offline HTML file")
     render.add_argument("notebook", metavar="NOTEBOOK")
@@ -402,12 +412,17 @@ def _run_notebook(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     def on_sigint(_sig: int, _frame: FrameType | None) -> None:
         cancel.set()
 
+    from nbshelf.run.kernels import KernelLanguageMismatch
+
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         result = lib.run(args.notebook, kernel=args.kernel, parameters=texts,
                          cell_timeout=args.timeout, stop_on_error=not args.keep_going,
                          on_event=on_event, cancel=cancel, values=values or None,
-                         output=args.output)
+                         output=args.output, any_language=args.force_kernel)
+    except KernelLanguageMismatch as err:
+        raise NbshelfError(f"{err} Nothing was run. To run it in {err.kernel.name} anyway, "
+                           "add --force-kernel.") from None
     finally:
         signal.signal(signal.SIGINT, previous)
     report = result.to_json()
@@ -422,7 +437,7 @@ def _run_notebook(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
 def _cell_printer(out: TextIO) -> Callable[[Any], None]:
     def show(event: Any) -> None:
         if event.kind == "started" and event.index is not None:
-            out.write(f"running cell {event.index}…\n")
+            out.write(f"running cell {event.index + 1}…\n")
             out.flush()
 
     return show
@@ -462,17 +477,44 @@ def _kernels(lib: Library, _args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _publish(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    from nbshelf.publish.share import PublishBusy, PublishConflict
+
     if args.dry_run:
-        prepared = lib.prepare_publish(args.file, keep_outputs=args.keep_outputs)
-        return {"dry_run": True, "stripped": prepared.stripped.to_json(),
-                "removes": prepared.stripped.describe(), "marking": prepared.marking,
-                "warnings": [x.to_json() for x in prepared.leaks]}
-    result = lib.publish(args.file, args.to, as_path=args.as_path,
-                         keep_outputs=args.keep_outputs, force=args.force)
+        return _publish_dry_run(lib, args)
+    data: list[str] = []
+    skipped: list[dict[str, Any]] = []
+    if args.with_data:
+        check = lib.preflight_publish(args.file, args.to, as_path=args.as_path,
+                                      keep_outputs=args.keep_outputs, marking=args.marking)
+        data = [d.path for d in check.data_files
+                if d.suggested or (d.publishable and args.force)]
+        skipped = [d.to_json() for d in check.data_files if d.path not in data]
+    try:
+        result = lib.publish(args.file, args.to, as_path=args.as_path,
+                             keep_outputs=args.keep_outputs, force=args.force,
+                             marking=args.marking, data=data)
+    except PublishConflict as err:
+        if isinstance(err, PublishBusy):
+            raise
+        other = f"--as {err.suggested}" if err.suggested else "--as"
+        raise PublishConflict(f"{err} ({other}, or --force)", err.suggested) from None
     if not args.json:
         for leak in result.leaks:
             print(f"nbshelf: warning: {leak.message}", file=sys.stderr)
-    return {**result.to_json(), "removes": result.stripped.describe()}
+        for item in skipped:
+            print(f"nbshelf: warning: not published with it: {item['reason']}",
+                  file=sys.stderr)
+    return {**result.to_json(), "removes": result.stripped.describe(), "data_skipped": skipped}
+
+
+def _publish_dry_run(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    prepared = lib.prepare_publish(args.file, keep_outputs=args.keep_outputs,
+                                   marking=args.marking)
+    check = lib.preflight_publish(args.file, args.to, as_path=args.as_path,
+                                  keep_outputs=args.keep_outputs, marking=args.marking)
+    return {"dry_run": True, "stripped": prepared.stripped.to_json(),
+            "removes": prepared.stripped.describe(), "marking": prepared.marking,
+            "warnings": [x.to_json() for x in prepared.leaks], "preflight": check.to_json()}
 
 
 def _render(lib: Library, args: argparse.Namespace) -> dict[str, Any]:

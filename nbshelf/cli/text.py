@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nbshelf.units import language_name, size
+
 Report = dict[str, Any]
 
 
@@ -71,8 +73,8 @@ def _notebook(nb: Report) -> list[str]:
     lines = [
         nb["title"],
         f"  id {nb['id']}  {nb['source']}:{nb['path']}" + ("  (removed)" if nb["removed"] else ""),
-        f"  {nb['language'] or 'unknown language'} (kernel {nb['kernel'] or '?'}), "
-        f"nbformat {nb['nbformat']}, {nb['cells']['total']} cells, {nb['size']:,} bytes",
+        f"  {language_name(nb['language']) or 'unknown language'} (kernel {nb['kernel'] or '?'}), "
+        f"nbformat {nb['nbformat']}, {nb['cells']['total']} cells, {size(nb['size'])}",
         f"  modified {nb['mtime']}, versions {nb['versions']}",
     ]
     if nb["imports"]:
@@ -176,7 +178,7 @@ def _health(report: Report) -> list[str]:
 
 
 def _kernels(report: Report) -> list[str]:
-    return [f"{k['name']:<24} {k['display_name']} ({k['language'] or '?'})"
+    return [f"{k['name']:<24} {k['display_name']} ({language_name(k['language']) or '?'})"
             for k in report["kernels"]]
 
 
@@ -189,8 +191,27 @@ def _publish(report: Report) -> list[str]:
     else:
         verb = "replaced" if report["overwrote"] else "published"
         lines = [f"{verb} {report['source']}:{report['path']} ({report['removes']})"]
+    if report.get("data"):
+        lines.append(f"with its data: {', '.join(report['data'])} "
+                     f"({report['data_copied']} written)")
     lines += [f"warning: {w['message']}" for w in report["warnings"]] if report.get(
         "dry_run") else []
+    check = report.get("preflight")
+    if check:
+        lines += _preflight_lines(check)
+    return lines
+
+
+def _preflight_lines(check: Report) -> list[str]:
+    """What a dry run found beyond the preview: refusals, a conflict, the data files."""
+    lines = [f"would be refused: {why}" for why in check["blockers"]]
+    if check["conflict"]:
+        lines.append(f"conflict: {check['conflict']} Free name: {check['suggested_path']} "
+                     "(--as), or replace theirs (--force)")
+    for item in check["data_files"]:
+        state = item["state"] if item["on_share"] != "different" else "found, differs on share"
+        reason = f": {item['reason']}" if item["reason"] else ""
+        lines.append(f"data file {item['path']} ({state}){reason}")
     return lines
 
 

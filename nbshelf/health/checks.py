@@ -269,42 +269,75 @@ def find_data_files(code_cells: Iterable[str], language: str | None = "python") 
     Returns:
         Sorted paths as written in the code (forward slashes).
     """
+    reads, writes = _reads_and_writes(code_cells, language)
+    return sorted({_normal(p) for p in reads if _is_relative_file(p)} - writes)
+
+
+def find_read_paths(code_cells: Iterable[str], language: str | None = "python") -> list[str]:
+    """Every file path the code reads through a string literal, absolute ones included.
+
+    The same detection as ``find_data_files`` (which keeps only the relative ones), for
+    callers that must also say what they will not follow, such as publishing a notebook's
+    data beside it: an absolute path or a home folder is read, but cannot go with it.
+
+    Returns:
+        Sorted paths (forward slashes), minus the files the code writes; URLs, globs and
+        templates are not paths and are left out.
+    """
+    reads, writes = _reads_and_writes(code_cells, language)
+    return sorted({_normal(p) for p in reads if _is_file_path(p)} - writes)
+
+
+def _is_file_path(path: str) -> bool:
+    """A literal that names one file somewhere: not a URL, a glob, a template or nothing."""
+    if not path.strip() or "://" in path or any(c in path for c in "*?[{}%<>|\n"):
+        return False
+    return path not in (".", "..", os.devnull)
+
+
+def _reads_and_writes(code_cells: Iterable[str], language: str | None
+                      ) -> tuple[set[str], set[str]]:
+    """(paths read, as written; paths written, normalized) by the code's string literals."""
     reads: set[str] = set()
     writes: set[str] = set()
     if language not in (None, "python"):
         for source in code_cells:
             reads.update(m.group(1) for m in _OTHER_READERS.finditer(source))
             writes.update(_normal(m.group(1)) for m in _OTHER_WRITERS.finditer(source))
-        return sorted({_normal(p) for p in reads if _is_relative_file(p)} - writes)
+        return reads, writes
     for source in code_cells:
         writes.update(_normal(m.group(1)) for m in _WRITEFILE.finditer(source))
         tree = _parse_cell(source)
         if tree is None:
             continue
         for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            receiver, name = _call_name(node.func)
-            if name is None:
-                continue
-            if name in _WRITERS or (name in _WRITERS_SECOND and len(node.args) > 1):
-                # np.save("x", a) and joblib.dump(model, "m.pkl"): the literal names the file
-                targets = [_literal(a) for a in node.args[:2]] + [_path_argument(node)]
-                for target in filter(None, targets):
-                    writes.add(_normal(target))
-                    suffix = _NUMPY_SUFFIX.get(name)
-                    if suffix and not target.endswith(suffix):
-                        writes.add(_normal(target + suffix))
-                continue
-            if name in _READERS_ANY or receiver in _READERS_ON.get(name, set()):
-                path = _path_argument(node)
-                if path is None:
-                    continue
-                if name == "open" and _writes_with_open(node):
-                    writes.add(_normal(path))
-                else:
-                    reads.add(path)
-    return sorted({_normal(p) for p in reads if _is_relative_file(p)} - writes)
+            if isinstance(node, ast.Call):
+                _note_call(node, reads, writes)
+    return reads, writes
+
+
+def _note_call(node: ast.Call, reads: set[str], writes: set[str]) -> None:
+    """Add the file a call reads to ``reads``, or the files it writes to ``writes``."""
+    receiver, name = _call_name(node.func)
+    if name is None:
+        return
+    if name in _WRITERS or (name in _WRITERS_SECOND and len(node.args) > 1):
+        # np.save("x", a) and joblib.dump(model, "m.pkl"): the literal names the file
+        targets = [_literal(a) for a in node.args[:2]] + [_path_argument(node)]
+        for target in filter(None, targets):
+            writes.add(_normal(target))
+            suffix = _NUMPY_SUFFIX.get(name)
+            if suffix and not target.endswith(suffix):
+                writes.add(_normal(target + suffix))
+        return
+    if name in _READERS_ANY or receiver in _READERS_ON.get(name, set()):
+        path = _path_argument(node)
+        if path is None:
+            return
+        if name == "open" and _writes_with_open(node):
+            writes.add(_normal(path))
+        else:
+            reads.add(path)
 
 
 def _normal(path: str) -> str:

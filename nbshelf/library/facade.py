@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from nbshelf.catalog.settings import Settings
     from nbshelf.health.service import HealthService
     from nbshelf.notebook.diff import CellChange
+    from nbshelf.publish.preflight import Preflight
     from nbshelf.publish.service import Publishing
     from nbshelf.publish.share import Prepared, PublishResult
     from nbshelf.run.execution import CellEvent, RunResult
@@ -95,14 +96,17 @@ def library_exists(root: Path) -> bool:
 
 
 def open_library(root: Path | None = None, *, readonly: bool = False, wait: float = 0.0,
-                 on_wait: WaitFn | None = None) -> Library:
+                 on_wait: WaitFn | None = None, demo: bool | None = None) -> Library:
     """Open a library the way the CLI and the app do on start.
 
     A library that does not exist yet is created. The default library (no folder named)
-    also gets the demo source, synced, so a new user sees a useful library at once. A
-    writer waits up to ``wait`` seconds for another writer (``on_wait`` is told once).
+    also gets the demo source, synced, so a new user sees a useful library at once; with
+    ``demo`` (the app) any new or empty library folder does. A writer waits up to ``wait``
+    seconds for another writer (``on_wait`` is told once).
     """
     first_run = root is None and not os.environ.get("NBSHELF_LIBRARY")
+    if demo is not None:
+        first_run = demo
     root = root if root is not None else default_library_dir()
     if not library_exists(root):
         with Library.open(root, wait=wait, on_wait=on_wait) as lib:
@@ -342,6 +346,14 @@ class Library:
         return self.sources.relocate(name, new_path, _from=_from)
 
     @writer
+    def rename_source(self, name: str, new_name: str) -> SourceInfo:
+        """Give a source another name (its notebooks, settings and history stay); the index,
+        which stores source names for ``source:`` searches, catches up before this returns."""
+        info = self.sources.rename(name, new_name)
+        self.refresh_index()
+        return info
+
+    @writer
     def remove_source(self, name: str) -> int:
         """Forget a source and its notebooks; return how many blobs were freed.
 
@@ -352,6 +364,11 @@ class Library:
     def source_info(self, name: str) -> SourceInfo:
         """One source's current state."""
         return self.sources.info(name)
+
+    def folded_copies(self, ids: list[int]) -> int:
+        """How many identical copies elsewhere these notebooks stand for (a search lists
+        each content once, under its first place)."""
+        return self.sources.copies_beside(ids)
 
     def list_sources(self) -> list[SourceInfo]:
         """Every source with its path, status, notebook count and last sync."""
@@ -681,16 +698,18 @@ class Library:
     def begin_run(self, ref: str | int, *, kernel: str | None = None,
                   parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
                   stop_on_error: bool = True, values: dict[str, Any] | None = None,
-                  output: str | Path | None = None) -> RunPlan:
+                  output: str | Path | None = None, any_language: bool = False) -> RunPlan:
         """Record a run as started; ``RunBook.execute(plan)`` then runs it on any thread.
 
         ``values`` are parameters already typed (YAML), ``parameters`` text typed after the
-        defaults (they win); ``output`` is a second file the record is written to."""
+        defaults (they win); ``output`` is a second file the record is written to;
+        ``any_language``: the user insists on a kernel of another language than the
+        notebook's (else ``KernelLanguageMismatch``, nothing recorded)."""
         notebook_id = self.resolve(ref)
         choice = self.kernel_for(notebook_id, kernel)
         return self.running.begin(notebook_id, choice, parameters=parameters,
                                   cell_timeout=cell_timeout, stop_on_error=stop_on_error,
-                                  values=values, output=output)
+                                  values=values, output=output, any_language=any_language)
 
     def finish_run(self, plan: RunPlan, result: RunResult | None, error: str | None = None
                    ) -> None:
@@ -701,17 +720,18 @@ class Library:
             parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
             stop_on_error: bool = True, on_event: Callable[[CellEvent], None] | None = None,
             cancel: threading.Event | None = None, values: dict[str, Any] | None = None,
-            output: str | Path | None = None) -> RunResult:
+            output: str | Path | None = None, any_language: bool = False) -> RunResult:
         """Run a copy of a notebook's current version in a local kernel, and record it
-        (``values``, ``output``: as ``begin_run``).
+        (``values``, ``output``, ``any_language``: as ``begin_run``).
 
         Raises:
             KernelMissing: no kernel fits (the message lists the installed ones).
+            KernelLanguageMismatch: ``kernel`` runs another language than the notebook's.
             ParameterError: a parameter does not fit the notebook.
         """
         plan = self.begin_run(ref, kernel=kernel, parameters=parameters,
                               cell_timeout=cell_timeout, stop_on_error=stop_on_error,
-                              values=values, output=output)
+                              values=values, output=output, any_language=any_language)
         return self.running.execute(plan, on_event=on_event, cancel=cancel)
 
     def runs(self, ref: str | int) -> list[RunInfo]:
@@ -782,19 +802,45 @@ class Library:
 
     # -- publishing --------------------------------------------------------------------------
 
-    def prepare_publish(self, file: str | Path, *, keep_outputs: bool = False) -> Prepared:
+    def prepare_publish(self, file: str | Path, *, keep_outputs: bool = False,
+                        marking: str | None = None) -> Prepared:
         """What publishing ``file`` would write: the preview of what is removed and the
         warnings, without writing anything."""
-        return self.publishing.prepare(file, keep_outputs=keep_outputs)
+        return self.publishing.prepare(file, keep_outputs=keep_outputs, marking=marking)
+
+    def preflight_publish(self, file: str | Path, source: str, *, as_path: str | None = None,
+                          keep_outputs: bool = False, marking: str | None = None,
+                          data_from: str | Path | None = None) -> Preflight:
+        """Every check a publish makes, made before it and writing nothing: the warnings, the
+        marking against the source's rules, whether someone else changed the target (and a
+        free name beside it), the data files the notebook reads. Readers may call it.
+
+        Args:
+            file: the notebook file.
+            source: the target source.
+            as_path: the path inside it (default: the file's name).
+            keep_outputs: keep the outputs.
+            marking: a marking for the copy when the notebook has none.
+            data_from: the notebook's folder, where its data files are (default: the
+                file's folder).
+        """
+        return self.publishing.preflight(
+            file, source, as_path=as_path, keep_outputs=keep_outputs, marking=marking,
+            data_from=Path(file).parent if data_from is None else data_from)
 
     @writer
     def publish(self, file: str | Path, source: str, *, as_path: str | None = None,
-                keep_outputs: bool = False, force: bool = False) -> PublishResult:
+                keep_outputs: bool = False, force: bool = False, marking: str | None = None,
+                data: Collection[str] = (), data_from: str | Path | None = None
+                ) -> PublishResult:
         """Publish a notebook file into a source folder (a share, a USB stick).
 
         The conflict check, the write and the catalog's record of what was written happen
         under the target's share lock, so of several publishers of one target exactly one
-        wins; the others are refused, none loses an update.
+        wins; the others are refused, none loses an update. The data files named in
+        ``data`` (paths the notebook reads, relative to ``data_from``, by default the file's
+        folder) are copied first to the same place beside it, each under its own lock.
+        ``marking`` marks the published copy when the notebook carries no marking.
 
         Raises:
             PublishConflict: the target changed since this library last saw it, or another
@@ -804,7 +850,9 @@ class Library:
                 (a share that is not mounted), the target leads out of the source.
         """
         result, _target = self.publishing.publish(file, source, as_path=as_path,
-                                                  keep_outputs=keep_outputs, force=force)
+                                                  keep_outputs=keep_outputs, force=force,
+                                                  marking=marking, data=data,
+                                                  data_from=data_from)
         self.refresh_index()
         result.notebook_id = self.resolve(f"{result.source}:{result.path}")
         return result

@@ -16,13 +16,13 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 import orjson
 
 from nbshelf.errors import NotebookInvalid
 from nbshelf.notebook.imports import find_imports
+from nbshelf.notebook.titles import choose_title, markdown_headings
 
 #: The newest nbformat major version this build reads.
 NEWEST_NBFORMAT = 4
@@ -330,50 +330,6 @@ def iter_cells(raw: dict[str, Any]) -> Iterator[Cell]:
             yield Cell("raw", _text(cell.get("source"), joiner), outputs)
 
 
-#: Headings longer than this are cut: a title is a line, not a paragraph.
-MAX_HEADING = 200
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
-_HTML_HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1\s*>", re.IGNORECASE | re.DOTALL)
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_TAG = re.compile(r"<[^>]+>")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
-
-
-def clean_heading(text: str) -> str:
-    """Turn a markdown heading's text into plain words: no links, tags, emphasis or anchors."""
-    text = _LINK.sub(r"\1", text)
-    text = _TAG.sub("", text)
-    text = _EMPHASIS.sub("", text)
-    text = " ".join(text.replace("¶", "").split())
-    return text if len(text) <= MAX_HEADING else text[: MAX_HEADING - 1].rstrip() + "…"
-
-
-def markdown_headings(source: str) -> list[tuple[int, str]]:
-    """Headings of one markdown cell as (level, plain text), skipping fenced code."""
-    found: list[tuple[int, str]] = []
-    in_fence = False
-    previous = ""
-    for line in source.splitlines():
-        if _FENCE.match(line):
-            in_fence = not in_fence
-            previous = ""
-            continue
-        if in_fence:
-            continue
-        atx = _ATX.match(line)
-        if atx:
-            found.append((len(atx.group(1)), clean_heading(atx.group(2))))
-        elif _SETEXT.match(line) and previous.strip() and not _SETEXT.match(previous):
-            found.append((1 if line.strip()[0] == "=" else 2, clean_heading(previous)))
-        else:
-            for level, inner in _HTML_HEADING.findall(line):
-                found.append((int(level), clean_heading(inner)))
-        previous = line
-    return [(level, text) for level, text in found if text]
-
-
 def summarize(
     raw: dict[str, Any],
     cells: list[Cell],
@@ -383,15 +339,14 @@ def summarize(
     schema_error: str | None,
 ) -> Summary:
     """Build the catalog summary of one notebook."""
-    headings: list[str] = []
-    for cell in cells:
-        if cell.kind == "markdown":
-            headings.extend(text for _, text in markdown_headings(cell.source))
+    leveled = [h for cell in cells if cell.kind == "markdown"
+               for h in markdown_headings(cell.source)]
+    headings = [text for _, text in leveled]
     kernel_name, language = kernel_and_language(raw, cells)
     code = [c.source for c in cells if c.kind == "code"]
     sources = "\x1e".join(f"{c.kind}\x1f{c.source}" for c in cells)
     return Summary(
-        title=headings[0] if headings else PurePosixPath(filename).stem,
+        title=choose_title(cells, filename, leveled),
         headings=headings,
         kernel_name=kernel_name,
         language=language,

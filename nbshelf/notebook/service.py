@@ -133,7 +133,7 @@ class Notebooks:
         """The list rows of these notebooks, in the order asked (unknown ids left out)."""
         found = {
             r.id: NotebookRow(r.id, r.title, r.name, r.relpath, r.language, r.mtime_ns / 1e9,
-                              r.size, r.removed_at is not None)
+                              r.size, r.removed_at is not None, bool(r.available))
             for r in catalog.list_rows(self.engine, ids)
         }
         return [found[i] for i in ids if i in found]

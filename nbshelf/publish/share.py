@@ -12,6 +12,7 @@ files that killed publishes left in the target's folder are removed.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +37,16 @@ class PublishError(NbshelfError):
 
 
 class PublishConflict(PublishError):
-    """The target changed since this library last saw it."""
+    """The target changed since this library last saw it.
+
+    Attributes:
+        suggested: a free path beside the target (``report (2).ipynb``) to publish under
+            instead, when one was looked for.
+    """
+
+    def __init__(self, message: str, suggested: str | None = None) -> None:
+        super().__init__(message)
+        self.suggested = suggested
 
 
 class PublishBusy(PublishConflict):
@@ -51,6 +61,9 @@ class Prepared:
     stripped: StripReport
     leaks: list[Leak]
     marking: str | None
+    #: True when the notebook carries its marking itself (metadata or first line), False
+    #: when it has none or only the one chosen for this publish.
+    marked_in_notebook: bool = False
 
 
 @dataclass
@@ -66,6 +79,10 @@ class PublishResult:
     overwrote: bool = False
     unchanged: bool = False
     notebook_id: int | None = None
+    #: the data files published with it (paths relative to its folder), and how many of
+    #: them were written (the others were on the share already, identical)
+    data: list[str] = field(default_factory=list)
+    data_copied: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The JSON report of ``nbshelf publish``."""
@@ -73,11 +90,12 @@ class PublishResult:
             "source": self.source, "path": self.path, "target": self.target,
             "stripped": self.stripped.to_json(), "warnings": [x.to_json() for x in self.leaks],
             "marking": self.marking, "overwrote": self.overwrote, "unchanged": self.unchanged,
-            "id": self.notebook_id,
+            "id": self.notebook_id, "data": self.data, "data_copied": self.data_copied,
         }
 
 
-def prepare(data: bytes, name: str, *, keep_outputs: bool, scheme: list[str]) -> Prepared:
+def prepare(data: bytes, name: str, *, keep_outputs: bool, scheme: list[str],
+            marking: str | None = None) -> Prepared:
     """Turn a notebook file's bytes into what would be published (the preview's source).
 
     Any notebook nbshelf reads is published as nbformat 4: an older one is upgraded, and one
@@ -89,10 +107,13 @@ def prepare(data: bytes, name: str, *, keep_outputs: bool, scheme: list[str]) ->
         keep_outputs: keep outputs (except cells marked ``keep_output: false``), as
             ``nbstripout --keep-output``.
         scheme: the library's markings, to read the notebook's.
+        marking: a marking to give the published copy (``metadata.nbshelf.marking``) when the
+            notebook has none; the notebook's own is never changed.
 
     Raises:
-        PublishError: the bytes are not a notebook, an old notebook cannot be upgraded, or a
-            cell is marked both to keep and not to keep its outputs.
+        PublishError: the bytes are not a notebook, an old notebook cannot be upgraded, a
+            cell is marked both to keep and not to keep its outputs, or ``marking`` is not
+            one of the scheme's or contradicts the notebook's own.
     """
     try:
         parsed = parse_notebook(data, name, validate=False)
@@ -103,8 +124,34 @@ def prepare(data: bytes, name: str, *, keep_outputs: bool, scheme: list[str]) ->
         stripped, report = strip_notebook(raw, keep_outputs=keep_outputs)
     except MarkingContradiction as err:
         raise PublishError(f"{name} cannot be published: {err}") from None
+    own = notebook_marking(stripped, scheme)
+    if marking is not None:
+        _give_marking(stripped, own, marking, scheme, name)
     return Prepared(_v4_bytes(stripped), report, scan_for_leaks(stripped),
-                    notebook_marking(stripped, scheme))
+                    notebook_marking(stripped, scheme), marked_in_notebook=own is not None)
+
+
+def _give_marking(nb: dict[str, Any], own: str | None, marking: str, scheme: list[str],
+                  name: str) -> None:
+    """Write ``marking`` into the copy's metadata, as a person marks a notebook in Jupyter.
+
+    A marking the notebook carries is its author's decision: a publish may repeat it, never
+    lower or change it.
+    """
+    chosen = next((m for m in scheme if m.upper() == marking.strip().upper()), None)
+    if chosen is None:
+        raise PublishError(
+            f"{marking!r} is not one of this library's markings "
+            f"({', '.join(scheme) or 'none are set'})")
+    if own is not None:
+        if own.upper() != chosen.upper():
+            raise PublishError(
+                f"{name} is marked {own} in the notebook itself; nbshelf does not change a "
+                "marking the notebook carries")
+        return
+    meta = nb.setdefault("metadata", {})
+    own_meta = meta.get("nbshelf")
+    meta["nbshelf"] = {**(own_meta if isinstance(own_meta, dict) else {}), "marking": chosen}
 
 
 #: What nbformat's converters raise on an old notebook they cannot upgrade. They assume a
@@ -301,25 +348,70 @@ def check_conflict(target: Path, last_seen: str | None, new_hash: str, *, force:
         new_hash: the hash of what is being published.
         force: overwrite anyway.
         where: ``SOURCE:PATH`` for messages.
+
+    Raises:
+        PublishConflict: someone else changed it; ``suggested`` holds a free name beside it.
+    """
+    state = conflict_state(target, last_seen, new_hash, where=where)
+    if state is None:
+        return False
+    if force or not state.theirs:
+        return True
+    raise PublishConflict(
+        f"{where} was {state.changed}, {state.seen}: publishing would overwrite their work. "
+        "Look at theirs first (sync), publish yours under a new name, or replace theirs",
+        suggested=free_name(target.parent, target.name),
+    )
+
+
+@dataclass(frozen=True)
+class TargetState:
+    """What is at a publish target now (see ``conflict_state``).
+
+    Attributes:
+        theirs: it holds a change this library did not make nor see: publishing would
+            overwrite someone else's work.
+        changed: "changed by NAME at TIME" (or without the name), for messages.
+        seen: whether this library ever saw that path, in words.
+    """
+
+    theirs: bool
+    changed: str
+    seen: str
+
+
+def conflict_state(target: Path, last_seen: str | None, new_hash: str, *,
+                   where: str) -> TargetState | None:
+    """The target's state, or None when there is no file there.
+
+    Raises:
+        PublishError: the existing file cannot be read.
     """
     try:
         current = target.read_bytes()
     except FileNotFoundError:
-        return False
+        return None
     except OSError as err:
         raise PublishError(f"cannot read the existing {where}: {err.strerror}") from None
     current_hash = content_hash(current)
-    if force or current_hash == last_seen or current_hash == new_hash:
-        return True
+    theirs = current_hash not in (last_seen, new_hash)
     st = target.stat()
     when = datetime.fromtimestamp(st.st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
     who = _owner(st.st_uid)
     changed = f"changed by {who} at {when}" if who else f"changed at {when}"
     seen = "since this library last saw it" if last_seen else "and this library never saw it"
-    raise PublishConflict(
-        f"{where} was {changed}, {seen}: publishing would overwrite their work. Sync and look "
-        "at it first, publish under another name (--as), or overwrite it (--force)"
-    )
+    return TargetState(theirs, changed, seen)
+
+
+def free_name(folder: Path, name: str) -> str:
+    """A name beside ``name`` in ``folder`` that nothing holds yet: ``report (2).ipynb``,
+    then ``(3)`` and so on, as file managers name copies."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for number in range(2, 10_000):
+        candidate = f"{stem} ({number}){suffix}"
+        if not (folder / candidate).exists() and not (folder / candidate).is_symlink():
+            return candidate
+    return f"{stem} ({secrets.token_hex(3)}){suffix}"
 
 
 def _owner(uid: int) -> str | None:

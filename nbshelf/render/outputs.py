@@ -19,7 +19,12 @@ from nbshelf.render.images import clean_base64, data_uri
 from nbshelf.render.math import MathRenderer
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_TEXT = "interactive widget — run the notebook to use it"
+# Neither the viewer nor a run here shows a live widget or chart (no kernel-browser link, no
+# script): the placeholders say so instead of promising what a run cannot give.
+WIDGET_TEXT = ("interactive widget — it works only in Jupyter itself, and no picture of it "
+               "was saved")
+INTERACTIVE_TEXT = ("interactive output ({kind}) — it works only in Jupyter itself, and no "
+                    "picture of it was saved")
 # What we can show, richest first (Jupyter's display order, minus what needs a browser).
 _ORDER = [
     "text/html",
@@ -102,8 +107,9 @@ class OutputRenderer:
 
     def _bundle(self, out: Output) -> str:
         data = out.data
-        if WIDGET_MIME in data:
-            return _placeholder(WIDGET_TEXT, "nbs-widget")
+        # A widget's or a chart's own data needs a browser session; the static picture or
+        # HTML saved beside it in the same bundle (ipywidgets' and Plotly's "static" renderers
+        # write one) is what a reader can see.
         interactive = [m for m in data if m not in _ORDER]
         for mime in _ORDER:
             if mime not in data:
@@ -114,9 +120,11 @@ class OutputRenderer:
             shown = self._mime(mime, data[mime], out.metadata.get(mime))
             if shown:
                 return shown
+        if WIDGET_MIME in data:
+            return _placeholder(WIDGET_TEXT, "nbs-widget")
         if interactive:
             kind = "JavaScript" if "application/javascript" in interactive else interactive[0]
-            return _placeholder(f"interactive output ({kind}) — run the notebook to see it")
+            return _placeholder(INTERACTIVE_TEXT.format(kind=kind))
         if data:
             return _placeholder(f"this output could not be shown ({', '.join(sorted(data))})")
         return ""

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from nbshelf.render.assets import STYLESHEETS, css_text
 from nbshelf.render.markdown import Heading
+from nbshelf.units import size as human_size
 
 REPORT_TOGGLE_ID = "nbs-report"
 # The page's marking, for the app's viewer to draw outside the page. The sanitizer never lets
@@ -41,6 +42,8 @@ class RenderHeader:
         modified: when it last changed (a datetime or text).
         size: its size in bytes.
         marking: a handling/classification marking shown as a banner at top and bottom.
+        shown: False leaves the header band out (title, facts, report-view switch): the app
+            shows them once, above the page, in its own header.
     """
 
     title: str = ""
@@ -50,6 +53,7 @@ class RenderHeader:
     modified: datetime | str | None = None
     size: int | None = None
     marking: str = ""
+    shown: bool = True
 
 
 def content_security_policy(asset_base: str | None) -> str:
@@ -103,16 +107,9 @@ def page_marking(page_html: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
-
-
 def _header(header: RenderHeader, title: str) -> str:
+    if not header.shown:
+        return ""
     fields = [("Source", header.source), ("Path", header.path), ("Kernel", header.kernel)]
     if header.modified:
         modified = header.modified
@@ -120,7 +117,7 @@ def _header(header: RenderHeader, title: str) -> str:
             modified = modified.strftime("%Y-%m-%d %H:%M")
         fields.append(("Modified", str(modified)))
     if header.size is not None:
-        fields.append(("Size", _human_size(header.size)))
+        fields.append(("Size", human_size(header.size)))
     meta = "".join(
         f"<div><dt>{name}</dt><dd>{html.escape(value)}</dd></div>"
         for name, value in fields

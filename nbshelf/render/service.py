@@ -24,7 +24,12 @@ class PageFacts(NamedTuple):
 def render_page(data: bytes, facts: PageFacts, scheme: list[str], *, report_view: bool,
                 standalone: bool, folder: Path | None) -> str:
     """One notebook's bytes as a page: scripts never run, nothing loads from outside;
-    ``standalone`` inlines the app's styles, for a file any browser opens."""
+    ``standalone`` inlines the app's styles, for a file any browser opens.
+
+    Only a standalone page carries the header (title, source, size...): in the app the pane
+    shows it above the page, always in view, with what the page cannot know (versions, other
+    places); a second header below it would say the same again.
+    """
     from nbshelf.publish.markings import notebook_marking
     from nbshelf.render import APP_ASSET_BASE, RenderHeader, render_notebook
 
@@ -32,7 +37,7 @@ def render_page(data: bytes, facts: PageFacts, scheme: list[str], *, report_view
     header = RenderHeader(
         title=facts.title, source=facts.source, path=facts.path, kernel=facts.kernel or "",
         modified=datetime.fromtimestamp(facts.mtime, UTC), size=facts.size,
-        marking=notebook_marking(raw, scheme) or "",
+        marking=notebook_marking(raw, scheme) or "", shown=standalone,
     )
     return render_notebook(raw, base_dir=folder, header=header, report_view=report_view,
                            asset_base=None if standalone else APP_ASSET_BASE)

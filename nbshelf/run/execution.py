@@ -89,6 +89,8 @@ class CellEvent:
         error: for ``error``, ``"ZeroDivisionError: division by zero"``-style text.
         traceback: for ``error``, the traceback as plain text (no terminal colours).
         execution_count: the kernel's prompt number, when known.
+        source: for ``started``, the code the cell runs (a live view shows it above its
+            outputs; the injected parameters cell's is only in the record).
     """
 
     kind: str
@@ -99,6 +101,7 @@ class CellEvent:
     error: str | None = None
     traceback: str | None = None
     execution_count: int | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -656,7 +659,7 @@ class _Run:
             if self.original_index(record_index) is not None:
                 self.cells_run += 1
             pm.cell_started(cell, _now())
-            self.emit("started", record_index)
+            self.emit("started", record_index, source=str(cell.get("source", "")))
             try:
                 stop = await self._run_cell(client, cell, record_index)
             finally:

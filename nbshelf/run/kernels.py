@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from nbshelf.errors import KernelMissing
+from nbshelf.errors import KernelMissing, NbshelfError
 from nbshelf.notebook import normalize_language
 
 #: The kernelspec name of nbshelf's own Python kernel.
@@ -272,3 +272,94 @@ def kernel_python(kernel: KernelChoice) -> str | None:
     if os.path.isabs(program):
         return program
     return shutil.which(program, path=kernel.env.get("PATH"))
+
+
+#: What a user asks IT to install to run notebooks of a language here, by language.
+_KERNEL_PACKAGES = {
+    "r": "the R kernel (IRkernel)", "julia": "the Julia kernel (IJulia)",
+    "python": "a Python kernel (ipykernel)", "c#": "the .NET Interactive kernel",
+    "f#": "the .NET Interactive kernel", "powershell": "the .NET Interactive kernel",
+    "scala": "the Scala kernel (Almond)", "c++": "the C++ kernel (xeus-cling)",
+    "bash": "the Bash kernel (bash_kernel)", "sql": "a SQL kernel",
+    "octave": "the Octave kernel (octave_kernel)", "java": "the Java kernel (IJava)",
+}
+
+
+class KernelLanguageMismatch(NbshelfError):
+    """A kernel of one language was asked to run a notebook written in another.
+
+    Its code would fail there at its first line (R code in Python is a SyntaxError), and
+    the failed run would be recorded as the notebook's own. Refused unless the caller insists.
+
+    Attributes:
+        kernel: the kernel asked for.
+        language: the notebook's language (normalized).
+    """
+
+    def __init__(self, kernel: KernelChoice, language: str) -> None:
+        written = language_label(language)
+        runs = language_label(kernel.language) or "another language"
+        super().__init__(
+            f"This notebook is written in {written}, and the kernel {kernel.label} runs "
+            f"{runs}: its code would fail there. Run it in {article(written)} {written} kernel "
+            "instead."
+        )
+        self.kernel = kernel
+        self.language = language
+
+
+def article(word: str | None) -> str:
+    """``a`` or ``an`` before a language name as it is said: an R kernel, a Python kernel."""
+    said_with_a_vowel = {"R", "F#"}  # "ar", "ef"
+    if word and (word[0].upper() in "AEIO" or word in said_with_a_vowel):
+        return "an"
+    return "a"
+
+
+def speaks(kernel: KernelChoice, language: str | None) -> bool:
+    """True when ``kernel`` runs code of ``language`` (any spelling), or either is unknown."""
+    wanted = normalize_language(language)
+    return wanted is None or kernel.language is None or kernel.language == wanted
+
+
+def check_language(kernel: KernelChoice, language: str | None, *,
+                   any_language: bool = False) -> None:
+    """Refuse to run a notebook of ``language`` in a kernel of another language.
+
+    Args:
+        kernel: the kernel chosen (by name, or for the notebook).
+        language: the notebook's language (any spelling), or None when it names none.
+        any_language: the user insists on running it there anyway.
+
+    Raises:
+        KernelLanguageMismatch: the languages differ and the user did not insist.
+    """
+    wanted = normalize_language(language)
+    if not any_language and wanted is not None and not speaks(kernel, wanted):
+        raise KernelLanguageMismatch(kernel, wanted)
+
+
+def kernels_for(language: str | None, kernels: list[KernelChoice]) -> list[KernelChoice]:
+    """The installed kernels that run ``language``, the one ``choose_kernel`` prefers first;
+    all of them when the language is unknown."""
+    wanted = normalize_language(language)
+    fitting = [k for k in kernels if wanted is None or k.language == wanted]
+    return sorted(fitting, key=lambda k: (k.name != "python3", not k.own, k.name))
+
+
+def no_kernel_sentence(language: str | None, kernel_name: str | None = None) -> str:
+    """Why a notebook cannot run here and what to do, in plain words for the window.
+
+    "This notebook is written in R, and no R kernel is installed on this computer. Ask your
+    IT support to install the R kernel (IRkernel) on it."
+    """
+    wanted = normalize_language(language)
+    if wanted is None:
+        named = f"the kernel “{kernel_name}”" if kernel_name else "a kernel"
+        return (f"This notebook asks for {named}, which is not installed on this computer, "
+                "and does not say which language it is written in. Ask your IT support to "
+                "install its kernel.")
+    written = language_label(wanted) or wanted
+    package = _KERNEL_PACKAGES.get(wanted, f"{article(written)} {written} kernel")
+    return (f"This notebook is written in {written}, and no {written} kernel is installed on "
+            f"this computer. Ask your IT support to install {package}.")

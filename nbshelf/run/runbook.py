@@ -114,14 +114,22 @@ class RunBook:
     def begin(self, notebook_id: int, kernel: KernelChoice, *,
               parameters: dict[str, str] | None = None, cell_timeout: float | None = None,
               stop_on_error: bool = True, values: dict[str, Any] | None = None,
-              output: str | Path | None = None) -> RunPlan:
+              output: str | Path | None = None, any_language: bool = False) -> RunPlan:
         """Record a run as started and decide its working folder and record path.
+
+        A notebook never runs in a kernel of another language unless ``any_language`` says
+        the user insists: nothing is recorded for a refused run.
 
         Raises:
             NbshelfError: ``output`` is the notebook's own file, or a folder.
+            KernelLanguageMismatch: ``kernel`` runs another language than the notebook's.
         """
+        from nbshelf.run.kernels import check_language
+
         with self.engine.connect() as conn:
             row = run_source_row(conn, notebook_id)
+        data = self.store.read(row.content_hash)
+        check_language(kernel, written_in(data), any_language=any_language)
         input_path = _source_file(row)
         out = check_output(output, input_path) if output is not None else None
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -136,7 +144,7 @@ class RunBook:
             set_run_record(conn, run_id, record)
         return RunPlan(
             run_id=run_id, notebook_id=notebook_id, content_hash=row.content_hash,
-            data=self.store.read(row.content_hash),
+            data=data,
             cwd=self._working_folder(row.source_path, row.source_kind, row.relpath, run_id),
             record_path=inside(self.root, record, what="run record"), kernel=kernel,
             parameters=dict(parameters or {}),
@@ -229,6 +237,22 @@ class RunBook:
                        dict(r.parameters or {}),
                        r.cells_run, r.failed_cell, r.error, str(self.root / r.record),
                        r.content_hash == r.current_hash)
+
+
+def written_in(data: bytes) -> str | None:
+    """The language a notebook's metadata says it is written in (``language_info.name``,
+    else ``kernelspec.language``, as papermill reads it); None when it says none or the bytes
+    are no JSON object. Only what the notebook declares: a guess from its code is no ground
+    to refuse a kernel."""
+    import orjson
+
+    from nbshelf.run.parameters import notebook_language
+
+    try:
+        nb = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
+    except orjson.JSONDecodeError:
+        return None
+    return notebook_language(nb) if isinstance(nb, dict) else None
 
 
 def _source_file(row: RunSource) -> Path | None:

@@ -62,11 +62,16 @@ class Running:
     def begin(self, notebook_id: int, choice: KernelChoice, *,
               parameters: dict[str, str] | None, cell_timeout: float | None,
               stop_on_error: bool, values: dict[str, Any] | None = None,
-              output: str | Path | None = None) -> RunPlan:
-        """Record a run as started; ``RunBook.execute(plan)`` then runs it on any thread."""
+              output: str | Path | None = None, any_language: bool = False) -> RunPlan:
+        """Record a run as started; ``RunBook.execute(plan)`` then runs it on any thread.
+
+        Raises:
+            KernelLanguageMismatch: ``choice`` runs another language than the notebook's and
+                ``any_language`` is not set (nothing is recorded).
+        """
         return self.runbook.begin(notebook_id, choice, parameters=parameters,
                                   cell_timeout=cell_timeout, stop_on_error=stop_on_error,
-                                  values=values, output=output)
+                                  values=values, output=output, any_language=any_language)
 
     def prepare(self, notebook_id: int, output: str | Path, *, kernel: str | None = None,
                 parameters: dict[str, str] | None = None,

@@ -111,6 +111,31 @@ def code_terms(text: str) -> list[str]:
             for t in _identifier_terms(ident)]
 
 
+#: A call: a (dotted) name, then an opening bracket (``pd.read_csv(``, ``CSV.read(``, and
+#: ``.sum(`` after a call or an index).
+_CALL = re.compile(r"(?:(?<![\w.])|(?<=[)\]]\.))([^\W\d]\w*(?:\.[^\W\d]\w*)*)[ \t]*\(")
+#: Words that a bracket follows in code without being called.
+_NOT_CALLS = frozenset(
+    "if elif for while return and or not in is switch case catch function def lambda with "
+    "assert print".split()
+)
+
+
+def called_names(code: str) -> list[str]:
+    """The names code calls, canonical and each once: the called name and, for a dotted
+    one, its last two names joined (``pd.read_csv(`` gives ``readcsv`` and ``pdreadcsv``;
+    R's ``read.csv(`` gives ``csv`` and ``readcsv``)."""
+    found: dict[str, None] = {}
+    for name in _CALL.findall(code):
+        pieces = name.split(".")
+        if len(name) > 100 or pieces[-1] in _NOT_CALLS:
+            continue
+        found[canonical(pieces[-1])] = None
+        if len(pieces) > 1:
+            found[canonical(pieces[-2] + pieces[-1])] = None
+    return list(found)
+
+
 @lru_cache(maxsize=262_144)
 def code_word_terms(word: str) -> tuple[str, ...]:
     """``code_terms`` of one word, cached: search (snippets) and similarity (tokens) look

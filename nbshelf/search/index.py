@@ -34,13 +34,19 @@ from nbshelf.notebook import Cell, read_cells
 from nbshelf.notebook.doctext import cell_texts, notebook_labels, pack_cells
 from nbshelf.progress import ProgressFn
 from nbshelf.records import Place
-from nbshelf.search.analysis import PartsAnalyzer, code_analyzer, prose_analyzer, words_analyzer
+from nbshelf.search.analysis import (
+    PartsAnalyzer,
+    called_names,
+    code_analyzer,
+    prose_analyzer,
+    words_analyzer,
+)
 from nbshelf.search.matchers import ListedLengthsBM25F
 from nbshelf.search.postings import CountedFrequency, CountedPositions, WeightedPositions
 from nbshelf.store import BlobStore, atomic_write
 
 #: Bump when the schema or the analysis changes: an older index is then rebuilt.
-INDEX_VERSION = "4"
+INDEX_VERSION = "5"
 INDEX_NAME = "notebooks"
 #: Weights of a document's parts, so a title match beats a passing mention, and code use
 #: beats prose: (analysis, weight) for each part of the body field.
@@ -95,6 +101,9 @@ def build_schema() -> Schema:
         author=_text(words_analyzer(), "author", phrase=False),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),
         imports=KEYWORD(lowercase=True, commas=True, scorable=True),
+        # the names its code calls, for ranking identifier-like queries (search/ranking.py):
+        # only ever asked whether a notebook has one, so no scores or lengths are kept
+        calls=KEYWORD,
         lang=ID,
         source=KEYWORD(lowercase=True, commas=True),
         marking=ID,
@@ -162,10 +171,14 @@ class SearchIndex:
             # Whoosh cannot refresh a searcher opened on an empty index: open a new one
             self._searcher.close()
             self._searcher = None
+        if self._searcher is not None and not self._searcher.up_to_date():
+            # Not Searcher.refresh(): it reuses segment readers by segment id, keeping the
+            # deletions they had when opened, and whoosh-reloaded adds back the segments a
+            # merge removed, so a reader's counts doubled after the writer's updates.
+            self._searcher.close()
+            self._searcher = None
         if self._searcher is None:
             self._searcher = self.open().searcher(weighting=ListedLengthsBM25F())
-        else:
-            self._searcher = self._searcher.refresh()
         return self._searcher
 
     def close(self) -> None:
@@ -293,13 +306,14 @@ def _document(
     labels = notebook_labels(raw)
     language = content.language or ""
     imports = [m.lower() for m in content.imports]
+    code = "\n".join(t.text for t in texts if t.kind == "code")
     document = {
         "hash": digest,
         "body": [
             ("title", content.title),
             ("headings", "\n".join(content.headings)),
             ("markdown", "\n".join(t.text for t in texts if t.kind in ("markdown", "raw"))),
-            ("code", "\n".join(t.text for t in texts if t.kind == "code")),
+            ("code", code),
             ("outputs", "\n".join(t.text for t in texts if t.kind == "output")),
             ("path", "\n".join(p.path for p in where)),
             ("tags", " ".join(labels.tags)),
@@ -309,6 +323,7 @@ def _document(
         "author": ", ".join(labels.authors),
         "tags": ",".join(t.lower() for t in labels.tags),
         "imports": ",".join(imports),
+        "calls": " ".join(called_names(code)),
         "lang": language,
         "source": ",".join(s.lower() for s in sorted({p.source for p in where})),
         "marking": (labels.marking or "").lower(),

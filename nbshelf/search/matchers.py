@@ -6,6 +6,7 @@ Each keeps Whoosh's query syntax and scores; they change only how the work is do
 
 from __future__ import annotations
 
+from math import log
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -37,6 +38,75 @@ class PreloadedPrefix(wq.Prefix):
         # asks for constant scores, but its searcher fills in its weighting when none is
         # given, so its prefixes rank by BM25F; these must rank the same)
         return union.matcher(searcher, context)
+
+
+class BestPrefix(PreloadedPrefix):
+    """A prefix scored in each document by the best of the words it starts there, not their
+    sum: what the app searches while a word is typed (``regre OR regre*``). A notebook
+    that has many words starting with it (``csvread1``, ``csvread2``...) ranks no higher
+    for that. Each word counts as if it were as rare as the prefix (the rarity of the
+    documents holding any of them): "regre" ranks a title that says "Regression" above a
+    passing "regresar", though the Spanish word is the rarer. It matches what
+    ``PreloadedPrefix`` matches."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        terms = [wq.Term(self.fieldname, t) for t in self._btexts(searcher.reader()) if t]
+        if len(terms) < 2 or context is None or context.weighting is None:
+            return super().matcher(searcher, context)  # unscored (counting) or one word
+        best: dict[int, float] = {}
+        for term in terms:
+            found = term.matcher(searcher, context)
+            idf = getattr(getattr(found, "scorer", None), "idf", None) or 1.0
+            while found.is_active():
+                docnum, score = found.id(), found.score() / idf  # the word's rarity out
+                if score > best.get(docnum, 0.0):
+                    best[docnum] = score
+                found.next()
+        parent = searcher.get_parent()
+        rarity = log(parent.doc_count_all() / (len(best) + 1)) + 1  # BM25F's idf, for all
+        ids = sorted(best)
+        return matching.ListMatcher(ids, weights=[best[i] * rarity * self.boost for i in ids])
+
+
+class _BestOfMatcher(matching.DisjunctionMaxMatcher):
+    """Whoosh's ``DisjunctionMaxMatcher`` with two of its faults fixed (whoosh-reloaded 2.7):
+    a document only one side holds was scored with the other side's score at *its* current
+    document (so rankings changed with document numbers), and skipping low scores dropped
+    every document of one side when the other ran out."""
+
+    def score(self) -> float:
+        a, b = self.a, self.b
+        if not a.is_active():
+            return float(b.score())
+        if not b.is_active():
+            return float(a.score())
+        if a.id() != b.id():  # only the side at the current (lower) document holds it
+            return float(a.score() if a.id() < b.id() else b.score())
+        return max(float(a.score()), float(b.score()))
+
+    def replace(self, minquality: float = 0) -> Any:
+        # A document's score is the better side's: a side that cannot reach ``minquality``
+        # alone is dropped, the other kept (a max, not a sum, so each may be cut alone).
+        a = self.a.replace(minquality) if self.a.is_active() else self.a
+        b = self.b.replace(minquality) if self.b.is_active() else self.b
+        if not a.is_active():
+            return b if b.is_active() else matching.NullMatcher()
+        if not b.is_active():
+            return a
+        if a is self.a and b is self.b:
+            return self
+        return self.__class__(a, b, tiebreak=self.tiebreak)
+
+
+class BestOf(wq.DisjunctionMax):
+    """Documents any subquery matches, each scored by its best one: the app's query for a
+    word being typed (``regre OR regre*``: as the whole word, or as the start of one).
+    Whoosh's ``DisjunctionMax`` with a matcher that scores right (see ``_BestOfMatcher``)."""
+
+    def _matcher(self, subs: Any, searcher: Any, context: Any) -> Any:
+        reader = searcher.reader()
+        return self._tree_matcher(subs, _BestOfMatcher, searcher, context,
+                                  lambda q: q.estimate_size(reader), tiebreak=self.tiebreak)
 
 
 class _ExactPhraseMatcher(SpanNear2.SpanNear2Matcher):

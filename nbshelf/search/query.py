@@ -1,7 +1,9 @@
 """What a user types in the search box, turned into a Whoosh query. It never raises but
 for a query past the bounds below (``QueryTooLong``).
 
-Syntax: words (all must match), ``"exact phrase"``, ``prefix*``, ``field:value`` filters
+Syntax: words (all must match), ``"exact phrase"``, ``prefix*`` (``word OR word*``, what
+the app searches for a word being typed, ranks a prefix's matches by the best word each has,
+so the whole word comes first), ``field:value`` filters
 (``lang:``, ``import:``, ``source:``, ``tag:``, ``title:``, ``marking:``, ``path:``,
 ``author:``; and ``health:``, which the library applies, see ``split_health``), ``-word``
 to exclude, and ``OR`` between two terms. Anything malformed (an unbalanced quote, a lone
@@ -20,7 +22,7 @@ from nbshelf.errors import NbshelfError
 from nbshelf.notebook import normalize_language
 from nbshelf.search.analysis import STOP_WORDS, code_query_term, code_terms, fold, prose_terms
 from nbshelf.search.filters import split_health as split_health  # the library applies it
-from nbshelf.search.matchers import AndNot, ExactPhrase, PreloadedPrefix
+from nbshelf.search.matchers import AndNot, BestOf, BestPrefix, ExactPhrase, PreloadedPrefix
 
 #: The field every word is looked for in: all searchable parts, weighted (nbshelf.search.index).
 BODY = "body"
@@ -37,6 +39,8 @@ FILTERS = {
 _TOKEN = re.compile(r'-?(?:\w+:)?"[^"]*"|\S+')
 #: Prefixes shorter than this match too many terms to be useful (and are slow).
 MIN_PREFIX = 2
+#: The weight of a word being typed read as a prefix, against the whole word's 1.
+TYPED_PREFIX_WEIGHT = 0.5
 #: A clause that adds nothing to the query (a stop word).
 _SKIP = wq.Every()
 #: The longest word searched: no identifier or word of a notebook is near it, and the work
@@ -73,6 +77,8 @@ class ParsedQuery:
     words: list[str] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
     plain: bool = False  # True when the input was malformed and read as plain words
+    #: Those of ``words`` the query excludes (``-word``): no hit has them to mark.
+    excluded: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -124,14 +130,16 @@ def phrase_query(text: str) -> wq.Query | None:
     return wq.Or(alternatives) if alternatives else None
 
 
-def prefix_query(text: str) -> wq.Query | None:
-    """Words starting with ``text`` anywhere in a notebook, or module names."""
+def prefix_query(text: str, *, typed: bool = False) -> wq.Query | None:
+    """Words starting with ``text`` anywhere in a notebook, or module names; ``typed``: the
+    word being typed (``word OR word*``), scored by the best word it starts (``BestPrefix``)."""
     stem = fold(text.rstrip("*"))
     if len(stem) < MIN_PREFIX or not re.fullmatch(r"[\w.]+", stem):
         return None
     prefixes = {stem, stem.replace("_", "")}
-    clauses = [PreloadedPrefix(BODY, p) for p in sorted(prefixes)]
-    return wq.Or([*clauses, PreloadedPrefix("imports", stem)])
+    kind, boost = (BestPrefix, TYPED_PREFIX_WEIGHT) if typed else (PreloadedPrefix, 1.0)
+    clauses = [kind(BODY, p, boost=boost) for p in sorted(prefixes)]
+    return wq.Or([*clauses, kind("imports", stem, boost=boost)])
 
 
 def filter_query(name: str, value: str) -> wq.Query | None:
@@ -166,7 +174,9 @@ def parse(text: str) -> ParsedQuery:
     required: list[wq.Query] = []
     excluded: list[wq.Query] = []
     pending_or = False
-    for token in tokens:
+    for at, token in enumerate(tokens):
+        # "word OR word*": the app's query for a word being typed (nbshelf.search.typed)
+        typing = pending_or and at >= 2 and token == f"{tokens[at - 2]}*"
         if token == "OR":  # noqa: S105 - the OR operator, not a password
             if not required:
                 return _plain(text)
@@ -175,7 +185,10 @@ def parse(text: str) -> ParsedQuery:
         if token in ("AND", "NOT") or not re.search(r"\w", token):
             continue  # punctuation and words of a syntax we do not have: nothing to find
         negate = token.startswith("-") and len(token) > 1
-        clause = _clause(token[1:] if negate else token, parsed)
+        before = len(parsed.words)
+        clause = _clause(token[1:] if negate else token, parsed, typed=typing)
+        if negate:
+            parsed.excluded.extend(parsed.words[before:])
         if clause is _SKIP:
             continue
         if clause is None:
@@ -183,7 +196,10 @@ def parse(text: str) -> ParsedQuery:
         if negate:
             excluded.append(clause)
         elif pending_or:
-            required[-1] = wq.Or([required[-1], clause])
+            # a word being typed: as the whole word, or as the start of one at half weight,
+            # whichever scores more (a whole word is not counted twice, and comes first)
+            required[-1] = (BestOf([required[-1], clause]) if typing
+                            else wq.Or([required[-1], clause]))
             pending_or = False
         else:
             required.append(clause)
@@ -198,7 +214,7 @@ def parse(text: str) -> ParsedQuery:
     return parsed
 
 
-def _clause(token: str, parsed: ParsedQuery) -> wq.Query | None:
+def _clause(token: str, parsed: ParsedQuery, *, typed: bool = False) -> wq.Query | None:
     if token.startswith('"') and token.endswith('"') and len(token) >= 2:
         inner = token[1:-1].strip()
         parsed.words.extend(inner.split())
@@ -210,7 +226,7 @@ def _clause(token: str, parsed: ParsedQuery) -> wq.Query | None:
         return filter_query(name.lower(), value)
     if token.endswith("*") and len(token) > 1:
         parsed.prefixes.append(fold(token.rstrip("*")))
-        return prefix_query(token)
+        return prefix_query(token, typed=typed)
     word = token.strip("()[]{},;!?")
     if not word:
         return None

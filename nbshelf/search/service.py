@@ -37,7 +37,10 @@ from nbshelf.search.analysis import (
     prose_terms,
     prose_word_terms,
 )
+from nbshelf.search.plaintext import markdown_text
 from nbshelf.search.query import BODY, ParsedQuery, field_terms, parse
+from nbshelf.search.ranking import ranked
+from nbshelf.search.typed import as_you_type
 from nbshelf.store import BlobStore
 
 if TYPE_CHECKING:
@@ -45,13 +48,19 @@ if TYPE_CHECKING:
     from nbshelf.search.index import SearchIndex
 
 MAX_SNIPPETS = 3
-SNIPPET_CHARS = 180
+#: An excerpt's length: more than a wide row shows (the app elides it to the width it
+#: paints, around the match), little enough for a line of the command line's output.
+SNIPPET_CHARS = 320
+#: Of which before the first match: a row centres the match when it has room for this.
+SNIPPET_BEFORE = 120
 #: Matches looked at in one cell: enough to rank cells and to mark an excerpt, and a cell
 #: that mentions ``DataFrame`` 500 times costs no more than one that mentions it 24 times.
 MAX_SPANS = 24
 #: Characters of cell text kept for snippets (about twice that in bytes): enough for the
 #: hits of the last few dozen queries, so typing a query word by word re-reads few blobs.
 _CELL_CACHE_CHARS = 16_000_000
+#: Markdown cells kept as read (their markup taken out), for the snippets of the next query.
+_READ_CELLS = 20_000
 
 
 @dataclass(frozen=True)
@@ -123,11 +132,25 @@ class Searching:
         self.store = store
         self._cells: OrderedDict[str, list[tuple[CellText, str]]] = OrderedDict()
         self._cached_chars = 0
+        self._read: OrderedDict[tuple[str, int], tuple[CellText, str]] = OrderedDict()
 
     def clear_cache(self) -> None:
         """Forget the cells kept for snippets (the next snippets read their blobs again)."""
         self._cells.clear()
+        self._read.clear()
         self._cached_chars = 0
+
+    def _as_read(self, digest: str, cell: CellText) -> tuple[CellText, str]:
+        """A markdown cell as a reader sees it (``_as_read``), with its folded text; made
+        only for the cells a query may match (60 µs a cell), and kept for the next."""
+        key = (digest, cell.index)
+        found = self._read.get(key)
+        if found is None:
+            plain = _as_read(cell)
+            found = self._read[key] = (plain, fold_text(plain.text))
+            if len(self._read) > _READ_CELLS:
+                self._read.popitem(last=False)
+        return found
 
     def search(self, searcher: Searcher, text: str, limit: int = 20,
                only: set[str] | None = None) -> SearchResults:
@@ -138,11 +161,11 @@ class Searching:
         query = _among(parsed, only)
         if query is None:
             return answer
-        results = top_matches(searcher, query, limit)
+        results = top_matches(searcher, ranked(searcher, text, query), limit)
         answer.total = len(results)
         scored = _scored(results)
         if not scored and len(parsed.words) > 0:
-            answer.suggestion = _suggest(searcher, parsed)
+            answer.suggestion = _suggest(searcher, parsed, text)
             if len(parsed.words) > 1 and answer.suggestion is None:
                 loose = parse(" OR ".join(w for w in parsed.words if fold(w) not in STOP_WORDS))
                 results = top_matches(searcher, _among(loose, only) or wq.NullQuery, limit)
@@ -152,6 +175,14 @@ class Searching:
         answer.hits = self._hits(scored, parsed, _stored_cells(searcher))
         return answer
 
+    def suggest(self, searcher: Searcher, text: str, *, rare: int = 0,
+                typing: bool = False) -> str | None:
+        """``text`` with its misspelt words corrected, or None when none is (see
+        ``_suggest``); ``typing``: its last word is being typed (``nbshelf.search.typed``),
+        so a word that starts known words is no typo."""
+        parsed = parse(as_you_type(text) if typing else text)
+        return _suggest(searcher, parsed, text.strip(), rare=rare)
+
     def search_ids(self, searcher: Searcher, text: str, limit: int | None = None,
                    only: set[str] | None = None) -> tuple[list[int], int]:
         """Ranked ids (each content's first place) and the total, with no snippets; of the
@@ -159,7 +190,7 @@ class Searching:
         query = _among(parse(text), only)
         if query is None:
             return [], 0
-        results = top_matches(searcher, query, limit)
+        results = top_matches(searcher, ranked(searcher, text, query), limit)
         hashes = [hit["hash"] for hit in results]
         places = self._places(hashes)
         ids = [places[h][0].id for h in hashes if places.get(h)]
@@ -268,7 +299,27 @@ class Searching:
                 distinct = len(words)
                 ranked.append(((len(strong), distinct, len(spans)), cell, spans))
         ranked.sort(key=lambda r: (tuple(-x for x in r[0]), r[1].index))
-        return [_excerpt(cell, spans) for _, cell, spans in ranked[:MAX_SNIPPETS]]
+        found: list[Snippet] = []
+        for _, cell, spans in ranked:
+            if len(found) == MAX_SNIPPETS:
+                break
+            if cell.kind in ("markdown", "raw"):
+                # Shown as a reader sees it, markup out: matched again in that text (only
+                # for the cells shown: taking the markup out costs more than matching).
+                cell, folded = self._as_read(digest, cell)
+                spans = _match_spans(cell, folded, needles, wanted, parsed.prefixes, memo)
+                if not spans:
+                    continue  # its words were in the markup only (a link's address)
+            found.append(_excerpt(cell, spans))
+        return found
+
+
+def _as_read(cell: CellText) -> CellText:
+    """A cell's text as a reader sees it: markdown without its markup (``**``, tags, TeX);
+    code and outputs as they are. Snippets are cut from it and matched in it."""
+    if cell.kind in ("markdown", "raw"):
+        return CellText(cell.index, cell.kind, markdown_text(cell.text))
+    return cell
 
 
 def _scored(results: Results) -> list[tuple[str, float, int]]:
@@ -426,7 +477,7 @@ def _matches(terms: tuple[str, ...], targets: set[str], prefixes: list[str]) -> 
 
 def _excerpt(cell: CellText, spans: list[tuple[int, int]]) -> Snippet:
     """A window of the cell around its first matches, on word boundaries, one line."""
-    start = max(0, spans[0][0] - SNIPPET_CHARS // 3)
+    start = max(0, spans[0][0] - SNIPPET_BEFORE)
     if start:
         space = cell.text.rfind(" ", 0, start + 1)
         start = space + 1 if space > start - 20 else start
@@ -446,23 +497,52 @@ def _excerpt(cell: CellText, spans: list[tuple[int, int]]) -> Snippet:
 MAX_SUGGESTED_CHARS = 40
 
 
-def _suggest(searcher: Searcher, parsed: ParsedQuery) -> str | None:
-    """A query with each unknown word replaced by the closest word the index has."""
-    changed = False
-    words = []
-    for word in parsed.words:
-        known = any(
-            searcher.doc_frequency(BODY, t) for part in ("markdown", "code")
-            for t in field_terms(part, word)[:1]
-        )
-        if known or len(word) > MAX_SUGGESTED_CHARS:
-            words.append(word)
+#: With ``rare``, a word a few notebooks have is corrected only to a word this many times
+#: more common (a typo a few notebooks share, "regresion", not a rare real word).
+COMMONER = 5
+
+
+def _suggest(searcher: Searcher, parsed: ParsedQuery, text: str, *, rare: int = 0) -> str | None:
+    """``text`` with each unknown word replaced by the closest word the index has; None
+    when no word needs it, or none has a close alternative.
+
+    Args:
+        searcher: the index's searcher.
+        parsed: ``text`` parsed (as searched: its words are checked).
+        text: the query as the user wrote it: the suggestion keeps its filters and syntax.
+        rare: also correct a word at most this many notebooks have, to a word ``COMMONER``
+            times more common (the app asks when a search found only a few notebooks).
+    """
+    corrected, changed = text, False
+    typed = set(parsed.prefixes)
+    for word in dict.fromkeys(parsed.words):
+        if len(word) > MAX_SUGGESTED_CHARS or (fold(word) in typed
+                                               and _has_prefix(searcher, fold(word))):
+            continue  # a word being typed that starts known words is not a typo
+        frequency = max((searcher.doc_frequency(BODY, t) for part in ("markdown", "code")
+                         for t in field_terms(part, word)[:1]), default=0)
+        if frequency > rare:
             continue
-        found = searcher.corrector(BODY).suggest(word.lower(), limit=1, maxdist=2)
-        best = found[0] if found else None
-        words.append(best or word)
-        changed = changed or best is not None
-    return " ".join(words) if changed else None
+        best = _closest(searcher, word, frequency)
+        if best is not None:
+            corrected = re.sub(rf"(?<![\w.]){re.escape(word)}(?![\w.])", best, corrected)
+            changed = True
+    return corrected if changed else None
+
+
+def _has_prefix(searcher: Searcher, prefix: str) -> bool:
+    return next(iter(searcher.reader().expand_prefix(BODY, prefix)), None) is not None
+
+
+def _closest(searcher: Searcher, word: str, frequency: int) -> str | None:
+    """The closest word of the index (two edits at most) to a word ``frequency`` notebooks
+    have: when some have it, only a word ``COMMONER`` times more common."""
+    found = searcher.corrector(BODY).suggest(word.lower(), limit=5 if frequency else 1,
+                                             maxdist=2)
+    if not frequency:
+        return found[0] if found else None
+    wanted = max(3, COMMONER * frequency)
+    return next((f for f in found if searcher.doc_frequency(BODY, f) >= wanted), None)
 
 
 class SearchService:
@@ -520,6 +600,11 @@ class SearchService:
                    ) -> tuple[list[int], int]:
         """Ranked ids for ``text`` without snippets, and the total."""
         return self._searching.search_ids(self.index.searcher(), text, limit=limit, only=only)
+
+    def suggest(self, text: str, *, rare: int = 0, typing: bool = False) -> str | None:
+        """``text`` with its misspelt words corrected ("did you mean"), or None; see
+        ``Searching.suggest``."""
+        return self._searching.suggest(self.index.searcher(), text, rare=rare, typing=typing)
 
     def clear_cache(self) -> None:
         """Forget the cells kept for snippets."""

@@ -42,6 +42,8 @@ from nbshelf.similar.cache import TokenTable
 from nbshelf.similar.features import (
     FIELDS,
     IMPORT,
+    PROSE,
+    TITLE,
     Features,
     features_of,
     sketch_overlap,
@@ -440,7 +442,8 @@ class SimilarModel:
         by_word: dict[str, float] = {}
         for col, value in zip(both, contribution, strict=True):
             word = self.spellings[col]
-            if word and word.lower() not in KEYWORDS:
+            prose = int(self.term_fields[col]) in (PROSE, TITLE)
+            if word and word.lower() not in KEYWORDS and not (prose and is_filler(word)):
                 by_word[word] = by_word.get(word, 0.0) + float(value)
         shared = _fold_parts(by_word)[:MAX_REASON_TERMS]
         reasons: list[str] = []
@@ -581,7 +584,34 @@ KEYWORDS = frozenset(keyword.kwlist) | frozenset(
     "or pass print raise return self true try using val var while with yield library "
     "require struct begin mutable const".split()
 )
+#: Words of prose that every tutorial says ("you", "let's", "like", "now"): they weigh
+#: little in the model, but a pair of chatty notebooks can still share them most; a reason
+#: names what the notebooks are about. Left out of reasons only: the model keeps them, so
+#: its scores (and bench/similar_eval.py's measure of them) are unchanged.
+FILLER_WORDS = frozenset(
+    "a about above after again all almost along already also although always am among an "
+    "and another any anything are around as at back be because been before being below "
+    "between both but by can cannot could did do does doing done down during each either "
+    "else enough etc even ever every few first following for from further get gets getting "
+    "go goes going got had has have having he her here hers him his how however i if in "
+    "instead into is it its itself just last least less let lets like likely look lot lots "
+    "made make makes many may maybe me might more most much must my need needs never new "
+    "next no nor not note now of off often on once one only or other others our ours out "
+    "over own per perhaps please pretty quite rather really right said same say see seen "
+    "several shall she should show shown simply since so some something soon still such sure "
+    "take than that the their theirs them then there these they thing things this those "
+    "though through thus to together too took two under until up upon us use used uses "
+    "using very via want wants was way we well were what whatever when where whether which "
+    "while who whom whose why will with within without would yet you your yours yourself "
+    "ok okay hello hi thanks thank".split()
+)
 _PARTS = re.compile(r"[._]+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def is_filler(word: str) -> bool:
+    """True for a prose word too common to be a reason (``you``, ``let's``, ``Like``)."""
+    folded = word.casefold().replace("\u2019", "'")
+    return folded in FILLER_WORDS or folded.removesuffix("'s").replace("'", "") in FILLER_WORDS
 
 
 def _fold_parts(by_word: dict[str, float]) -> list[str]:

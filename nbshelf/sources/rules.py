@@ -63,9 +63,26 @@ def reachable(path: str) -> bool:
         return False
 
 
+def present(path: str) -> bool:
+    """True when a source looks plugged in: reachable, and (a folder) not empty. An empty
+    mount point of a share that is not mounted is reachable but not present."""
+    if os.path.isfile(path):
+        return True
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is not None
+    except OSError:
+        return False
+
+
+def clean_name(wanted: str) -> str:
+    """A source name as ``SOURCE:PATH`` references can use it: no colon, slash or spaces."""
+    return re.sub(r"[:/\\\s]+", "-", wanted.strip()).strip("-")
+
+
 def unique_name(wanted: str, taken: Iterable[str]) -> str:
     """A source name from ``wanted`` that no other source has (``name``, ``name-2``, ...)."""
-    base = re.sub(r"[:/\\\s]+", "-", wanted.strip()).strip("-") or "source"
+    base = clean_name(wanted) or "source"
     names = set(taken)
     if base not in names:
         return base

@@ -133,11 +133,39 @@ class Sources:
         return [
             SourceInfo(
                 name=s.name, path=s.path, kind=s.kind,
-                available=s.kind == SourceKind.OPENED or rules.reachable(s.path),
+                available=self._available(s),
                 notebooks=counts.get(s.id, 0), last_sync=s.last_sync,
             )
             for s in catalog.all_sources(self.engine)
         ]
+
+    @staticmethod
+    def _available(source: Source) -> bool:
+        """Reachable now; and when the last sync could not see it (an empty mount point),
+        not just reachable but holding something again."""
+        if source.kind == SourceKind.OPENED:
+            return True
+        return rules.reachable(source.path) if source.available else rules.present(source.path)
+
+    def rename(self, name: str, new_name: str) -> SourceInfo:
+        """Call a source ``new_name``; its notebooks, settings and history stay.
+
+        Raises:
+            SourceError: no such source, an empty name, or one another source has.
+        """
+        source = self.get(name)
+        wanted = rules.clean_name(new_name)
+        if not wanted:
+            raise SourceError("a source needs a name with at least one letter or digit")
+        if wanted != source.name and catalog.source_named(self.engine, wanted) is not None:
+            raise SourceError(f"there is already a source named '{wanted}'")
+        if wanted != source.name:
+            catalog.rename(self.engine, source.id, source.name, wanted)
+        return self.info(wanted)
+
+    def copies_beside(self, ids: list[int]) -> int:
+        """How many other present notebooks hold the same content as these."""
+        return catalog.copies_beside(self.engine, ids)
 
     def owner_of(self, real: Path) -> tuple[Source, str]:
         """The source a file belongs to and its path there: the folder source holding it, or

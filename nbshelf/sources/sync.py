@@ -446,10 +446,16 @@ def looks_unmounted(scan: ScanResult, catalog_has_present: bool) -> bool:
     empty mount point of a share that is not mounted; sync calls it unavailable rather than
     marking everything removed, and publish refuses to write into it.
 
+    A walk that could not list the source folder itself ("" unlisted: a share that stopped
+    answering after it was found) did not see the source either: it is unavailable too,
+    and its last sync stays the last time it was really seen.
+
     Args:
         scan: a walk of the source folder.
         catalog_has_present: the catalog holds notebooks of the source not marked removed.
     """
+    if "" in scan.unlisted:
+        return True
     return not scan.files and not scan.unlisted and catalog_has_present
 
 

@@ -69,7 +69,22 @@ def _application() -> QApplication:
         app.setWindowIcon(QIcon(str(icon)))
     app.setOrganizationName("nbshelf")
     app.setDesktopFileName("nbshelf")
+    apply_style(app)
     return app
+
+
+def style_sheet() -> str:
+    """The app's style sheet (``resources/style/app.qss``: a clear keyboard focus); empty
+    when the file is not there (a bundle without it still runs)."""
+    try:
+        return (resources_dir() / "style" / "app.qss").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def apply_style(app: QApplication) -> None:
+    """Give the whole application nbshelf's style sheet."""
+    app.setStyleSheet(style_sheet())
 
 
 def run_app(library: Path | None, file: Path | None) -> int:
@@ -106,8 +121,9 @@ def run_app(library: Path | None, file: Path | None) -> int:
     crash.install()
     try:
         runner = TaskRunner(
-            # The default library (None) is created with the demo source on first run.
-            open_writer=lambda: open_library(root if library is not None else None),
+            # A new library (the default one, or an empty folder named with --library) is
+            # created with the demo source, as on a first start.
+            open_writer=lambda: open_library(root, demo=True),
             open_reader=lambda: Library.open(root, readonly=True),
         )
         window = MainWindow(runner, root)

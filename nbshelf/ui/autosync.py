@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from nbshelf.library import Library
 from nbshelf.records import SourceInfo
-from nbshelf.sources import reachable
+from nbshelf.sources import present
 from nbshelf.ui.syncing import SyncController
 from nbshelf.ui.tasks import Changes, Job, Lane, TaskRunner
 
@@ -67,7 +67,7 @@ class SourceWatcher(QObject):
             for name, path in self.watched().items():
                 if self._stop.is_set():
                     return
-                if reachable(path):
+                if present(path):  # an empty mount point is not back yet
                     with self._lock:
                         if self._watched.get(name) != path:
                             continue  # the list changed meanwhile

@@ -8,8 +8,9 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
+from nbshelf import units
+
 _SPACES = re.compile(r"\s+")
-_LANGUAGES = {"python": "Python", "r": "R", "julia": "Julia", "scala": "Scala", "sql": "SQL"}
 
 
 def when(seconds: float | None) -> str:
@@ -42,22 +43,15 @@ def ago(seconds: float | None, now: float | None = None) -> str:
 
 
 def size(num_bytes: int | None) -> str:
-    """``1.2 MB`` style sizes (powers of 1000, as file managers show them)."""
-    if num_bytes is None:
-        return ""
-    value = float(num_bytes)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
+    """``1.2 MB``: the core's one size formatter (``nbshelf.units.size``), as the page and
+    the command line write sizes."""
+    return units.size(num_bytes)
 
 
 def language(name: str | None) -> str:
-    """A kernel language as people write it: ``Python``, ``R``, ``Julia``."""
-    if not name:
-        return ""
-    return _LANGUAGES.get(name.lower(), name)
+    """A kernel language as people write it: ``Python``, ``C#``, ``PowerShell``
+    (``nbshelf.units.language_name``)."""
+    return units.language_name(name)
 
 
 def count(n: int, singular: str, plural: str | None = None) -> str:

@@ -27,6 +27,7 @@ from nbshelf.ui.tasks import Job, TaskRunner
 if TYPE_CHECKING:  # the search module loads Whoosh: not on the start path
     from PySide6.QtWidgets import QTableView
 
+    from nbshelf.render.highlight_terms import MarkedPage
     from nbshelf.search.service import Snippet
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,15 @@ def fetch_snippets(
     A notebook that cannot give any (gone meanwhile, unreadable) gets none; the others still
     do. Stops early when the job is cancelled (the query changed).
     """
+    from nbshelf.search.typed import as_you_type  # loads Whoosh: not on the start path
+
+    typed = as_you_type(text)  # as the list searched it: the last word as a prefix too
     found: dict[int, list[Snippet]] = {}
     for notebook_id in ids:
         if job.cancelled:
             break
         try:
-            found[notebook_id] = library.snippets(notebook_id, text)
+            found[notebook_id] = library.snippets(notebook_id, typed)
         except NbshelfError as err:
             log.info("no snippets for notebook %s: %s", notebook_id, err)
             found[notebook_id] = []
@@ -65,12 +69,49 @@ def best_cell(library: Library, notebook_id: int, text: str) -> int | None:
     """The cell of the notebook's best snippet for ``text``, where the viewer opens it (read
     lane); None when nothing in its cells matches, or the snippets cannot be read (the
     notebook then opens at its top, as any other)."""
+    from nbshelf.search.typed import as_you_type
+
     try:
-        snippets = library.snippets(notebook_id, text)
+        snippets = library.snippets(notebook_id, as_you_type(text))
     except NbshelfError as err:
         log.info("no best cell for notebook %s: %s", notebook_id, err)
         return None
     return snippets[0].cell if snippets else None
+
+
+def mark_page(page: str, text: str) -> MarkedPage:
+    """The rendered ``page`` with the words of the search ``text`` marked in it (read lane;
+    see ``nbshelf.render.highlight_terms``); unchanged when the text has no words."""
+    from nbshelf.render.highlight_terms import MarkedPage, mark_terms
+    from nbshelf.search.marks import TermMarks
+
+    marks = TermMarks(text) if text.strip() else None
+    if marks is None or marks.empty:
+        return MarkedPage(page)
+    return mark_terms(page, marks.spans)
+
+
+#: A search that finds this many notebooks or fewer is checked for misspelt words.
+FEW_MATCHES = 2
+
+
+def suggest_query(library: Library, text: str, matches: int) -> str | None:
+    """A corrected query for the search ``text`` that found ``matches`` notebooks ("did you
+    mean"), or None (read lane). With no match, any unknown word is corrected; with a few,
+    also a word so rare that a close, much commoner one is likely what was meant. The last
+    word, being typed, is no typo when known words start with it."""
+    from nbshelf.search.filters import split_health
+    from nbshelf.search.index import IndexUnavailable
+
+    rest, statuses = split_health(text)
+    try:
+        found = library.searching.suggest(rest, rare=FEW_MATCHES if matches else 0,
+                                          typing=True)
+    except IndexUnavailable:
+        return None
+    if found is None or not statuses:
+        return found
+    return " ".join([found, *(f"health:{s}" for s in sorted(statuses))])
 
 
 class SnippetFetcher(OnScreenRows):
@@ -120,6 +161,9 @@ LINE_GAP = 2
 #: The kind label: inner padding, and the space after it.
 LABEL_PADDING = 5
 LABEL_GAP = 6
+#: A narrower snippet line shows no kind label: its text needs the room more (the row's
+#: tooltip still names each snippet's cell and kind).
+LABEL_MIN_WIDTH = 300
 #: A snippet's text is this much smaller than the title's.
 SNIPPET_SCALE = 0.92
 #: A match's soft background where the row is not selected: light on the base colour, and
@@ -141,11 +185,16 @@ def fit_parts(
     parts: list[tuple[str, bool]], plain: QFontMetrics, bold: QFontMetrics, width: int
 ) -> list[tuple[str, bool]]:
     """The pieces of a snippet (``fmt.marked_parts``) that fit in ``width`` pixels, the last
-    one elided. When the text before the first match would take much of the line, only its
-    last words are kept, so that the match shows."""
+    one elided. The first match is centred: of the text before it, only the last words
+    that fit in half the room it leaves are kept (more when the text after it is short,
+    so that the line stays full)."""
     parts = list(parts)
-    if len(parts) > 1 and not parts[0][1] and plain.horizontalAdvance(parts[0][0]) > width * 0.4:
-        parts[0] = (_last_words(parts[0][0], plain, width // 4), False)
+    if len(parts) > 1 and not parts[0][1]:
+        match = bold.horizontalAdvance(parts[1][0])
+        after = sum((bold if m else plain).horizontalAdvance(t) for t, m in parts[1:])
+        room = max(width // 4, (width - match) // 2, width - after)
+        if plain.horizontalAdvance(parts[0][0]) > room:
+            parts[0] = (_last_words(parts[0][0], plain, room), False)
     fitted: list[tuple[str, bool]] = []
     used = 0
     for text, marked in parts:
@@ -200,11 +249,28 @@ def _mix(one: QColor, other: QColor, amount: float) -> QColor:
     )
 
 
+def draw_cell_background(delegate: QStyledItemDelegate, painter: QPainter,
+                         option: QStyleOptionViewItem, index: AnyIndex
+                         ) -> tuple[QStyleOptionViewItem, str, int]:
+    """Draw a cell's background, selection and focus as every other cell draws them, but
+    not its text; return the styled option, the text left to draw and the text margin."""
+    opt = QStyleOptionViewItem(option)
+    delegate.initStyleOption(opt, index)
+    text, opt.text = opt.text, ""
+    widget = opt.widget
+    style = widget.style() if widget is not None else QApplication.style()
+    style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+    return opt, text, margin
+
+
 class HitDelegate(QStyledItemDelegate):
     """Paints the Title column; in a search, the title with its best snippet beneath.
 
-    The snippet is one line: a small label naming the kind of cell (code, markdown, output),
-    then the excerpt, elided, its matches in bold on a soft highlight. Everything is drawn as
+    The snippet is one line: a small label naming the kind of cell (code, markdown, output;
+    on a row wide enough for it), then the excerpt, plain text (no markdown, HTML or TeX
+    markup), elided to the width around its first match, its matches in bold on a soft
+    highlight. Everything is drawn as
     plain text: a notebook's text is never read as markup. A hit that matched on what no
     cell says (``import:pandas``) shows its path there instead. A search's rows are taller
     (:meth:`row_height`, which the window gives the view); a row whose snippets are still
@@ -228,14 +294,7 @@ class HitDelegate(QStyledItemDelegate):
         if not index.data(Role.SEARCH_TEXT):
             super().paint(painter, option, index)
             return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        title, opt.text = opt.text, ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        # The row's background, selection and focus, as every other cell draws them.
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+        opt, title, margin = draw_cell_background(self, painter, option, index)
         small = snippet_font(opt.font)
         title_height = QFontMetrics(opt.font).height()
         snippet_height = QFontMetrics(small).height()
@@ -288,17 +347,19 @@ class HitDelegate(QStyledItemDelegate):
         mark = QColor(strong) if selected else MARK_BACKGROUND
         if selected:
             mark.setAlpha(60)
-        # The kind label: the kind's word in a thin rounded frame.
-        kind = fmt.CELL_KINDS.get(snippet.kind, snippet.kind)
-        label = QRect(line.left(), line.top(), plain.horizontalAdvance(kind) + 2 * LABEL_PADDING,
-                      line.height())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(muted)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(QRectF(label).adjusted(0.5, 0.5, -0.5, -0.5), 3, 3)
         painter.setFont(font)
-        painter.drawText(label, Qt.AlignmentFlag.AlignCenter, kind)
-        x = label.right() + 1 + LABEL_GAP
+        x = line.left()
+        if line.width() >= LABEL_MIN_WIDTH:
+            # The kind label: the kind's word in a thin rounded frame.
+            kind = fmt.CELL_KINDS.get(snippet.kind, snippet.kind)
+            label = QRect(line.left(), line.top(),
+                          plain.horizontalAdvance(kind) + 2 * LABEL_PADDING, line.height())
+            painter.setPen(muted)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(label).adjusted(0.5, 0.5, -0.5, -0.5), 3, 3)
+            painter.drawText(label, Qt.AlignmentFlag.AlignCenter, kind)
+            x = label.right() + 1 + LABEL_GAP
         room = line.right() + 1 - x
         parts = fit_parts(fmt.marked_parts(snippet.text, snippet.highlights), plain, bold, room)
         for text, marked in parts:

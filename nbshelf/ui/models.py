@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -47,16 +48,18 @@ ROW_FLAGS = (
 class Column(IntEnum):
     """The library list's columns."""
 
-    TITLE = 0
-    SOURCE = 1
-    LANGUAGE = 2
-    MODIFIED = 3
-    HEALTH = 4
-    MARKING = 5
+    TITLE = 0  # the file name follows the title, muted (``Role.FILE_NAME``, rowtitle.py)
+    FOLDER = 1
+    SOURCE = 2
+    LANGUAGE = 3
+    MODIFIED = 4
+    HEALTH = 5
+    MARKING = 6
 
 
 HEADERS = {
     Column.TITLE: "Title",
+    Column.FOLDER: "Folder",
     Column.SOURCE: "Source",
     Column.LANGUAGE: "Language",
     Column.MODIFIED: "Modified",
@@ -64,6 +67,8 @@ HEADERS = {
     Column.MARKING: "Marking",
 }
 HEADER_TIPS = {
+    Column.TITLE: "The notebook's title, and its file name after it.",
+    Column.FOLDER: "The notebook's folder inside its source.",
     Column.HEALTH: "Will it run here? Checked in the background after each sync and run; "
     "hover a cell for what to fix.",
     Column.MARKING: "The notebook's control marking (its first line or its metadata).",
@@ -88,6 +93,8 @@ class Role(IntEnum):
     #: The title cell's snippets for that search, best first (``list[Snippet]``, maybe
     #: empty), or None while they load or when the list is no search.
     SNIPPETS = Qt.ItemDataRole.UserRole + 6
+    #: The notebook's file name (no ``.ipynb``), shown after its title; None while it loads.
+    FILE_NAME = Qt.ItemDataRole.UserRole + 7
 
 
 _HEALTH_ROLES = (
@@ -137,6 +144,8 @@ def _sort_key(
         return lambda r: status.rank(h.status if (h := health.get(r.id)) else None)
     if column is Column.MARKING and markings:
         return lambda r: markings.get(r.id, "\uffff").casefold()
+    if column is Column.FOLDER:
+        return lambda r: (folder_of(r.path).casefold(), file_name(r.path).casefold())
     if column is Column.SOURCE:
         return lambda r: r.source.casefold()
     if column is Column.LANGUAGE:
@@ -144,6 +153,28 @@ def _sort_key(
     if column is Column.MODIFIED:
         return lambda r: r.mtime
     return None  # title, and the columns with no data yet: the catalog's title order
+
+
+def file_name(path: str) -> str:
+    """The file name of a notebook's path in its source, without ``.ipynb``: every file in
+    the list is a notebook, and the column is narrow (the tooltip has the whole path)."""
+    name = PurePosixPath(path).name
+    return name[: -len(".ipynb")] if name.lower().endswith(".ipynb") else name
+
+
+def folder_of(path: str) -> str:
+    """The folder of a notebook's path in its source ("" at the source's top)."""
+    parent = str(PurePosixPath(path).parent)
+    return "" if parent == "." else parent
+
+
+def row_tooltip(record: NotebookRow) -> str:
+    """What a row's cells say on hover: the title, where it lives, and an unplugged source."""
+    tip = f"{record.title}\n{record.source}: {record.path}"
+    if not record.available:
+        tip += (f"\nThe source “{record.source}” could not be reached at its last sync; "
+                "the library keeps its notebooks.")
+    return tip
 
 
 class RowIndex:
@@ -210,12 +241,15 @@ def run_query(
         # Here, not at the top: Whoosh loads with the first search, off the start path.
         from nbshelf.search.index import IndexUnavailable
         from nbshelf.search.query import QueryTooLong
+        from nbshelf.search.typed import as_you_type
 
+        # the last word typed matches as a prefix too ("regre" lists "regression")
+        typed = as_you_type(status.split_health(query.text)[0])
         try:
             if allowed is None:
-                chosen, matches = library.search_ids(text, limit=200)
+                chosen, matches = library.search_ids(typed, limit=200)
             else:  # every match, to keep those of the wanted health
-                found = library.search_ids(text, limit=None)[0]
+                found = library.search_ids(typed, limit=None)[0]
                 chosen = [i for i in found if i in allowed]
                 matches = len(chosen)
             mode = "search"
@@ -313,6 +347,9 @@ class LibraryModel(SafeTableModel):
 
     loaded = Signal(object)
     filtering = Signal(str)
+    #: How many sources the library has (at start and after each change of sources): the
+    #: Source column says something only when there are two or more.
+    sources_counted = Signal(int)
 
     #: Rows read per request; a screenful is ~40, so one request covers a scroll or two.
     BLOCK = 200
@@ -336,6 +373,7 @@ class LibraryModel(SafeTableModel):
         self.loading = False
         self._health: Health = {}
         self._markings: Mapping[int, str] = {}
+        self.source_count: int | None = None  # until first counted
         # The snippets of the rows of the current search, by id: all for ``search_text``.
         self.search_text = ""
         self._snippets: dict[int, list[Snippet]] = {}
@@ -354,6 +392,8 @@ class LibraryModel(SafeTableModel):
             self._query_job.cancel()
         self._query_serial += 1
         serial = self._query_serial
+        if self.source_count is None:
+            self._count_sources()
         query, index = self._query, self._index
         # Snapshots: these mappings are replaced whole, never changed, so the lane may read them.
         health, markings = self._health, self._markings
@@ -503,6 +543,8 @@ class LibraryModel(SafeTableModel):
             self._request(row)
         if role == Role.RECORD:
             return record
+        if role == Role.FILE_NAME:
+            return file_name(record.path) if record is not None else None
         if role == Role.LOADED:
             return record is not None
         if record is None:
@@ -518,7 +560,7 @@ class LibraryModel(SafeTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.TITLE and self._snippets.get(notebook_id):
                 return self._snippets_tip(record, self._snippets[notebook_id])
-            tip = f"{record.title}\n{record.source}: {record.path}"
+            tip = row_tooltip(record)
             if column == Column.MODIFIED:
                 tip += f"\nModified {fmt.when(record.mtime)}"
             return tip
@@ -529,6 +571,9 @@ class LibraryModel(SafeTableModel):
             font = QFont()
             font.setItalic(True)
             return font
+        if role == Qt.ItemDataRole.ForegroundRole and not record.available:
+            # greyed, as the Sources dialog promises for an unplugged source's notebooks
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
         return None
 
     def _health_data(self, notebook_id: int, role: int) -> Any:
@@ -563,6 +608,8 @@ class LibraryModel(SafeTableModel):
     def _display(self, record: NotebookRow, column: Column) -> str:
         if column is Column.TITLE:
             return record.title
+        if column is Column.FOLDER:
+            return folder_of(record.path)
         if column is Column.SOURCE:
             return record.source
         if column is Column.LANGUAGE:
@@ -600,6 +647,14 @@ class LibraryModel(SafeTableModel):
             .start()
         )
 
+    def _reread(self, ids: list[int]) -> None:
+        """Read these cached rows again on the read lane; they stay shown until then."""
+        if not ids:
+            return
+        self._runner.task(
+            lambda lib, _job: lib.notebook_rows(ids), label="Read rows", urgent=True
+        ).on_success(lambda rows: self._rows_arrived(ids, rows)).start()
+
     def _rows_arrived(self, asked: list[int], rows: list[NotebookRow]) -> None:
         for record in rows:
             self._rows[record.id] = record
@@ -618,10 +673,30 @@ class LibraryModel(SafeTableModel):
         for first, end in runs:
             self.dataChanged.emit(self.index(first, first_column), self.index(end, last))
 
+    def _count_sources(self) -> None:
+        self.source_count = self.source_count or 0  # asked: not again until it changes
+        self._runner.task(
+            lambda lib, _job: len(lib.list_sources()), label="Count sources", urgent=True
+        ).on_success(self._sources_arrived).start()
+
+    def _sources_arrived(self, count: int) -> None:
+        self.source_count = count
+        self.sources_counted.emit(count)
+
     def _on_changes(self, changes: Changes) -> None:
+        if changes.sources and not changes.partial:
+            self._count_sources()
         if not changes.notebooks:
             return
         index, stale = self._index, changes.updated_ids
+        forget = stale
+        if changes.sources and not changes.partial:
+            # A finished sync may have found a source unplugged (or back): any row's
+            # availability may differ. The rows read so far are read again (shown as they
+            # were meanwhile), and the read lane's rows at the next query.
+            forget = None
+            if stale is not None:  # (None: every row is read again anyway)
+                self._reread([i for i in self._rows if i not in stale])
         if stale is None:
             self._rows.clear()
             self._missing.clear()
@@ -633,7 +708,7 @@ class LibraryModel(SafeTableModel):
                 self._snippets.pop(notebook_id, None)
         # The index lives on the read lane: forget its rows there, before the next query.
         self._runner.task(
-            lambda _lib, _job: index.invalidate(stale), label="Forget rows", urgent=True
+            lambda _lib, _job: index.invalidate(forget), label="Forget rows", urgent=True
         ).start()
         self.refresh()
         if stale:

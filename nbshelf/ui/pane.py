@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QAction, QFont, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -29,11 +27,14 @@ from nbshelf.errors import NbshelfError
 from nbshelf.library import Library
 from nbshelf.records import NotebookInfo, VersionInfo
 from nbshelf.ui import fmt
-from nbshelf.ui.hits import best_cell
+from nbshelf.ui.findbar import NEXT_KEYS, PREVIOUS_KEYS, FindBar
+from nbshelf.ui.hits import best_cell, mark_page
 from nbshelf.ui.models import RecordColumn, RecordModel
+from nbshelf.ui.runstab import RunsTab
 from nbshelf.ui.tasks import Changes, Job, TaskRunner
 
 if TYPE_CHECKING:
+    from nbshelf.render.highlight_terms import MarkedPage
     from nbshelf.ui.viewer import NotebookViewer
 
 MUTED = "color: palette(placeholder-text);"
@@ -461,12 +462,22 @@ class NotebookPane(QWidget):
         reading_layout = QVBoxLayout(reading)
         reading_layout.setContentsMargins(0, 0, 0, 0)
         reading_layout.setSpacing(0)
-        self.find_bar = QLineEdit()
-        self.find_bar.setPlaceholderText("Find in notebook (Enter: next, Shift+Enter: previous)")
-        self.find_bar.setClearButtonEnabled(True)
-        self.find_bar.returnPressed.connect(self._find_next)
-        self.find_bar.hide()
-        reading_layout.addWidget(self.find_bar)
+        # The find bar: the words of the search the notebook was opened from (marked in
+        # the page), or words typed in it; F3 / Shift+F3 step through them.
+        self.find_row = FindBar()
+        self.find_bar = self.find_row.edit
+        self.find_row.step.connect(self._find_step)
+        self.find_row.closed.connect(self._find_closed)
+        self.find_bar.textEdited.connect(self._find_edited)
+        self.find_row.hide()
+        reading_layout.addWidget(self.find_row)
+        self._hits = 0  # marks of the search in the page shown
+        self._hit = 0  # the mark on screen (from 1), 0 before the first step
+        self._first_hit = 0  # where the first step goes: the first mark in the best cell
+        self._find_typed = False  # the bar holds the user's words, not the search's
+        self.find_next_action = self._find_action("Find &Next", NEXT_KEYS, backward=False)
+        self.find_previous_action = self._find_action("Find Pre&vious", PREVIOUS_KEYS,
+                                                      backward=True)
         # The marking, above and below the rendered page and outside it: no page can reach
         # these (issue 13), and they always name the marking of the page on screen.
         self.top_banner = MarkingBanner()
@@ -480,6 +491,7 @@ class NotebookPane(QWidget):
         self.view.viewer_created.connect(
             lambda viewer: viewer.navigation_blocked.connect(self._link_clicked)
         )
+        self.view.viewer_created.connect(lambda viewer: viewer.text_found.connect(self._text_found))
         self.similar_model = RecordModel(_similar_columns())
         self.similar_view = _similar_table(self.similar_model)
         self.similar_view.doubleClicked.connect(self._open_similar)
@@ -498,21 +510,12 @@ class NotebookPane(QWidget):
         self.history_diff.viewer_created.connect(
             lambda viewer: QWidget.setTabOrder(self.history_view, viewer))
         self.tabs.addTab(history_page, "History")
-        runs_page = QWidget()
-        runs_layout = QVBoxLayout(runs_page)
-        runs_layout.setContentsMargins(0, 0, 0, 0)
-        self.run_log = QPlainTextEdit()
-        self.run_log.setReadOnly(True)
-        self.run_log.setPlaceholderText("Run the notebook (Ctrl+R) to see its cells here as "
-                                        "they run.")
-        self.run_log.setStyleSheet("font-family: monospace;")
-        runs_layout.addWidget(self.run_log, 1)
         self.runs_model = RecordModel(_run_columns())
         self.runs_view = _table(self.runs_model)
-        self.runs_view.setToolTip("Double-click a run to read its record (the executed copy)")
-        self.runs_view.doubleClicked.connect(self._open_run)
-        runs_layout.addWidget(self.runs_view, 1)
-        self.tabs.addTab(runs_page, "Runs")
+        # Its live output, a run's record and the list of runs, per notebook (runstab.py).
+        self.runs_tab = RunsTab(self.runs_view, MarkingBanner(), MarkingBanner())
+        self.runs_tab.open_requested.connect(self._open_run)
+        self.tabs.addTab(self.runs_tab, "Runs")
         page_layout.addWidget(self.tabs, 1)
         self.stack.addWidget(page)
 
@@ -570,18 +573,26 @@ class NotebookPane(QWidget):
         )
         self._load_similar(serial, notebook_id)
         self._load_runs(serial, notebook_id)
+        if notebook_id != self.runs_tab.notebook_id:
+            self.runs_tab.show_for(notebook_id)  # this notebook's run, never another's
 
     def reveal(self, find: str) -> None:
         """Scroll the notebook shown to its best snippet's cell for ``find`` (a search hit
-        opened again)."""
+        opened again); for another search than the page's, render it again with that
+        search's words marked (none for no search)."""
         notebook_id, serial = self.notebook_id, self._serial
-        if notebook_id is None or not find:
+        if notebook_id is None or (not find and not self._find):
             return
-        self._find = find
+        if find != self._find:
+            self._find = find
+            if self.info is not None and self.info.id == notebook_id:
+                self._render(serial, notebook_id)  # opens at the best cell, marks in place
+            return
 
         def done(cell: int | None) -> None:
             viewer = self.view.viewer
             if serial == self._serial and self._page_shown and cell is not None and viewer:
+                self._hit = 0  # back to the start: the next step is the cell's first match
                 viewer.scroll_to_cell(cell)
 
         # best_cell answers None for a notebook whose snippets cannot be read: no failure.
@@ -632,26 +643,20 @@ class NotebookPane(QWidget):
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def run_started(self, kernel: str) -> None:
-        """A run of the notebook shown began: show its cells as they run."""
-        self.tabs.setCurrentIndex(self.RUNS_TAB)
-        self.run_log.clear()
-        self.run_log.appendPlainText(f"Running in {kernel}…")
+    def run_started(self, notebook_id: int, kernel: str, marking: str = "") -> None:
+        """A run began: its notebook's Runs tab shows it (brought forward if on screen)."""
+        self.runs_tab.run_started(notebook_id, kernel, marking)
+        if notebook_id == self.notebook_id:
+            self.tabs.setCurrentIndex(self.RUNS_TAB)
+            self._load_runs(self._serial, notebook_id)  # it is listed as running
 
-    def run_output(self, text: str) -> None:
-        """A line of the run in progress."""
-        self.run_log.appendPlainText(text)
+    def run_output(self, notebook_id: int, key: int, section: str) -> None:
+        """One cell's rendered section of the run of ``notebook_id``, new or changed."""
+        self.runs_tab.run_output(notebook_id, key, section)
 
     def run_finished(self, notebook_id: int, result: Any, error: str) -> None:
         """The run ended: say how, and list it with the others."""
-        if result is None:
-            self.run_log.appendPlainText(f"The run could not go on: {error}")
-        elif result.status == "ok":
-            self.run_log.appendPlainText(f"Finished: {result.cells_run} cells ran without error.")
-        else:
-            where = (f" at cell {result.failed_cell + 1}"
-                     if result.failed_cell is not None else "")
-            self.run_log.appendPlainText(f"Stopped ({result.status}){where}: {result.error}")
+        self.runs_tab.run_finished(notebook_id, result, error)
         if notebook_id == self.notebook_id:
             self._load_runs(self._serial, notebook_id)
 
@@ -664,17 +669,13 @@ class NotebookPane(QWidget):
         self._runner.task(lambda lib, _job: lib.runs(notebook_id), label="Runs").on_success(
             done).on_failure(lambda _err: done([])).start()
 
-    def _open_run(self, index: Any) -> None:
-        run = self.runs_model.record(index.row())
-        if run is None:
-            return
+    def _open_run(self, run: Any) -> None:
+        """Show a run's record in the Runs tab, under a header of the run's own facts."""
         serial = self._serial
 
         def done(page: str) -> None:
             if serial == self._serial:
-                self.view.show_page(page)
-                self._page_shown = False  # a run's record, not the notebook's own page
-                self.tabs.setCurrentIndex(0)
+                self.runs_tab.show_record(run, page)
 
         self._runner.task(lambda lib, _job: lib.render_run(run.id), label="Show run").on_success(
             done).on_failure(lambda err: self.message.emit(str(err))).start()
@@ -682,16 +683,76 @@ class NotebookPane(QWidget):
     def find_in_notebook(self) -> None:
         """Show the find bar over the rendered notebook and put the cursor in it."""
         self.tabs.setCurrentIndex(0)
-        self.find_bar.show()
+        self.find_row.show()
         self.find_bar.setFocus()
         self.find_bar.selectAll()
 
-    def _find_next(self) -> None:
-        from PySide6.QtWidgets import QApplication
+    @property
+    def searched(self) -> str:
+        """The search the notebook shown was opened from (its words are marked in the page)."""
+        return self._find
 
-        backward = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+    def find_next(self) -> None:
+        """The next match of the find bar's words (F3): the search's marks in the page, or
+        the words typed in the bar."""
+        self._find_step(False)
+
+    def find_previous(self) -> None:
+        """The match before (Shift+F3)."""
+        self._find_step(True)
+
+    def _find_action(self, text: str, keys: tuple[str, ...], *, backward: bool) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.triggered.connect(lambda: self._find_step(backward))
+        self.addAction(action)  # window-wide: the list may have the focus
+        return action
+
+    def _find_step(self, backward: bool) -> None:
+        viewer = self.view.viewer
+        if viewer is None or not self._page_shown:
+            return
+        self.tabs.setCurrentIndex(0)
+        if self._find_typed or not self._hits:
+            if self.find_bar.text():
+                self.find_row.show()
+                viewer.find_text(self.find_bar.text(), backward=backward)
+            return
+        if not self._hit:  # the first step: the first match in the cell the page opened at
+            self._hit = self._first_hit if not backward else (self._first_hit - 2) % self._hits + 1
+        else:
+            self._hit = (self._hit + (-2 if backward else 0)) % self._hits + 1
+        self.find_row.show()
+        self.find_row.show_count(self._hit, self._hits)
+        viewer.show_hit(self._hit)
+
+    def _show_hits(self, find: str, marked: MarkedPage, cell: int | None) -> None:
+        """The page shown has ``marked.count`` marks of the search ``find``: the bar says
+        so (and stays closed when the page was opened from no search)."""
+        self._hits, self._hit = marked.count, 0
+        self._first_hit = marked.first_in(cell)
+        if self._find_typed and self.find_row.isVisible():
+            return  # the user's own words stay in the bar
+        self._find_typed = False
+        if not find.strip():
+            self.find_row.hide()
+            return
+        self.find_bar.setText(find.strip())
+        self.find_row.show_count(0, marked.count)
+        self.find_row.show()
+
+    def _find_edited(self, _text: str) -> None:
+        self._find_typed = True  # the bar now finds what is typed in it, not the marks
+        self.find_row.clear_count()
+
+    def _find_closed(self) -> None:
+        self._find_typed = False
         if self.view.viewer is not None:
-            self.view.viewer.find_text(self.find_bar.text(), backward=backward)
+            self.view.viewer.find_text("")  # the view's own highlight goes with the bar
+
+    def _text_found(self, current: int, total: int) -> None:
+        if self._find_typed:
+            self.find_row.show_count(current, total)
 
     def _link_clicked(self, url: Any) -> None:
         """The page's own "Copy" links; every other link stays blocked (nothing leaves)."""
@@ -749,14 +810,17 @@ class NotebookPane(QWidget):
     def _render(self, serial: int, notebook_id: int) -> None:
         report_view, find = self.view.report_view, self._find
 
-        def render(lib: Library, _job: Job) -> tuple[str, int | None]:
+        def render(lib: Library, _job: Job) -> tuple[MarkedPage, int | None]:
             page = lib.render(notebook_id, report_view=report_view)
-            return page, best_cell(lib, notebook_id, find) if find else None
+            cell = best_cell(lib, notebook_id, find) if find else None
+            return mark_page(page, find), cell  # the search's words marked in the page
 
-        def done(result: tuple[str, int | None]) -> None:
+        def done(result: tuple[MarkedPage, int | None]) -> None:
             if serial == self._serial:
-                self.view.show_page(*result)
+                marked, cell = result
+                self.view.show_page(marked.page, cell)
                 self._page_shown = True
+                self._show_hits(find, marked, cell)
 
         self._runner.task(render, label="Render notebook").on_success(done).on_failure(
             lambda _err: None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -11,17 +14,21 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from nbshelf.errors import NbshelfError
+from nbshelf.library import Library
 from nbshelf.records import ProblemInfo, SourceInfo
 from nbshelf.ui import fmt
 from nbshelf.ui.models import RecordColumn, RecordModel
-from nbshelf.ui.tasks import Changes, TaskRunner
+from nbshelf.ui.tasks import Changes, Job, Lane, TaskRunner
 
 MUTED = "color: palette(placeholder-text);"
 
@@ -48,31 +55,64 @@ def source_status(source: SourceInfo) -> str:
     return "available" if source.available else "unavailable — not plugged in or not mounted"
 
 
-class SourcesDialog(QDialog):
-    """Sources: add a folder, sync now, last sync time; unavailable sources greyed.
+def status_text(source: SourceInfo) -> str:
+    """The Status column: ``Available``, or ``Unavailable — last seen <when>`` (the last
+    sync that reached it): an unplugged source's last sync is not news of it."""
+    if source.available:
+        return "Available"
+    seen = fmt.ago(source.last_sync) if source.last_sync is not None else "never"
+    return f"Unavailable — last seen {seen}"
 
-    The dialog only asks; the window's sync controller does the work.
+
+def last_sync_text(source: SourceInfo) -> str:
+    """The Last sync column: blank for an unavailable source (its Status says when)."""
+    return fmt.ago(source.last_sync) if source.available else "—"
+
+
+def removal_text(source: SourceInfo) -> str:
+    """What removing ``source`` does, in plain words, for the confirmation."""
+    notebooks = fmt.count(source.notebooks, "notebook")
+    return (
+        f"Remove the source “{source.name}” from your library?\n\n"
+        f"Its {notebooks} leave the library: they are no longer listed or searchable, and "
+        "the copies and versions nbshelf kept of them are deleted.\n\n"
+        f"Nothing in the folder {source.path} is changed or deleted; you can add it again "
+        "later."
+    )
+
+
+class SourcesDialog(QDialog):
+    """Sources: add, sync, rename, relocate and remove them; last sync; unavailable ones
+    greyed with when they were last seen.
+
+    Adding and syncing go through the window's sync controller (signals); renaming,
+    relocating and removing run here, on the write lane.
 
     Signals:
         add_requested(str): add this folder as a source (then sync it).
         sync_requested(object): sync these source names (None: all).
+        message(str): something to say in the status bar.
     """
 
     add_requested = Signal(str)
     sync_requested = Signal(object)
+    message = Signal(str)
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Sources — nbshelf")
-        self.resize(820, 360)
+        self.resize(900, 380)
         self._runner = runner
+        self._writable = False
+        self._syncing = False
+        self.remove_box: QMessageBox | None = None
+        self.rename_box: QInputDialog | None = None
         self.model = RecordModel(
             [
                 RecordColumn("Name", lambda s: s.name),
-                RecordColumn("Status", lambda s: "available" if s.available else "unavailable",
-                             source_status),
+                RecordColumn("Status", status_text, source_status),
                 RecordColumn("Notebooks", lambda s: f"{s.notebooks:,}"),
-                RecordColumn("Last sync", lambda s: fmt.ago(s.last_sync),
+                RecordColumn("Last sync", last_sync_text,
                              lambda s: fmt.when(s.last_sync) or "never synced"),
                 RecordColumn("Folder", lambda s: s.path),
             ],
@@ -88,29 +128,61 @@ class SourcesDialog(QDialog):
         intro.setStyleSheet(MUTED)
         layout.addWidget(intro)
         self.view = _table(self.model)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         layout.addWidget(self.view, 1)
         self.empty = QLabel("No sources yet: add a folder to start your library.")
         self.empty.setStyleSheet(MUTED)
         layout.addWidget(self.empty)
         row = QHBoxLayout()
-        self.add_button = QPushButton("Add Folder…")
-        self.add_button.clicked.connect(self.pick_folder)
-        self.sync_button = QPushButton("Sync Now")
-        self.sync_button.clicked.connect(self._sync_clicked)
-        row.addWidget(self.add_button)
-        row.addWidget(self.sync_button)
+        self.add_button = _button("&Add Folder…", self.pick_folder,
+                                  "Add a folder, share or USB stick as a source")
+        self.sync_button = _button("S&ync Now", self._sync_clicked,
+                                   "Sync the selected source (or all of them)")
+        self.rename_button = _button("Re&name…", self.ask_rename,
+                                     "Give the selected source another name (F2)")
+        self.relocate_button = _button(
+            "Re&locate…", self.ask_relocate,
+            "The source's folder moved (a USB stick mounted elsewhere): point it there")
+        self.remove_button = _button("&Remove…", self.ask_remove,
+                                     "Take the selected source out of the library (Delete)")
+        for button in (self.add_button, self.sync_button, self.rename_button,
+                       self.relocate_button, self.remove_button):
+            row.addWidget(button)
         row.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         row.addWidget(buttons)
         layout.addLayout(row)
+        self._add_key(QKeySequence(Qt.Key.Key_F2), self.ask_rename)
+        self._add_key(QKeySequence(QKeySequence.StandardKey.Delete), self.ask_remove)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         runner.changed.connect(self._on_changes)
         self.refresh()
 
+    def _add_key(self, keys: QKeySequence, slot: Callable[[], object]) -> None:
+        action = QAction(self.view)
+        action.setShortcut(keys)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        action.triggered.connect(slot)
+        self.view.addAction(action)
+
     def set_writable(self, writable: bool, syncing: bool) -> None:
         """Enable what the library allows now."""
-        self.add_button.setEnabled(writable)
-        self.sync_button.setEnabled(writable and not syncing and self.model.rowCount() > 0)
+        self._writable = writable
+        self._syncing = syncing
+        self._update_buttons()
+
+    def selected(self) -> SourceInfo | None:
+        """The source selected in the list, if any."""
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.record(rows[0].row()) if rows else None
+
+    def select(self, name: str) -> None:
+        """Select the source called ``name`` (when listed)."""
+        for row, source in enumerate(self.model.records()):
+            if source.name == name:
+                self.view.selectRow(row)
+                return
 
     def refresh(self) -> None:
         """Read the sources again (read lane)."""
@@ -126,19 +198,126 @@ class SourcesDialog(QDialog):
         if folder:
             self.add_requested.emit(folder)
 
+    # -- rename, relocate, remove ---------------------------------------------------------
+
+    def ask_rename(self) -> None:
+        """Ask for the selected source's new name, then rename it."""
+        source = self.selected()
+        if source is None or not self._writable:
+            return
+        box = QInputDialog(self)
+        box.setWindowTitle("Rename Source — nbshelf")
+        box.setLabelText(f"New name for “{source.name}”:")
+        box.setTextValue(source.name)
+        box.textValueSelected.connect(lambda text: self.rename(source.name, text))
+        self.rename_box = box
+        box.open()
+
+    def rename(self, name: str, new_name: str) -> None:
+        """Rename the source ``name`` (write lane)."""
+        if not new_name.strip() or new_name.strip() == name:
+            return
+        self._write(
+            lambda lib, _job: lib.rename_source(name, new_name), "Rename a source",
+            lambda info: f"“{name}” is now called “{info.name}”.",
+        )
+
+    def ask_relocate(self) -> None:
+        """Ask for the folder the selected source now lives in, then point it there."""
+        source = self.selected()
+        if source is None or not self._writable:
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, f"Where is “{source.name}” now?", "", QFileDialog.Option.ShowDirsOnly
+        )
+        if folder:
+            self.relocate(source.name, folder)
+
+    def relocate(self, name: str, folder: str) -> None:
+        """Point the source ``name`` at ``folder`` (write lane), then sync it."""
+
+        def done(info: SourceInfo) -> str:
+            self.sync_requested.emit([info.name])
+            return f"“{info.name}” now reads from {info.path}; syncing it."
+
+        self._write(lambda lib, _job: lib.relocate_source(name, folder),
+                    "Relocate a source", done)
+
+    def ask_remove(self) -> None:
+        """Ask, in plain words, before removing the selected source."""
+        source = self.selected()
+        if source is None or not self._writable:
+            return
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Remove Source — nbshelf")
+        box.setText(removal_text(source))
+        remove = box.addButton("Remove Source", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep It", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        remove.clicked.connect(lambda: self.remove(source.name))
+        self.remove_box = box
+        box.open()
+
+    def remove(self, name: str) -> None:
+        """Take the source ``name`` out of the library (write lane)."""
+        self._write(lambda lib, _job: lib.remove_source(name), "Remove a source",
+                    lambda _freed: f"Removed the source “{name}”; its folder was not touched.")
+
+    def _write(self, fn: Callable[[Library, Job], Any], label: str,
+               said: Callable[[Any], str]) -> None:
+        def failed(err: NbshelfError) -> None:
+            QMessageBox.warning(self, f"{label} — nbshelf", _sentence(str(err)))
+
+        self._runner.task(fn, lane=Lane.WRITE, label=label).on_success(
+            lambda result: self.message.emit(said(result))
+        ).on_failure(failed).with_changes(
+            Changes(notebooks=True, sources=True, problems=True)
+        ).start()
+
+    # -- internals -------------------------------------------------------------------------
+
     def _sync_clicked(self) -> None:
-        rows = {i.row() for i in self.view.selectionModel().selectedRows()}
-        names = [self.model.record(r).name for r in sorted(rows)]
-        self.sync_requested.emit(names or None)
+        source = self.selected()
+        self.sync_requested.emit([source.name] if source is not None else None)
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected()
+        has_rows = self.model.rowCount() > 0
+        self.add_button.setEnabled(self._writable)
+        self.sync_button.setEnabled(
+            self._writable and not self._syncing and has_rows)
+        editable = self._writable and chosen is not None and chosen.kind != "opened"
+        self.rename_button.setEnabled(editable)
+        self.relocate_button.setEnabled(editable and chosen is not None
+                                        and chosen.kind not in ("demo", "pack"))
+        self.remove_button.setEnabled(self._writable and chosen is not None)
 
     def _show(self, sources: list[SourceInfo]) -> None:
+        chosen = self.selected()
         self.model.set_records(sources)
+        if chosen is not None:
+            self.select(chosen.name)
         self.empty.setVisible(not sources)
-        self.sync_button.setEnabled(self.add_button.isEnabled() and bool(sources))
+        self._update_buttons()
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.sources and self.isVisible():
             self.refresh()
+
+
+def _sentence(text: str) -> str:
+    """A core message (``there is no folder at …``) as a sentence on its own."""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _button(text: str, slot: Callable[[], object], tip: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
 
 
 class ProblemsPanel(QWidget):

@@ -70,11 +70,12 @@ class Facet:
     term: str = ""  # the filter this value adds to the query; empty for a heading
     count: int = 0
     active: bool = False
+    expander: bool = False  # "12 more…" / "Fewer": shows or hides the group's other values
 
     @property
     def heading(self) -> bool:
         """True for a group's heading line."""
-        return not self.term
+        return not self.term and not self.expander
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,10 @@ def count_facets(
     not know health, so it counts among the notebooks the last check gave that health.
     """
     from nbshelf.search.index import IndexUnavailable  # Whoosh: loaded here, off the start path
+    from nbshelf.search.typed import as_you_type
 
     rest, statuses = status.split_health(text)
-    rest = rest.strip()
+    rest = as_you_type(rest)  # counted as the list searches it: the last word as a prefix too
     allowed = {i for i, h in health.items() if h.status in statuses} if statuses else None
     groups: dict[str, dict[str, int]] | None
     try:
@@ -209,6 +211,8 @@ class FacetModel(SafeTableModel):
         column = index.column()
         if role == Role.RECORD:
             return facet
+        if facet.expander:
+            return self._expander_data(facet, column, role)
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 return facet.label
@@ -233,9 +237,28 @@ class FacetModel(SafeTableModel):
         return None
 
 
-def facet_lines(counts: FacetCounts, text: str) -> list[Facet]:
+    @staticmethod
+    def _expander_data(facet: Facet, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return facet.label if column == 0 else ""
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QGuiApplication.palette().color(QPalette.ColorRole.Link)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return ("Show only the most frequent" if facet.label == FEWER
+                    else "Show every value of this group")
+        return None
+
+
+#: The expander's label when a group shows all its values.
+FEWER = "Fewer"
+
+
+def facet_lines(counts: FacetCounts, text: str,
+                expanded: frozenset[str] = frozenset()) -> list[Facet]:
     """The facet list for ``counts``, with the filters of ``text`` marked active (they stay
-    listed even when nothing else matches, so they can be clicked off)."""
+    listed even when nothing else matches, so they can be clicked off). A group with more
+    than ``PER_GROUP`` values shows the most frequent and a "N more…" line, or all of them
+    and "Fewer" when it is in ``expanded``."""
     active = active_filters(text)
     lines: list[Facet] = []
     for key, heading, prefix in GROUPS:
@@ -244,7 +267,8 @@ def facet_lines(counts: FacetCounts, text: str) -> list[Facet]:
             ordered = sorted(values.items(), key=lambda kv: status.rank(kv[0]))
         else:
             ordered = sorted(values.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
-        shown = ordered[:PER_GROUP]
+        hidden = len(ordered) - PER_GROUP
+        shown = ordered if key in expanded else ordered[:PER_GROUP]
         tokens = {filter_token(prefix, v) for v, _ in shown}
         for word in sorted(active):
             name, sep, value = word.partition(":")
@@ -256,6 +280,9 @@ def facet_lines(counts: FacetCounts, text: str) -> list[Facet]:
         for value, count in shown:
             token = filter_token(prefix, value)
             lines.append(Facet(key, _label(key, value), token, count, token in active))
+        if hidden > 0:
+            label = FEWER if key in expanded else f"{hidden:,} more…"
+            lines.append(Facet(key, label, expander=True))
     return lines
 
 
@@ -287,6 +314,8 @@ class Sidebar(QWidget):
         self._text = ""
         self._health: Mapping[int, NotebookHealth] = {}
         self._facet_job: Job | None = None
+        self._counts: FacetCounts | None = None
+        self.expanded: set[str] = set()
         self._serial = 0
         self._writable = False
         self._empty = False
@@ -505,13 +534,26 @@ class Sidebar(QWidget):
 
     def _facet_clicked(self, index: QModelIndex) -> None:
         facet = self.facet_model.facet(index.row())
-        if facet is not None and not facet.heading:
+        if facet is not None and facet.expander:
+            self.expanded.symmetric_difference_update({facet.group})
+            if self._counts is not None:
+                self._show_facets(self._serial, self._counts)
+                self._focus_expander(facet.group)
+        elif facet is not None and not facet.heading:
             self.query_requested.emit(toggle_filter(self._text, facet.term))
+
+    def _focus_expander(self, group: str) -> None:
+        """Keep the keyboard on the group's expander after it changed the list."""
+        for row, facet in enumerate(self.facet_model.facets()):
+            if facet.expander and facet.group == group:
+                self.facets.setCurrentIndex(self.facet_model.index(row, 0))
+                self.facets.scrollTo(self.facet_model.index(row, 0))
 
     def _show_facets(self, serial: int, counts: FacetCounts) -> None:
         if serial != self._serial:
             return
-        self.facet_model.set_facets(facet_lines(counts, self._text))
+        self._counts = counts
+        self.facet_model.set_facets(facet_lines(counts, self._text, frozenset(self.expanded)))
         self.facets.setVisible(self.facet_model.rowCount() > 0)
         self.facets.header().resizeSection(1, max(24, self.facets.sizeHintForColumn(1)))
         rest = status.split_health(self._text)[0].strip()

@@ -65,14 +65,22 @@ def icon(status: str) -> QIcon:
 
 
 def tooltip(health: NotebookHealth) -> str:
-    """What the status means for this notebook, with what to fix."""
-    lines = [f"{word(health.status)}: {health.detail}" if health.detail != health.status
-             else word(health.status)]
+    """What the status means for this notebook, with what to fix; each fact once.
+
+    The detail already starts with the status ("missing modules: pandas"), and the cell
+    shows its word beside the dot: the tooltip leads with the detail alone.
+    """
+    detail = health.detail if health.detail != health.status else word(health.status)
+    lines = [detail[:1].upper() + detail[1:]]
     if health.kernel:
         lines.append(f"Kernel: {health.kernel}")
-    if health.missing_modules:
+    if health.missing_modules and health.status != "missing-deps":
         lines.append("Not installed: " + ", ".join(health.missing_modules))
-    if health.missing_files:
+    if health.missing_files and health.status != "missing-files":
         lines.append("Files not found: " + ", ".join(health.missing_files))
-    lines.extend(m for m in health.messages[:3] if m not in lines[0])
+    said = [*health.missing_modules, *health.missing_files]
+    # a message naming a module or file of the first line ("The module `x` is not
+    # installed...") says it again; one the lines already hold, too
+    lines.extend(m for m in health.messages[:3]
+                 if all(m not in line for line in lines) and not any(n in m for n in said))
     return "\n".join(lines)

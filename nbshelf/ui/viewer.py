@@ -179,6 +179,8 @@ class NotebookViewer(QWebEngineView):
     """
 
     page_ready = Signal()
+    #: What the view's own find found: the match on screen (from 1) and how many there are.
+    text_found = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -197,6 +199,8 @@ class NotebookViewer(QWebEngineView):
         self.setPage(self._page)
         self.navigation_blocked = self._page.navigation_blocked
         self._page.loadingChanged.connect(self._loading_changed)
+        self._page.findTextFinished.connect(
+            lambda result: self.text_found.emit(result.activeMatch(), result.numberOfMatches()))
         self._serial = itertools.count(1)
         self._report_view = False
 
@@ -232,8 +236,20 @@ class NotebookViewer(QWebEngineView):
         if self._page.current is not None:
             self.load(_at_cell(self._page.current, cell))
 
+    def show_hit(self, number: int) -> None:
+        """Scroll to the ``number``-th marked match of the page (from 1; see
+        ``nbshelf.render.highlight_terms``), which the page's stylesheet then shows as the
+        current one. A jump to its anchor, as :meth:`scroll_to_cell`: no script runs."""
+        from nbshelf.render.highlight_terms import HIT_ID
+
+        if self._page.current is not None and number > 0:
+            url = QUrl(self._page.current)
+            url.setFragment(HIT_ID.format(number))
+            self.load(url)
+
     def find_text(self, text: str, *, backward: bool = False) -> None:
-        """Find text in the notebook; an empty text clears the highlight.
+        """Find text in the notebook; an empty text clears the highlight. The answer comes
+        as ``text_found``.
 
         Args:
             text: what to look for (case-insensitive).

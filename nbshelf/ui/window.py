@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -37,13 +47,22 @@ from nbshelf.records import NotebookHealth, NotebookInfo, SyncReport
 from nbshelf.ui import fmt, status
 from nbshelf.ui.autosync import AutoSync
 from nbshelf.ui.exporting import ExportDialog
-from nbshelf.ui.hits import HitDelegate, SnippetFetcher
+from nbshelf.ui.hits import SnippetFetcher
 from nbshelf.ui.models import HEADERS, Column, LibraryModel, QueryResult
+from nbshelf.ui.packs_dialog import PacksDialog
 from nbshelf.ui.pane import NotebookPane
 from nbshelf.ui.panels import ProblemsPanel, SourcesDialog
-from nbshelf.ui.publishing import PublishDialog, PublishSetup, gather_publish
+from nbshelf.ui.publishing import (
+    PublishChoice,
+    PublishDialog,
+    PublishSetup,
+    gather_publish,
+)
 from nbshelf.ui.rowchecks import RowChecker
+from nbshelf.ui.rowtitle import FolderDelegate, TitleDelegate
 from nbshelf.ui.running import RunController, RunDialog, RunSetup, gather_setup
+from nbshelf.ui.settings_dialog import LibrarySettings, SettingsDialog
+from nbshelf.ui.shortcuts import ShortcutsDialog
 from nbshelf.ui.sidebar import Sidebar
 from nbshelf.ui.syncing import SyncController
 from nbshelf.ui.tasks import Changes, Job, Lane, TaskRunner
@@ -75,6 +94,8 @@ def column_widths(advance: Callable[[str], int]) -> dict[Column, int]:
         return max(header, max(advance(text) for text in samples) + 10 + icon)
 
     return {
+        # Room for a short folder name; longer ones are elided, whole in the tooltip.
+        Column.FOLDER: fit(Column.FOLDER, "reports/2025"),
         Column.SOURCE: fit(Column.SOURCE, "shared-drive"),  # longer names are elided
         Column.LANGUAGE: fit(Column.LANGUAGE, "Python"),
         Column.MODIFIED: fit(Column.MODIFIED, "2026-11-22"),
@@ -197,6 +218,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self._build_menus()
+        self.restore_layout()
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -212,7 +234,8 @@ class MainWindow(QMainWindow):
         self.pane.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.runs = RunController(runner, self)
         self.runs.started.connect(self._run_started)
-        self.runs.cell.connect(lambda _index, text: self.pane.run_output(text))
+        self.runs.output.connect(self.pane.run_output)
+        self.pane.runs_tab.stop_requested.connect(self.runs.stop)
         self.runs.finished.connect(self._run_finished)
         self.pane.add_folder_requested.connect(self.add_folder)
         self.pane.open_requested.connect(self.open_notebook)
@@ -252,7 +275,7 @@ class MainWindow(QMainWindow):
         self.search.setObjectName("search")
         self.search.setClearButtonEnabled(True)
         self.search.setPlaceholderText("Search notebooks   (Ctrl+K)")
-        self.search.textChanged.connect(lambda _text: self._search_timer.start())
+        self.search.textChanged.connect(self._search_edited)
         self.search.returnPressed.connect(self._focus_list)
         self.search.installEventFilter(self)
         wrapper = QWidget()
@@ -262,6 +285,19 @@ class MainWindow(QMainWindow):
         self.search_hint = QLabel()
         self.search_hint.setStyleSheet(MUTED)
         layout.addWidget(self.search_hint)
+        # "Did you mean": shown when a search finds nothing or little and a close, commoner
+        # spelling exists; a click (or Tab, Space) searches it instead.
+        self._suggested = ""
+        self._suggest_job: Job | None = None
+        self.suggestion = QPushButton()
+        self.suggestion.setObjectName("suggestion")
+        self.suggestion.setFlat(True)
+        self.suggestion.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.suggestion.setStyleSheet("QPushButton#suggestion { color: palette(link); }")
+        self.suggestion.clicked.connect(lambda: self.run_search(self._suggested))
+        self.suggestion.hide()
+        layout.addWidget(self.suggestion)
+        self.model.loaded.connect(self._search_answered)
         bar.addWidget(wrapper)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
@@ -278,9 +314,11 @@ class MainWindow(QMainWindow):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(Column.TITLE, Qt.SortOrder.AscendingOrder)
         self.table.verticalHeader().hide()
-        # Titles, and in a search each hit's best snippet beneath its title.
-        self.hit_delegate = HitDelegate(self.table)
+        # Titles with their file names, and in a search each hit's best snippet beneath.
+        self.hit_delegate = TitleDelegate(self.table)
         self.table.setItemDelegateForColumn(Column.TITLE, self.hit_delegate)
+        self.folder_delegate = FolderDelegate(self.table)
+        self.table.setItemDelegateForColumn(Column.FOLDER, self.folder_delegate)
         # Fixed row heights: the view never measures 50,000 rows. A search's rows are
         # taller, all of them, snippet or not yet (see _set_row_height).
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -297,6 +335,11 @@ class MainWindow(QMainWindow):
         # An always-empty column only takes room from the titles: shown once a notebook has
         # a marking (see _update_marking_column).
         header.setSectionHidden(Column.MARKING, True)
+        # Nor does a Source column that says the one source on every row.
+        header.setSectionHidden(Column.SOURCE, True)
+        self.model.sources_counted.connect(
+            lambda count: header.setSectionHidden(Column.SOURCE, count < 2)
+        )
         self.table.selectionModel().currentRowChanged.connect(
             lambda _cur, _prev: self._select_timer.start()
         )
@@ -311,7 +354,7 @@ class MainWindow(QMainWindow):
             "Add a Folder or USB Stick…",
         )
         self.empty_state.button.clicked.connect(self.show_add_folder)
-        self.no_match_state = EmptyState("No match", "", "Clear the Filter")
+        self.no_match_state = EmptyState("No match", "", "Clear the Search")
         self.no_match_state.button.clicked.connect(self.search.clear)
         # annotated: __init__ uses it above this method, before mypy could infer its type
         self.list_stack: QStackedWidget = QStackedWidget()
@@ -417,6 +460,7 @@ class MainWindow(QMainWindow):
             "Copy the notebook's path in its source",
         )
         self.about_action = self._action("&About nbshelf", self.show_about)
+        self._build_admin_actions()
         self.export_action = self._action(
             "&Export…", self.export_shown, key("Ctrl+E"),
             "Write this notebook as a script, Markdown, an HTML report or a notebook file",
@@ -443,14 +487,15 @@ class MainWindow(QMainWindow):
             dialog = RunDialog(setup, self, runner=self.runner)
             if dialog.exec() == RunDialog.DialogCode.Accepted:
                 kernel, parameters = dialog.choices()
-                self.runs.start(notebook_id, kernel, parameters)
+                self.runs.start(notebook_id, kernel, parameters, any_language=dialog.insists)
 
         self.runner.task(lambda lib, _job: gather_setup(lib, notebook_id),
                          label="Prepare run").on_success(ask).on_failure(
             lambda err: self.statusBar().showMessage(str(err), 8000)).start()
 
     def publish_shown(self) -> None:
-        """Publish the notebook shown: the dialog previews what is removed and warned about."""
+        """Publish the notebook shown: the dialog checks everything (warnings, marking, the
+        share, the data files) before its button, off the GUI thread."""
         notebook_id = self.pane.notebook_id
         if notebook_id is None:
             self.statusBar().showMessage("Pick a notebook to publish first.", 4000)
@@ -460,39 +505,62 @@ class MainWindow(QMainWindow):
             return
 
         def ask(setup: PublishSetup) -> None:
-            dialog = PublishDialog(setup, self)
+            dialog = PublishDialog(setup, self, runner=self.runner)
             if dialog.exec() == PublishDialog.DialogCode.Accepted:
-                self._publish(setup, *dialog.choices(), force=False)
+                self._publish(setup, dialog.choices())
 
         self.runner.task(lambda lib, _job: gather_publish(lib, notebook_id),
                          label="Prepare publish").on_success(ask).on_failure(
             lambda err: self.statusBar().showMessage(str(err), 8000)).start()
 
-    def _publish(self, setup: PublishSetup, source: str, path: str, keep: bool, *,
-                 force: bool) -> None:
+    def _publish(self, setup: PublishSetup, choice: PublishChoice) -> None:
         def publish(lib: Library, _job: Job) -> str:
-            result = lib.publish(setup.blob, source, as_path=path or setup.name,
-                                 keep_outputs=keep, force=force)
-            return f"{result.source}:{result.path}"
+            result = lib.publish(setup.blob, choice.source, as_path=choice.path or setup.name,
+                                 keep_outputs=choice.keep_outputs, force=choice.force,
+                                 marking=choice.marking, data=choice.data,
+                                 data_from=choice.data_from)
+            with_data = f" with {len(result.data)} data files" if result.data else ""
+            return f"{result.source}:{result.path}{with_data}"
 
         def failed(err: NbshelfError) -> None:
             # Imported here: nbshelf.publish.share loads nbformat, which the start path can skip.
-            from nbshelf.publish.share import PublishConflict
+            from nbshelf.publish.share import PublishBusy, PublishConflict
 
-            if isinstance(err, PublishConflict) and not force:
-                answer = QMessageBox.question(
-                    self, "Someone else changed it",
-                    f"{err}\n\nReplace their version with yours?",
-                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                    QMessageBox.StandardButton.No)
-                if answer == QMessageBox.StandardButton.Yes:
-                    self._publish(setup, source, path, keep, force=True)
+            if isinstance(err, PublishConflict) and not isinstance(err, PublishBusy) \
+                    and not choice.force:
+                # someone changed it between the dialog's check and the write
+                again = self._settle_conflict(choice, err.suggested)
+                if again is not None:
+                    self._publish(setup, again)
                 return
             QMessageBox.warning(self, "Not published", str(err))
 
         self.runner.task(publish, lane=Lane.WRITE, label="Publish").on_success(
             lambda where: self.statusBar().showMessage(f"Published {where}", 8000)
         ).on_failure(failed).with_changes(Changes(notebooks=True, sources=True)).start()
+
+    def _settle_conflict(self, choice: PublishChoice, suggested: str | None
+                         ) -> PublishChoice | None:
+        """Ask how to publish over someone else's change, in plain words: under a new name,
+        replacing theirs, or not at all (None)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Someone else changed it",
+                          "Someone changed this notebook on the share since you synced it.",
+                          parent=self)
+        new_name = PurePosixPath(suggested).name if suggested else ""
+        box.setInformativeText(
+            (f"Publish under a new name puts yours beside theirs as “{new_name}”. "
+             if new_name else "") + "Replace theirs overwrites their version with yours.")
+        renamed = box.addButton("Publish under a &new name",
+                                QMessageBox.ButtonRole.AcceptRole) if suggested else None
+        replace = box.addButton("&Replace theirs", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        if renamed is not None and box.clickedButton() is renamed and suggested:
+            return dataclasses.replace(choice, path=suggested)
+        if box.clickedButton() is replace:
+            return dataclasses.replace(choice, force=True)
+        return None
 
     def export_shown(self) -> ExportDialog | None:
         """Export the notebook shown: the dialog chooses the format and the file."""
@@ -531,9 +599,9 @@ class MainWindow(QMainWindow):
             lambda err: self.statusBar().showMessage(f"Not exported: {err}", 15000)
         ).start()
 
-    def _run_started(self, _notebook_id: int, kernel: str) -> None:
+    def _run_started(self, notebook_id: int, kernel: str, marking: str) -> None:
         self.run_action.setText("Stop &Run")
-        self.pane.run_started(kernel)
+        self.pane.run_started(notebook_id, kernel, marking)
 
     def _run_finished(self, notebook_id: int, result: Any, error: str) -> None:
         self.run_action.setText("&Run…")
@@ -572,7 +640,10 @@ class MainWindow(QMainWindow):
         notebook_menu.addAction(self.find_in_notebook_action)
         notebook_menu.addAction(self.publish_action)
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
+        self._add_admin_menus(file_menu, library_menu, help_menu)
         self._update_actions()
 
     # -- commands ----------------------------------------------------------------------------
@@ -662,6 +733,8 @@ class MainWindow(QMainWindow):
             self.sources_dialog = SourcesDialog(self.runner, self)
             self.sources_dialog.add_requested.connect(self.add_folder)
             self.sources_dialog.sync_requested.connect(self.syncer.sync)
+            self.sources_dialog.message.connect(
+                lambda text: self.statusBar().showMessage(text, 8000))
         else:
             self.sources_dialog.refresh()
         self._update_actions()
@@ -779,6 +852,170 @@ class MainWindow(QMainWindow):
             f"workstations.\n\nLibrary: {self.library_root}",
         )
 
+    # -- admin tasks: settings, packs, shortcuts, layout ---------------------------------------
+
+    def _build_admin_actions(self) -> None:
+        key = QKeySequence
+        self._folded, self._folded_for = 0, ""
+        self.settings_dialog: SettingsDialog | None = None
+        self.packs_dialog: PacksDialog | None = None
+        self.settings_action = self._action(
+            "Se&ttings…", self.show_settings, key("Ctrl+,"),
+            "The marking scheme, how often shares are synced, when a run is stale",
+        )
+        self.export_pack_action = self._action(
+            "E&xport Pack…", lambda: self.show_packs(), key("Ctrl+Shift+E"),
+            "Write the notebooks listed (or the one shown) as a pack for a USB stick",
+        )
+        self.import_pack_action = self._action(
+            "&Import Pack…", lambda: self.show_packs(importing=True), key("Ctrl+Shift+I"),
+            "Add a pack's notebooks to the library",
+        )
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", self.show_shortcuts, key("Ctrl+/"),
+            "Every key the window answers to",
+        )
+        self.relevance_action = self._action(
+            "Sort by &Relevance", self.sort_by_relevance, key("Ctrl+Shift+R"),
+            "Best matches first again, after sorting the search by a column",
+        )
+        self.tab_actions = [
+            self._action(f"Show the &{name} Tab", lambda _=False, i=i: self.show_tab(i),
+                         key(f"Alt+{i + 1}"))
+            for i, name in enumerate(("Notebook", "Similar", "History", "Runs"))
+        ]
+        self.table.horizontalHeader().sortIndicatorChanged.connect(
+            lambda *_: self._update_relevance())
+
+    def _add_admin_menus(self, file_menu: Any, library_menu: Any, help_menu: Any) -> None:
+        file_menu.insertAction(self.quit_action, self.export_pack_action)
+        file_menu.insertAction(self.quit_action, self.import_pack_action)
+        file_menu.insertSeparator(self.quit_action)
+        library_menu.addSeparator()
+        library_menu.addAction(self.settings_action)
+        view_menu = self.menuBar().addMenu("&View")
+        self.menuBar().insertMenu(help_menu.menuAction(), view_menu)
+        view_menu.addAction(self.relevance_action)
+        view_menu.addSeparator()
+        for action in self.tab_actions:
+            view_menu.addAction(action)
+        self._update_relevance()
+
+    def show_tab(self, index: int) -> None:
+        """Show one of the pane's tabs (Alt+1 to Alt+4), keyboard focus on it."""
+        if 0 <= index < self.pane.tabs.count():
+            self.pane.tabs.setCurrentIndex(index)
+            self.pane.tabs.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def sort_by_relevance(self) -> None:
+        """Back to the search's own order (best first) after sorting by a column."""
+        self.table.sortByColumn(Column.TITLE, Qt.SortOrder.AscendingOrder)
+        self._update_relevance()
+
+    def _update_relevance(self) -> None:
+        """In a search, title order ascending is the index's ranking: say so by hiding the
+        header's arrow, and offer the way back whenever another order is in force."""
+        query = self.model.query
+        searching = bool(status.split_health(query.text)[0].strip())
+        relevance = query.column is Column.TITLE and not query.descending
+        self.relevance_action.setEnabled(searching and not relevance)
+        self.table.horizontalHeader().setSortIndicatorShown(not (searching and relevance))
+
+    def show_settings(self) -> SettingsDialog:
+        """Open the Settings dialog."""
+        if self.settings_dialog is not None:
+            self.settings_dialog.close()
+            self.settings_dialog.deleteLater()
+        dialog = SettingsDialog(self.runner, self)
+        dialog.saved.connect(self._settings_saved)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _settings_saved(self, values: LibrarySettings) -> None:
+        self.autosync._set_interval(values.sync_interval_minutes)  # read only at start else
+        self._load_markings()  # the scheme decides how markings are spelled
+        self.check_health()  # "stale" depends on the setting
+        self.statusBar().showMessage("Settings saved.", 4000)
+
+    def show_packs(self, *, importing: bool = False) -> PacksDialog:
+        """Open the Packs dialog: export what the list shows, or import a pack."""
+        if self.packs_dialog is not None:
+            self.packs_dialog.close()
+            self.packs_dialog.deleteLater()
+        ids = [i for r in range(self.model.rowCount())
+               if (i := self.model.notebook_id(r)) is not None]
+        text = self.model.query.text.strip()
+        what = (f"the {fmt.count(len(ids), 'notebook')} matching “{text}”" if text
+                else f"all {fmt.count(len(ids), 'notebook')} of the library")
+        info = self.pane.info
+        shown = (info.id, info.title) if info is not None else None
+        dialog = PacksDialog(self.runner, (ids, what), shown, self._export_folder, self)
+        dialog.import_requested.connect(self.add_folder)
+        dialog.message.connect(lambda message: self.statusBar().showMessage(message, 8000))
+        self.packs_dialog = dialog
+        dialog.open()
+        (dialog.import_path if importing else dialog.export_button).setFocus()
+        return dialog
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """List every shortcut of the window (read from its actions, so never out of date)."""
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _layout_store(self) -> QSettings:
+        # Per library, beside its catalog: each library keeps the layout it was left in.
+        return QSettings(str(self.library_root / "window.ini"), QSettings.Format.IniFormat)
+
+    def save_layout(self) -> None:
+        """Remember the window's size and place, the splitter and the column widths."""
+        if not self.runner.writable or not self.library_root.is_dir():
+            return  # a reader leaves the library folder to its writer
+        store = self._layout_store()
+        # Size and place as numbers, not saveGeometry(): restoring that clamps the window to
+        # whatever screen Qt thinks it is on, and loses the size a user chose.
+        normal = self.normalGeometry() if self.isMaximized() else self.geometry()
+        store.setValue("size", [normal.width(), normal.height()])
+        store.setValue("place", [normal.x(), normal.y()])
+        store.setValue("maximized", self.isMaximized())
+        store.setValue("state", self.saveState())
+        store.setValue("splitter", self.splitter.sizes())
+        header = self.table.horizontalHeader()
+        store.setValue("columns", {
+            column.name: header.sectionSize(column) for column in Column
+            if header.sectionResizeMode(column) != QHeaderView.ResizeMode.Stretch
+            and not header.isSectionHidden(column)  # hidden: 0 wide, its width unknown
+        })
+        store.sync()
+
+    def restore_layout(self) -> None:
+        """Put the window back as it was left (nothing when it never was)."""
+        store = self._layout_store()
+        size, place = store.value("size"), store.value("place")
+        if isinstance(size, list) and len(size) == 2:
+            self.resize(int(size[0]), int(size[1]))
+        if isinstance(place, list) and len(place) == 2:
+            point = QPoint(int(place[0]), int(place[1]))
+            if QGuiApplication.screenAt(point) is not None:  # never off every screen
+                self.move(point)
+        if str(store.value("maximized", "false")).lower() == "true":
+            self.setWindowState(Qt.WindowState.WindowMaximized)
+        state = store.value("state")
+        if state is not None:
+            self.restoreState(state)
+        sizes = store.value("splitter")
+        if isinstance(sizes, list) and len(sizes) == self.splitter.count():
+            self.splitter.setSizes([int(size) for size in sizes])
+        columns = store.value("columns")
+        if isinstance(columns, dict):
+            header = self.table.horizontalHeader()
+            for column in Column:
+                width = columns.get(column.name)
+                if width is not None and int(width) > 0:
+                    header.resizeSection(column, int(width))
+
     def handle_message(self, message: dict[str, Any]) -> dict[str, Any]:
         """Answer another launch (see ``nbshelf.ui.instance``)."""
         command = message.get("cmd")
@@ -822,6 +1059,7 @@ class MainWindow(QMainWindow):
         return super().eventFilter(watched, event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
         self._search_timer.stop()
         self._select_timer.stop()
         self.autosync.stop()
@@ -898,6 +1136,8 @@ class MainWindow(QMainWindow):
             self._select_after_load = None
             self._select_row(row)
         self._update_counts()
+        self._count_folded(result)
+        self._update_relevance()
         self._listed_once = True
         self._begin_start_sync()
         self._check_ready()
@@ -914,6 +1154,51 @@ class MainWindow(QMainWindow):
             text = f"best {len(result.ids):,} of {result.matches:,}"
         self.search_hint.setText(text)
         self.search_hint.setToolTip(tip)
+        self._ask_suggestion(result)
+
+    def _search_edited(self, _text: str) -> None:
+        """The query changed: the list follows after a pause in typing; what belonged to
+        the query before goes now (a row's tooltip, a "did you mean")."""
+        from PySide6.QtWidgets import QToolTip
+
+        QToolTip.hideText()
+        self.suggestion.hide()
+        self._search_timer.start()
+
+    def _ask_suggestion(self, result: QueryResult) -> None:
+        """Look for a better spelling of a search that found nothing or little (read lane)."""
+        from nbshelf.ui.hits import FEW_MATCHES, suggest_query
+
+        self.suggestion.hide()
+        if self._suggest_job is not None and not self._suggest_job.done:
+            self._suggest_job.cancel()
+        text, matches = result.query.text, result.matches
+        if result.mode != "search" or not text.strip() or matches > FEW_MATCHES:
+            return
+        self._suggest_job = (
+            self.runner.task(lambda lib, _job: suggest_query(lib, text, matches),
+                             label="Check the spelling", urgent=True)
+            .on_success(lambda found: self._show_suggestion(text, found))
+            .on_failure(lambda err: log.info("no spelling suggestion: %s", err))
+            .start()
+        )
+
+    def _show_suggestion(self, text: str, found: str | None) -> None:
+        if not found or text != self.model.query.text or found == text.strip():
+            return  # the query moved on meanwhile, or there is nothing better
+        self._suggested = found
+        self.suggestion.setText(f"Did you mean: {found}?")
+        self.suggestion.setToolTip(f"Search for “{found}” instead")
+        self.suggestion.show()
+        if self.list_stack.currentWidget() is self.no_match_state:
+            self.no_match_state.set_text(
+                f"Nothing matches “{text.strip()}”. Did you mean “{found}”?")
+
+    def _search_answered(self, result: QueryResult) -> None:
+        """A new list: the notebook shown, if it is in it, marks the new search's words."""
+        shown, text = self.pane.notebook_id, self.model.search_text
+        if shown is not None and text != self.pane.searched and self.model.row_of(shown) >= 0:
+            self.pane.reveal(text)  # not for the same search again: the reader stays put
 
     def _on_opened(self, lane: Lane, error: NbshelfError | None) -> None:
         if lane is Lane.WRITE:
@@ -1020,12 +1305,39 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         shown, total = self.model.rowCount(), self.model.total
+        searching = bool(self.model.query.text.strip())
         notebooks = (
-            f"{shown:,} of {fmt.count(total, 'notebook')}"
-            if self.model.query.text.strip()
+            f"{shown:,} of {fmt.count(total, 'notebook')}" if searching
             else fmt.count(total, "notebook")
         )
+        folded = self._folded if searching and self._folded_for == self.model.query.text else 0
+        tip = ""
+        if folded:
+            notebooks += f" ({fmt.count(folded, 'identical copy', 'identical copies')} folded)"
+            tip = (
+                "A notebook found in several places with the same content is listed once, "
+                "under its first place; its header names the other places."
+            )
         self.counts.setText(f"{notebooks} · {fmt.count(self._source_count, 'source')}")
+        self.counts.setToolTip(tip)
+
+    def _count_folded(self, result: QueryResult) -> None:
+        """In a search, each content is listed once: count the copies that stand behind
+        the rows shown (read lane), so the status bar can say why the numbers differ."""
+        text = result.query.text
+        if result.mode != "search" or not result.ids:
+            self._folded, self._folded_for = 0, text
+            return
+        ids = list(result.ids)
+
+        def show(count: int) -> None:
+            if text == self.model.query.text:
+                self._folded, self._folded_for = count, text
+                self._update_counts()
+
+        self.runner.task(
+            lambda lib, _job: lib.folded_copies(ids), label="Count identical copies"
+        ).on_success(show).start()
 
     def _update_actions(self) -> None:
         writable = self.runner.writable

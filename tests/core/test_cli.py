@@ -123,3 +123,18 @@ def test_first_run_opens_the_demo_library(tmp_path: Path) -> None:
     found = subprocess.run([sys.executable, "-m", "nbshelf", "search", "moving average",
                             "--json"], capture_output=True, text=True, env=env, check=True)
     assert json.loads(found.stdout)["total"] >= 1
+
+
+def test_the_run_progress_numbers_cells_from_one_as_every_other_message() -> None:
+    import io
+
+    from nbshelf.cli.main import _cell_printer
+    from nbshelf.run.execution import CellEvent
+
+    out = io.StringIO()
+    show = _cell_printer(out)
+    show(CellEvent("started", None, 0))  # the injected parameters cell: not the user's
+    show(CellEvent("started", 0, 1))
+    show(CellEvent("output", 0, 1))
+    show(CellEvent("started", 1, 2))
+    assert out.getvalue() == "running cell 1…\nrunning cell 2…\n"

@@ -36,7 +36,13 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from nbshelf.search.index import PARTS, IndexCodec, build_schema
-from nbshelf.search.matchers import AndNot, ExactPhrase, ListedLengthsBM25F, PreloadedPrefix
+from nbshelf.search.matchers import (
+    AndNot,
+    BestOf,
+    ExactPhrase,
+    ListedLengthsBM25F,
+    PreloadedPrefix,
+)
 from nbshelf.search.service import top_matches
 
 #: Words that every nbshelf analysis (prose, code, output, words) leaves as they are, and that
@@ -140,6 +146,31 @@ def same(ours: dict[int, float], theirs: dict[int, float]) -> None:
 def contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
     return any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
+
+
+# -- BestOf (the app's "word OR word*" while a word is typed) ---------------------------------
+
+
+@SETTINGS
+@given(corpus=corpora(), word=st.sampled_from(VOCAB), prefix=st.sampled_from(PREFIXES))
+# Whoosh's DisjunctionMax gave "ab" (only the prefix side holds it) the score of "b b b"
+# (the word side's document at that moment): the ranking changed with the docnums.
+@example(corpus=plain("b b b", "ab"), word="b", prefix="a")
+@example(corpus=plain("ab", "b b b"), word="b", prefix="a")
+def test_best_of_scores_each_document_by_its_best_side(corpus: Corpus, word: str,
+                                                       prefix: str) -> None:
+    with searching(corpus) as searcher:
+        whole = hits(searcher, wq.Term("body", word))
+        start = hits(searcher, PreloadedPrefix("body", prefix))
+        query = BestOf([wq.Term("body", word), PreloadedPrefix("body", prefix)])
+        ours = hits(searcher, query)
+        expected = {d: max(whole.get(d, 0.0), start.get(d, 0.0)) for d in {*whole, *start}}
+        same(ours, expected)
+        # The top k (Whoosh skips what cannot reach them) are the best k of all of them
+        best = sorted(expected.values(), reverse=True)
+        for k in range(1, len(best) + 1):
+            top = [hit.score for hit in searcher.search(query, limit=k)]
+            assert top == pytest.approx(best[:k])
 
 
 # -- PreloadedPrefix --------------------------------------------------------------------------

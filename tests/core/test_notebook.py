@@ -26,7 +26,7 @@ def test_title_is_first_heading_without_markdown_decoration() -> None:
 
 def test_title_falls_back_to_file_name_and_ignores_fenced_code() -> None:
     nb = v4.new_notebook(cells=[v4.new_markdown_cell("```\n# not a heading\n```\nplain words")])
-    assert parse(nb, "team/cleanup_q3.ipynb").title == "cleanup_q3"
+    assert parse(nb, "team/cleanup_q3.ipynb").title == "Cleanup q3"  # the name in words
 
 
 def test_setext_and_html_headings() -> None:

@@ -13,6 +13,7 @@ from nbformat import v4
 
 from nbshelf.render import RenderHeader, render_notebook
 from nbshelf.render.audit import remote_references
+from nbshelf.render.outputs import WIDGET_TEXT
 
 EVIL = "https://evil.example"
 # A 1x1 transparent PNG.
@@ -276,7 +277,32 @@ def test_code_outputs_show_as_jupyter_shows_them() -> None:
     assert "<msup>" in page  # text/latex typeset
     assert "&quot;a&quot;" in page or '"a"' in page
     assert "<strong>bold</strong>" in page
-    assert "interactive widget — run the notebook to use it" in page
+    assert WIDGET_TEXT in page and "run the notebook" not in page  # a run cannot show it
+
+
+def test_widget_and_plotly_outputs_show_their_saved_picture_or_html() -> None:
+    nb = v4.new_notebook()
+    cell = v4.new_code_cell("fig.show(); slider")
+    cell.outputs = [
+        v4.new_output("display_data", data={
+            "application/vnd.plotly.v1+json": {"data": [], "layout": {}},
+            "text/html": "<div id='p'></div><script>Plotly.newPlot('p')</script>",
+            "image/png": PNG_B64,
+        }),
+        v4.new_output("display_data", data={
+            "application/vnd.jupyter.widget-view+json": {"model_id": "m", "version_major": 2},
+            "text/html": "<table><tr><td>static slider: 5</td></tr></table>",
+            "text/plain": "IntSlider(value=5)",
+        }),
+        v4.new_output("display_data", data={
+            "application/vnd.plotly.v1+json": {"data": []}, "text/plain": "Figure()"}),
+    ]
+    nb.cells.append(cell)
+    page = render_notebook(nb, asset_base=None)
+    assert f'<img src="data:image/png;base64,{PNG_B64}"' in page
+    assert "static slider: 5" in page and WIDGET_TEXT not in page
+    assert "interactive output (application/vnd.plotly.v1+json)" in page
+    assert "no picture of it was saved" in page and "run the notebook" not in page
 
 
 def test_error_tracebacks_keep_their_ansi_colours() -> None:
@@ -419,7 +445,8 @@ def test_header_marking_and_report_view() -> None:
     page = render_notebook(nb, header=header, report_view=True, asset_base=None)
     assert "<title>Quarterly &lt;report&gt;</title>" in page
     assert page.count('<div class="nbs-marking">INTERNAL</div>') == 2  # top and bottom
-    for shown in ("Team share", "finance/q3.ipynb", "2026-11-01 09:30", "2.4 MB"):
+    # sizes in powers of 1000, as the app writes them (nbshelf.units.size)
+    for shown in ("Team share", "finance/q3.ipynb", "2026-11-01 09:30", "2.5 MB"):
         assert shown in page
     toggle = next(a for t, a in tags_of(page) if t == "input")
     assert "checked" in toggle

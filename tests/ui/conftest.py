@@ -19,6 +19,7 @@ os.environ.setdefault("NBSHELF_INDEX_PROCS", "1")
 from nbshelf.library import Library  # noqa: E402
 from nbshelf.ui.viewer import NotebookViewer, register_scheme  # noqa: E402
 from tests.helpers import write_notebook  # noqa: E402
+from tests.ui.uihelpers import SHARE_TITLES  # noqa: E402
 
 # The viewer's URL scheme must be declared before pytest-qt creates the QApplication.
 register_scheme()
@@ -40,6 +41,15 @@ def make_share(tmp_path: Path) -> Callable[..., Path]:
         return folder
 
     return make
+
+
+@pytest.fixture
+def synced(library_dir: Path, make_share: Callable[..., Path]) -> Path:
+    """A library with one synced source, "share", holding ``SHARE_TITLES``."""
+    with Library.open(library_dir) as lib:
+        lib.add_source(make_share("share", SHARE_TITLES))
+        lib.sync()
+    return library_dir
 
 
 @pytest.fixture

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QItemSelectionModel, QRect, Qt
 
 from nbshelf.library import Library
 from nbshelf.ui.models import Column
 from nbshelf.ui.window import MainWindow
 from tests.helpers import write_notebook
+from tests.ui.uihelpers import SHARE_TITLES as TITLES
 from tests.ui.uihelpers import open_window, run_js
-
-TITLES = ["Traffic forecast", "Churn analysis", "Mango prices"]
-
-
-
-@pytest.fixture
-def synced(library_dir: Path, make_share) -> Path:
-    with Library.open(library_dir) as lib:
-        lib.add_source(make_share("share", TITLES))
-        lib.sync()
-    return library_dir
 
 
 def query(text: str):
@@ -228,10 +216,12 @@ def test_running_a_notebook_streams_its_cells_and_lists_the_run(qtbot, runner_fo
 
     QTimer.singleShot(50, accept_the_run_dialog)
     window.run_action.trigger()  # Ctrl+R
-    log = window.pane.run_log
-    qtbot.waitUntil(lambda: "Finished" in log.toPlainText(), timeout=90000)
-    assert "▶ cell" in log.toPlainText() and "hello" in log.toPlainText()
-    qtbot.waitUntil(lambda: window.pane.runs_model.rowCount() == 1, timeout=10000)
+    runs = window.pane.runs_tab
+    qtbot.waitUntil(lambda: runs.title.text().startswith("Finished"), timeout=90000)
+    assert "Cell 4 · done" in runs.page_text() and "hello" in runs.page_text()
+    # the run is listed from its start ("running"), then as it ended
+    qtbot.waitUntil(lambda: window.pane.runs_model.rowCount() == 1 and (
+        window.pane.runs_model.record(0).status != "running"), timeout=10000)
     assert window.pane.runs_model.record(0).status == "ok"
     assert window.run_action.text() == "&Run…"
 
