@@ -35,6 +35,32 @@ class StorageError(NbshelfError):
     nothing already in the library was lost."""
 
 
+class BlobDamaged(StorageError, OSError):
+    """A stored notebook version (a blob) cannot be read back: truncated, overwritten by
+    something else, or claiming to inflate past ``limits.MAX_BLOB_BYTES``.
+
+    Also an ``OSError`` on purpose: the code that skips a lost blob (a missing file) and
+    lets the next sync copy it again treats a damaged one the same way.
+
+    Attributes:
+        path: the blob's file.
+    """
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(
+            f"the library's stored copy {path} is damaged ({why}); the other notebooks, and "
+            "the file in its source, are not affected. Restore the library folder from a "
+            "backup; or, for a notebook's current version, delete that file, touch or save "
+            "the notebook in its source, and sync: the sync stores it anew"
+        )
+        self.path = path
+        self.why = why
+
+    def __reduce__(self) -> tuple[type[BlobDamaged], tuple[str, str]]:
+        # rebuilt from its own arguments when it crosses to another process (a pool)
+        return (type(self), (self.path, self.why))
+
+
 class SourceError(NbshelfError):
     """A source cannot be added, found, relocated or removed as asked."""
 

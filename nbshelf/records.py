@@ -116,6 +116,9 @@ class NotebookInfo:
     versions: int
     also_at: list[Place]
     schema_warning: str | None
+    #: the stored file of the current version: compressed since issue 16, so read it through
+    #: the store (``Library.store.read(content_hash)``, or publish it: publishing reads a
+    #: store path through the store), never as a notebook file
     blob: str
 
     def to_json(self) -> dict[str, Any]:

@@ -3,17 +3,37 @@
 Blobs are immutable. A blob is written to a temporary file in its final folder, flushed to
 disk and renamed into place, so a kill at any moment leaves either no blob or a whole one;
 leftover temporary files are removed the next time a writer opens the library.
+
+Blobs are stored compressed as one zstd frame (issue 16: half the disk on the real corpus;
+the measurements are in bench/RESULTS.md, "Compact store"). The hash, and so the name, is
+still that of the original bytes: identity and deduplication do not depend on the format.
+The format is told by the first bytes, so no catalog change was needed: a zstd frame starts
+with the magic 28 B5 2F FD, while a blob written before issue 16 is the notebook's JSON and
+starts with whitespace or ``{``. Both read back as the original bytes, through ``read``
+only: nothing else may open a blob file (``nbshelf maintenance compact`` rewrites the old
+ones compressed).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import stat
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbshelf.errors import BlobDamaged
+from nbshelf.limits import MAX_BLOB_BYTES
+from nbshelf.progress import ProgressFn
+
+if TYPE_CHECKING:
+    import zstandard
 
 _TMP_SUFFIX = ".tmp"
 #: ``atomic_write``'s temporary files are ``.NAME.nbshelf-XXXXXXXX.tmp`` (``mkstemp``'s eight
@@ -29,14 +49,129 @@ TEMP_NAME = re.compile(r"\A\..+" + re.escape(_TMP_MARK) + r"[a-z0-9_]{8}"
 STALE_TEMP_S = 300
 
 
+#: The first bytes of every zstd frame (RFC 8878). No notebook JSON starts with them.
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: zstd's default level: on the corpus it saves 50% (level 19 and lzma save 51% at 100-300x
+#: the compression time; zlib saves 47% and reads 3-4x slower). See bench/RESULTS.md.
+ZSTD_LEVEL = 3
+_DIGEST = re.compile(r"\A[0-9a-f]{64}\Z")
+# zstandard's (de)compressor objects may not be used by two threads at once, and the store
+# is read from the app's lanes and the index builder's threads: one pair per thread.
+_codecs = threading.local()
+
+
+def _zstd() -> Any:
+    """The zstandard module, imported on first use: it is not needed to start the app."""
+    import zstandard
+
+    return zstandard
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    found = getattr(_codecs, "compressor", None)
+    if found is None:
+        # the content size in the header lets a reader refuse a blob that would inflate
+        # past the cap before decompressing; the checksum catches a blob damaged on disk
+        found = _zstd().ZstdCompressor(level=ZSTD_LEVEL, write_content_size=True,
+                                       write_checksum=True)
+        _codecs.compressor = found
+    return found
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    found = getattr(_codecs, "decompressor", None)
+    if found is None:
+        found = _codecs.decompressor = _zstd().ZstdDecompressor()
+    return found
+
+
+def compress(data: bytes) -> bytes:
+    """``data`` as one zstd frame, the format of a stored blob.
+
+    Always compressed, even when that does not make it smaller (a few bytes more on
+    incompressible data): a blob that starts with the magic is then always a frame.
+    """
+    return _compressor().compress(data)
+
+
+def decode_blob(stored: bytes, where: str) -> bytes:
+    """The original bytes of a stored blob, compressed or written raw before issue 16.
+
+    Decompression writes into a buffer of the size the frame's header declares, after
+    checking it against ``MAX_BLOB_BYTES``: it cannot produce more than that, so a damaged
+    or hostile blob is a ``BlobDamaged``, never a ``MemoryError``.
+
+    Args:
+        stored: the blob file's bytes.
+        where: the blob's path, for the message.
+
+    Raises:
+        BlobDamaged: a truncated or corrupt frame (the frame's checksum), trailing bytes
+            after it, no size in its header, or a size past the cap.
+    """
+    if not stored.startswith(ZSTD_MAGIC):
+        return stored  # a raw blob, as the store wrote them before compression
+    zstandard = _zstd()
+    try:
+        size = zstandard.frame_content_size(stored)
+    except zstandard.ZstdError:
+        raise BlobDamaged(where, "its header is cut short or garbled") from None
+    if size < 0:  # every frame the store writes says its size
+        raise BlobDamaged(where, "its header does not say how large it is")
+    if size > MAX_BLOB_BYTES:
+        raise BlobDamaged(where, f"it claims {size:,} bytes, more than a notebook may have")
+    try:
+        data = _decompressor().decompress(stored, max_output_size=size,
+                                          allow_extra_data=False)
+    except zstandard.ZstdError as err:
+        raise BlobDamaged(where, f"it does not decompress: {err}") from None
+    if len(data) != size:
+        raise BlobDamaged(where, f"it gave {len(data):,} bytes, its header says {size:,}")
+    return data
+
+
+@dataclass
+class CompactReport:
+    """What ``BlobStore.compact`` did.
+
+    Attributes:
+        blobs: blob files looked at.
+        compacted: raw blobs rewritten compressed.
+        already: blobs that were compressed already.
+        damaged: raw blobs whose bytes no longer match their name, left as they are.
+        bytes_before: the size of the blobs looked at, before.
+        bytes_after: their size after (the damaged and the untouched ones as they are).
+        cancelled: stopped before the end; every blob is whole, in one format or the other.
+    """
+
+    blobs: int = 0
+    compacted: int = 0
+    already: int = 0
+    damaged: list[str] | None = None
+    bytes_before: int = 0
+    bytes_after: int = 0
+    cancelled: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``maintenance compact`` JSON object."""
+        return {"blobs": self.blobs, "compacted": self.compacted, "already": self.already,
+                "damaged": list(self.damaged or []), "bytes_before": self.bytes_before,
+                "bytes_after": self.bytes_after, "cancelled": self.cancelled}
+
+
 class BlobStore:
-    """Blobs under ``<library>/blobs/ab/cdef….ipynb``."""
+    """Blobs under ``<library>/blobs/ab/cdef….ipynb``, compressed (see the module's notes).
+
+    The name keeps ``.ipynb`` whatever the format, so an old blob and its compressed
+    rewrite are one file: a reader never has to look under two names.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def path(self, digest: str) -> Path:
-        """Where the blob with this hash lives (whether or not it exists)."""
+        """Where the blob with this hash lives (whether or not it exists). Not for reading
+        it as a notebook: the file may be compressed; ``read`` gives the original bytes."""
         return self.root / digest[:2] / f"{digest[2:]}.ipynb"
 
     def has(self, digest: str) -> bool:
@@ -44,17 +179,112 @@ class BlobStore:
         return self.path(digest).is_file()
 
     def read(self, digest: str) -> bytes:
-        """The bytes of a blob; ``FileNotFoundError`` when it is missing."""
-        return self.path(digest).read_bytes()
+        """The original bytes of a blob.
+
+        Raises:
+            FileNotFoundError: the blob is missing.
+            BlobDamaged: it cannot be read back (an ``OSError`` too: see ``BlobDamaged``).
+        """
+        return self._read_file(self.path(digest))
+
+    def digest_of(self, file: str | Path) -> str | None:
+        """The hash of the blob ``file`` is, or None when it is not one of this store's
+        blob files (callers handed a path, such as ``NotebookInfo.blob``, read it by hash)."""
+        path = Path(file)
+        try:
+            folder = path.parent.resolve()
+            inside = folder.parent == self.root.resolve()
+        except OSError:
+            return None
+        digest = folder.name + path.name.removesuffix(".ipynb")
+        if not inside or not path.name.endswith(".ipynb") or not _DIGEST.match(digest):
+            return None
+        return digest
+
+    def is_compressed(self, digest: str) -> bool:
+        """True when the blob is stored compressed (False: raw, or missing)."""
+        try:
+            with self.path(digest).open("rb") as handle:
+                return handle.read(len(ZSTD_MAGIC)) == ZSTD_MAGIC
+        except FileNotFoundError:
+            return False
 
     def put(self, digest: str, data: bytes) -> bool:
-        """Store ``data`` under ``digest`` atomically; return False if it was already there."""
+        """Store ``data`` (the original bytes, whose hash is ``digest``) compressed and
+        atomically; return False if it was already there."""
         target = self.path(digest)
         if target.is_file():
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, data)
+        atomic_write(target, compress(data))
         return True
+
+    def _read_file(self, path: Path) -> bytes:
+        # read at most the cap (and one byte to tell): a blob file is never larger than the
+        # notebook it holds, so a larger one is damaged, and must not be read whole
+        with path.open("rb") as handle:
+            stored = handle.read(MAX_BLOB_BYTES + 1)
+        if len(stored) > MAX_BLOB_BYTES:
+            raise BlobDamaged(str(path), "it is larger than a notebook may be")
+        return decode_blob(stored, str(path))
+
+    def compact(self, *, progress: ProgressFn | None = None,
+                cancel: threading.Event | None = None) -> CompactReport:
+        """Rewrite the raw blobs (written before compression) compressed, each atomically.
+
+        A raw blob whose bytes no longer have its hash is left alone and listed as damaged:
+        compressing it would make a damaged copy look sound. Stopping (``cancel``) between
+        two blobs leaves every blob whole, in one format or the other, and both read.
+        The caller holds the writer lock: nothing else writes blobs meanwhile.
+        """
+        report = CompactReport(damaged=[])
+        files = self._blob_files()
+        for done, (digest, path) in enumerate(files):
+            if progress is not None:
+                progress(done, len(files), "Compacting the stored notebooks")
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            self._compact_one(digest, path, report)
+        else:
+            if progress is not None:
+                progress(len(files), len(files), "Compacting the stored notebooks")
+        return report
+
+    def _blob_files(self) -> list[tuple[str, Path]]:
+        """Every blob file as (hash, path), in a stable order."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for folder in sorted(self.root.iterdir()):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.glob("*.ipynb")):
+                digest = folder.name + path.name.removesuffix(".ipynb")
+                if _DIGEST.match(digest):
+                    found.append((digest, path))
+        return found
+
+    def _compact_one(self, digest: str, path: Path, report: CompactReport) -> None:
+        report.blobs += 1
+        try:
+            stored = path.read_bytes()
+        except FileNotFoundError:
+            return  # removed meanwhile (a source removed by this same writer): nothing to do
+        report.bytes_before += len(stored)
+        if stored.startswith(ZSTD_MAGIC):
+            report.already += 1
+            report.bytes_after += len(stored)
+            return
+        if hashlib.sha256(stored).hexdigest() != digest:
+            assert report.damaged is not None
+            report.damaged.append(str(path))
+            report.bytes_after += len(stored)
+            return
+        packed = compress(stored)
+        atomic_write(path, packed)
+        report.compacted += 1
+        report.bytes_after += len(packed)
 
     def delete(self, digest: str) -> None:
         """Remove a blob that nothing references any more."""

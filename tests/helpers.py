@@ -67,3 +67,18 @@ def run_cli(library: Path, *args: str, cwd: Path | None = None, timeout: float =
         check=False,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def write_raw_blobs(library: Path) -> int:
+    """Turn a library's store into the format before issue 16: every blob rewritten as the
+    notebook's own bytes, at the same path, the way the store used to write them (temp file
+    and rename). Returns how many blobs were rewritten."""
+    from nbshelf.store import BlobStore, atomic_write
+
+    store = BlobStore(library / "blobs")
+    count = 0
+    for path in sorted((library / "blobs").glob("*/*.ipynb")):
+        digest = path.parent.name + path.name.removesuffix(".ipynb")
+        atomic_write(path, store.read(digest))
+        count += 1
+    return count

@@ -8,13 +8,14 @@ ran, failures included.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -172,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--ids", metavar="ID,ID", help="pack these notebooks")
     export.add_argument("-o", "--output", required=True, type=Path, metavar="DIR_OR_ZIP")
     _json_flag(export)
+    maintenance = commands.add_parser("maintenance", help="upkeep of the library folder")
+    maintenance_cmds = maintenance.add_subparsers(dest="maintenance_command", metavar="ACTION",
+                                                  required=True)
+    _json_flag(maintenance_cmds.add_parser(
+        "compact", help="store the versions kept before compression compressed (Ctrl+C stops "
+                        "it safely; run it again to finish)"))
     diff = commands.add_parser("diff", help="cell changes between two versions")
     diff.add_argument("notebook", metavar="NOTEBOOK")
     diff.add_argument("versions", nargs="*", type=int, metavar="V",
@@ -282,7 +289,7 @@ def _subcommand_names(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def _command_key(args: argparse.Namespace) -> str:
-    if args.command in ("source", "pack"):
+    if args.command in ("source", "pack", "maintenance"):
         return f"{args.command} {getattr(args, args.command + '_command')}"
     return str(args.command)
 
@@ -339,7 +346,10 @@ def _source_write_manifest(lib: Library, args: argparse.Namespace) -> dict[str, 
     return lib.write_manifest(args.name)
 
 
-def _sync(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+@contextlib.contextmanager
+def _stoppable(args: argparse.Namespace) -> Iterator[tuple[ProgressBar | None, threading.Event]]:
+    """A progress bar on a terminal (none with --json), and an event Ctrl+C sets: long work
+    stops at its next safe point and says what it kept, instead of dying mid-write."""
     cancel = threading.Event()
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
 
@@ -348,11 +358,16 @@ def _sync(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        report = lib.sync(args.sources or None, progress=bar, cancel=cancel)
+        yield bar, cancel
     finally:
         signal.signal(signal.SIGINT, previous)
         if bar is not None:
             bar.close()
+
+
+def _sync(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    with _stoppable(args) as (bar, cancel):
+        report = lib.sync(args.sources or None, progress=bar, cancel=cancel)
     data = report.to_json()
     if report.cancelled:
         raise CommandFailed("sync cancelled; run sync again to finish (nothing was lost)", data)
@@ -546,6 +561,18 @@ def _pack_export(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     return lib.export_pack(args.output, ids=ids, query=" ".join(args.query) or None)
 
 
+def _compact(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
+    # Ctrl+C stops the store between two blobs: each blob is rewritten atomically, so
+    # whatever is done stays done and every blob reads, in one format or the other
+    with _stoppable(args) as (bar, cancel):
+        report = lib.compact_store(progress=bar.step if bar else None, cancel=cancel)
+    data = report.to_json()
+    if report.cancelled:
+        raise CommandFailed(f"compact stopped after {report.compacted:,} stored versions; "
+                            "every version still reads. Run it again to finish", data)
+    return data
+
+
 def _diff(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     if len(args.versions) > 2:
         raise NbshelfError("give at most two versions: V1 [V2]")
@@ -624,6 +651,7 @@ _HANDLERS: dict[str, Callable[[Library, argparse.Namespace], dict[str, Any] | No
     "kernels": _kernels,
     "publish": _publish,
     "diff": _diff,
+    "maintenance compact": _compact,
     "pack export": _pack_export,
     "render": _render,
     "export": _export,

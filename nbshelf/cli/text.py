@@ -266,6 +266,17 @@ def _settings(report: Report) -> list[str]:
     return [f"{report['key']}{where} = {report['value']!r}"]
 
 
+def _compacted(report: Report) -> list[str]:
+    before, after = report["bytes_before"], report["bytes_after"]
+    share = f" ({after / before:.0%} of before)" if before else ""
+    lines = [f"compacted {report['compacted']:,} of {report['blobs']:,} stored versions "
+             f"({report['already']:,} were compressed already): {size(before) or '0 bytes'} "
+             f"before, {size(after) or '0 bytes'} after{share}"]
+    lines += [f"left as it is, damaged (its bytes no longer match its name): {path}"
+              for path in report["damaged"]]
+    return lines
+
+
 _FORMATTERS: dict[str, Callable[[Report], list[str]]] = {
     "source add": _source, "source relocate": _source, "source list": _sources,
     "source remove": _removed, "source write-manifest": _manifest_written,
@@ -277,5 +288,5 @@ _FORMATTERS: dict[str, Callable[[Report], list[str]]] = {
     "diff": _diff, "settings": _settings, "similar": lambda r: _similar(r),
     "render": lambda r: [f"wrote {r['output']} ({r['bytes']:,} bytes; opens offline in any "
                          "browser)"],
-    "export": _exported,
+    "export": _exported, "maintenance compact": _compacted,
 }

@@ -54,7 +54,7 @@ from nbshelf.run.service import Running
 from nbshelf.sources.service import Sources
 from nbshelf.sources.sync import ProgressFn as SyncProgressFn
 from nbshelf.sources.sync import SyncProgress
-from nbshelf.store import BlobStore
+from nbshelf.store import BlobStore, CompactReport
 
 if TYPE_CHECKING:
     # Search (Whoosh, the analyzers), running (jupyter_client, nbclient), health, rendering
@@ -360,6 +360,15 @@ class Library:
         Blobs that another source's notebooks still use are kept.
         """
         return self.sources.remove(name)
+
+    @writer
+    def compact_store(self, progress: ProgressFn | None = None,
+                      cancel: threading.Event | None = None) -> CompactReport:
+        """Rewrite the blobs stored before compression (issue 16) compressed, each one
+        atomically; what it read and wrote is in the report. Old blobs read as they are
+        without it: this only gives the disk space back. Stopping (``cancel``) keeps what
+        was done, and every blob reads."""
+        return self.store.compact(progress=progress, cancel=cancel)
 
     def source_info(self, name: str) -> SourceInfo:
         """One source's current state."""

@@ -14,7 +14,7 @@ from nbshelf.catalog import notebooks as catalog_notebooks
 from nbshelf.catalog import sources as catalog_sources
 from nbshelf.catalog.models import Source, SourceKind
 from nbshelf.catalog.settings import Settings
-from nbshelf.errors import NbshelfError
+from nbshelf.errors import BlobDamaged, NbshelfError
 from nbshelf.notebook.reading import content_hash, parse_notebook
 from nbshelf.notebook.service import Notebooks
 from nbshelf.publish.share import (
@@ -59,12 +59,20 @@ class Publishing:
         """What publishing ``file`` would write: the preview of what is removed and the
         warnings, without writing anything."""
         path = Path(file)
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise PublishError(f"cannot read {file}: {err.strerror}") from None
+        data = self._read(path)
         return prepare(data, path.name, keep_outputs=keep_outputs,
                        scheme=self.settings.get("markings"), marking=marking)
+
+    def _read(self, path: Path) -> bytes:
+        """The notebook's bytes. A file of the library's own store (the window publishes
+        ``NotebookInfo.blob``) is read through the store: the file itself is compressed."""
+        digest = self.store.digest_of(path)
+        try:
+            return self.store.read(digest) if digest is not None else path.read_bytes()
+        except BlobDamaged:
+            raise  # its message says what to do
+        except OSError as err:
+            raise PublishError(f"cannot read {path}: {err.strerror}") from None
 
     def preflight(self, file: str | Path, source: str, *, as_path: str | None,
                   keep_outputs: bool, marking: str | None,

@@ -285,6 +285,10 @@ class SourceSync:
         if row is not None and not row.removed and row.content_hash == digest:
             # touched but not changed: remember the new stat so it is not read again
             touch_file(conn, row.id, stat.size, stat.mtime_ns, stat.inode)
+            if not self.store.has(digest):
+                # lost from disk, or deleted being damaged (BlobDamaged says to touch the
+                # file): we have its bytes in hand
+                self.store.put(digest, data)
             self.result.unchanged += 1
             return None
         if not has_content(conn, digest):

@@ -1,7 +1,10 @@
 """A sync killed with SIGKILL at any moment leaves a library that opens and is consistent.
 
 "Consistent": SQLite's integrity check passes, every notebook and version names a content
-whose blob is on disk with exactly that hash, and the next sync completes the job.
+whose blob is on disk and reads back (through the store: blobs are compressed since issue
+16, so every kill of a sync lands among compressed writes) with exactly that hash, and the
+next sync completes the job. The same holds for ``maintenance compact`` killed while it
+rewrites an old library's raw blobs compressed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import pytest
 from nbformat import v4
 
 from nbshelf.library import Library
-from tests.helpers import make_notebook, write_notebook
+from nbshelf.store import ZSTD_MAGIC
+from tests.helpers import make_notebook, write_notebook, write_raw_blobs
 
 N_NOTEBOOKS = 300
 KILLS = 12
@@ -69,7 +73,7 @@ def check_consistent(library_dir: Path) -> int:
         for digest in hashes:
             blob = lib.store.path(digest)
             assert blob.is_file(), f"catalog lists a notebook without its blob {blob}"
-            assert hashlib.sha256(blob.read_bytes()).hexdigest() == digest
+            assert hashlib.sha256(lib.store.read(digest)).hexdigest() == digest
         assert not list((library_dir / "blobs").rglob("*.tmp"))
         assert lib.list_sources()[0].name == "share"
     return count
@@ -106,3 +110,53 @@ def test_sync_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
         check_consistent(library_dir)
     # the kills really landed mid-sync: some libraries were partly filled when killed
     assert any(0 < n < N_NOTEBOOKS for n in listed_counts), listed_counts
+
+
+def compressed_blobs(library_dir: Path) -> int:
+    """How many blob files are zstd frames now (a raw or half-written file is not)."""
+    count = 0
+    for path in (library_dir / "blobs").glob("*/*.ipynb"):
+        try:
+            with path.open("rb") as handle:
+                count += handle.read(len(ZSTD_MAGIC)) == ZSTD_MAGIC
+        except FileNotFoundError:
+            continue  # replaced by its compressed copy between the listing and the open
+    return count
+
+
+@pytest.mark.slow
+def test_compact_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
+    rng = random.Random(16)
+    share = tmp_path / "share"
+    make_tree(share, rng)
+    template = tmp_path / "template"
+    with Library.open(template) as lib:
+        lib.add_source(share, name="share")
+        lib.sync()
+    blobs = write_raw_blobs(template)  # a library as nbshelf wrote it before issue 16
+    assert compressed_blobs(template) == 0
+
+    done_when_killed = []
+    for round_no in range(4):
+        library_dir = tmp_path / f"lib{round_no}"
+        shutil.copytree(template, library_dir)
+        compact = subprocess.Popen(
+            [sys.executable, "-m", "nbshelf", "--library", str(library_dir), "maintenance",
+             "compact", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wanted = rng.randint(1, blobs - 20)
+        deadline = time.monotonic() + 120
+        while (compact.poll() is None and time.monotonic() < deadline
+               and compressed_blobs(library_dir) < wanted):
+            time.sleep(0.005)
+        compact.send_signal(signal.SIGKILL)
+        compact.wait()
+        done_when_killed.append(compressed_blobs(library_dir))
+        assert check_consistent(library_dir) == N_NOTEBOOKS  # old and new blobs both read
+        with Library.open(library_dir) as lib:  # compact again finishes the job
+            report = lib.compact_store()
+            assert report.compacted + report.already == blobs and not report.damaged
+            assert report.already == done_when_killed[-1]
+        assert compressed_blobs(library_dir) == blobs
+        check_consistent(library_dir)
+    # the kills landed midway: some blobs compressed, some not yet
+    assert any(0 < n < blobs for n in done_when_killed), done_when_killed

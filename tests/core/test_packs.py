@@ -54,7 +54,10 @@ def test_manifest_lists_paths_titles_hashes_and_versions(origin: Library, tmp_pa
     info = origin.show(ids[0])
     assert (entry["sha256"], entry["title"], entry["version"]) == (info.content_hash,
                                                                    info.title, 1)
-    assert (tmp_path / "p" / entry["path"]).read_bytes() == Path(info.blob).read_bytes()
+    # a pack holds plain notebook JSON, never the store's compressed file
+    packed = (tmp_path / "p" / entry["path"]).read_bytes()
+    assert packed == origin.store.read(info.content_hash)
+    assert packed.lstrip().startswith(b"{")
 
 
 def test_tampered_truncated_missing_and_extra_files_are_problems(origin: Library,
