@@ -99,24 +99,40 @@ def _history(report: Report) -> list[str]:
 
 def _search(report: Report) -> list[str]:
     lines = ["(the query was read as plain words)"] if report["plain"] else []
+    if report.get("note"):
+        lines.append(report["note"])
+    exact = [hit for hit in report["results"] if not hit.get("partial")]
+    partial = [hit for hit in report["results"] if hit.get("partial")]
     if report["total"] == 0:
         lines.append(f"no notebook matches {report['query']!r}")
         if report["suggestion"]:
             lines.append(f"did you mean: {report['suggestion']}")
-        return lines
-    if report["partial"]:
-        lines.append("no notebook has all the words; these have some of them")
-    shown = len(report["results"])
-    best = f", best {shown}:" if shown < report["total"] else ":"
-    lines.append(f"{report['total']} notebooks{best}")
-    for hit in report["results"]:
-        lines.append(f"{hit['id']:>6}  {hit['title']}  [{hit['source']}:{hit['path']}]")
-        for snip in hit["snippets"]:
-            text = snip["text"]
-            for start, end in reversed(snip["highlights"]):
-                text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
-            lines.append(f"        {snip['kind']} {snip['cell']}: {text}")
-        lines += [f"        also at {o['source']}:{o['path']}" for o in hit["also_at"]]
+    else:
+        best = f", best {len(exact)}:" if len(exact) < report["total"] else ":"
+        lines.append(f"{report['total']} notebooks{best}")
+        for hit in exact:
+            lines += _hit_lines(hit)
+    if partial:
+        some = report.get("partial_total", len(partial))
+        best = f", best {len(partial)}" if len(partial) < some else ""
+        lines.append(f"Also matching some of the words ({some} notebooks{best}):")
+        for hit in partial:
+            lines += _hit_lines(hit)
+    return lines
+
+
+def _hit_lines(hit: Report) -> list[str]:
+    """A search hit: its id, title and place, its snippets (matches in ``**``), the words it
+    lacks when it is a partial match, and its other places."""
+    lines = [f"{hit['id']:>6}  {hit['title']}  [{hit['source']}:{hit['path']}]"]
+    if hit.get("missing"):
+        lines.append(f"        lacks: {', '.join(hit['missing'])}")
+    for snip in hit["snippets"]:
+        text = snip["text"]
+        for start, end in reversed(snip["highlights"]):
+            text = f"{text[:start]}**{text[start:end]}**{text[end:]}"
+        lines.append(f"        {snip['kind']} {snip['cell']}: {text}")
+    lines += [f"        also at {o['source']}:{o['path']}" for o in hit["also_at"]]
     return lines
 
 

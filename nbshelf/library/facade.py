@@ -71,7 +71,13 @@ if TYPE_CHECKING:
     from nbshelf.run.parameters import Parameter
     from nbshelf.run.record import PreparedNotebook
     from nbshelf.search.index import SearchIndex
-    from nbshelf.search.service import Searching, SearchResults, SearchService, Snippet
+    from nbshelf.search.service import (
+        IdMatches,
+        Searching,
+        SearchResults,
+        SearchService,
+        Snippet,
+    )
     from nbshelf.similar import Similarity, SimilarNotebook
 
 CATALOG_NAME = "catalog.sqlite"
@@ -473,13 +479,28 @@ class Library:
         rest, only = self._health_filter(text)
         return self.searching.search(rest, limit, only)
 
-    def search_ids(self, text: str, *, limit: int | None = None) -> tuple[list[int], int]:
+    def search_ids(self, text: str, *, limit: int | None = None,
+                   partial: bool = True) -> tuple[list[int], int]:
         """Ranked notebook ids for ``text`` without snippets (for long result lists), and
-        the total. Identical copies appear once, under their first place."""
+        the number of exact matches. Identical copies appear once, under their first place.
+
+        Args:
+            text: the query.
+            limit: the most ids (None: all).
+            partial: list the partial matches after the exact ones, as ``search`` does;
+                False for every exact match only (a pack of a query's notebooks).
+        """
+        found = self.search_matches(text, limit=limit, partial=partial)
+        return found.ids, found.total
+
+    def search_matches(self, text: str, *, limit: int | None = None,
+                       partial: bool = True) -> IdMatches:
+        """``search_ids`` with the partial matches told apart: which words each lacks, the
+        words no notebook mentions and the note about them (what the app's list shows)."""
         if not self.readonly:
             self.refresh_index()
         rest, only = self._health_filter(text)
-        return self.searching.search_ids(rest, limit, only)
+        return self.searching.search_ids(rest, limit, only, partial=partial)
 
     def _health_filter(self, text: str) -> tuple[str, set[str] | None]:
         """The query without its ``health:STATUS`` words, and the contents of the notebooks
@@ -871,5 +892,5 @@ class Library:
         """Write the chosen notebooks (by id, or every match of a query) as a pack."""
         chosen = list(ids or [])
         if query:
-            chosen += self.search_ids(query)[0]
+            chosen += self.search_ids(query, partial=False)[0]  # every exact match
         return self.publishing.export_pack(out, chosen)

@@ -1,9 +1,10 @@
 """What a user types in the search box, turned into a Whoosh query. It never raises but
 for a query past the bounds below (``QueryTooLong``).
 
-Syntax: words (all must match), ``"exact phrase"``, ``prefix*`` (``word OR word*``, what
-the app searches for a word being typed, ranks a prefix's matches by the best word each has,
-so the whole word comes first), ``field:value`` filters
+Syntax: words (all must match; when few notebooks have them all, those with most of the
+plain words follow, see ``nbshelf.search.partial``), ``"exact phrase"``, ``prefix*``
+(``word OR word*``, what the app searches for a word being typed, ranks a prefix's matches by
+the best word each has, so the whole word comes first), ``field:value`` filters
 (``lang:``, ``import:``, ``source:``, ``tag:``, ``title:``, ``marking:``, ``path:``,
 ``author:``; and ``health:``, which the library applies, see ``split_health``), ``-word``
 to exclude, and ``OR`` between two terms. Anything malformed (an unbalanced quote, a lone
@@ -70,6 +71,29 @@ def check_bounds(text: str) -> None:
 
 
 @dataclass
+class Part:
+    """One clause of a query as the user wrote it, for the partial matches
+    (``nbshelf.search.service``): which clauses a notebook may lack, and what to call them.
+
+    Attributes:
+        text: the clause as written (``forecast``, ``"time series"``, ``lang:r``,
+            ``-julia``; a word being typed is the word, without its ``OR word*``).
+        query: what it matches.
+        optional: a plain word (or words joined by ``OR``): a partial match may lack it.
+            Phrases, filters, prefixes and exclusions stay required.
+        negated: an exclusion (``-word``).
+        loose: a phrase's words, each with its query: read as optional words only when
+            nothing at all matched (the reading of a phrase in the wrong order).
+    """
+
+    text: str
+    query: wq.Query
+    optional: bool = False
+    negated: bool = False
+    loose: list[tuple[str, wq.Query]] = field(default_factory=list)
+
+
+@dataclass
 class ParsedQuery:
     """The Whoosh query, and the words to highlight in snippets."""
 
@@ -79,6 +103,8 @@ class ParsedQuery:
     plain: bool = False  # True when the input was malformed and read as plain words
     #: Those of ``words`` the query excludes (``-word``): no hit has them to mark.
     excluded: list[str] = field(default_factory=list)
+    #: Its clauses in order (stop words left out): what partial matches are made of.
+    parts: list[Part] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -173,6 +199,8 @@ def parse(text: str) -> ParsedQuery:
     parsed = ParsedQuery(wq.NullQuery)
     required: list[wq.Query] = []
     excluded: list[wq.Query] = []
+    parts: list[Part] = []  # in step with ``required``
+    exclusions: list[Part] = []
     pending_or = False
     for at, token in enumerate(tokens):
         # "word OR word*": the app's query for a word being typed (nbshelf.search.typed)
@@ -193,16 +221,20 @@ def parse(text: str) -> ParsedQuery:
             continue
         if clause is None:
             return _plain(text)
+        part = _part(token, clause, negate)
         if negate:
             excluded.append(clause)
+            exclusions.append(part)
         elif pending_or:
             # a word being typed: as the whole word, or as the start of one at half weight,
             # whichever scores more (a whole word is not counted twice, and comes first)
             required[-1] = (BestOf([required[-1], clause]) if typing
                             else wq.Or([required[-1], clause]))
+            parts[-1] = _either(parts[-1], part, required[-1], typing=typing)
             pending_or = False
         else:
             required.append(clause)
+            parts.append(part)
     if pending_or:
         return _plain(text)
     if not required:
@@ -211,7 +243,32 @@ def parse(text: str) -> ParsedQuery:
     if excluded:
         query = AndNot(query, wq.Or(excluded))
     parsed.query = query
+    parsed.parts = parts + exclusions
     return parsed
+
+
+def _part(token: str, clause: wq.Query, negate: bool) -> Part:
+    """The clause of ``token`` as a ``Part``: optional when it is a plain word."""
+    written = token[1:] if negate else token
+    if negate:
+        return Part(token, clause, negated=True)
+    if written.startswith('"'):
+        inner = written.strip('"').split()
+        loose = [(w, q) for w in inner if fold(w) not in STOP_WORDS
+                 and (q := word_query(w)) is not None]
+        return Part(token, clause, loose=loose)
+    plain = not written.endswith("*") and not (
+        ":" in written and written.partition(":")[0].lower() in FILTERS)
+    return Part(token.strip("()[]{},;!?") if plain else token, clause, optional=plain)
+
+
+def _either(before: Part, after: Part, clause: wq.Query, *, typing: bool) -> Part:
+    """``before OR after`` as one part: optional when both sides are plain words. A word
+    being typed (``word OR word*``) is the word, and stays optional."""
+    if typing:
+        return Part(before.text, clause, optional=before.optional)
+    return Part(f"{before.text} OR {after.text}", clause,
+                optional=before.optional and after.optional)
 
 
 def _clause(token: str, parsed: ParsedQuery, *, typed: bool = False) -> wq.Query | None:
@@ -240,8 +297,8 @@ def _plain(text: str) -> ParsedQuery:
     """Every word of ``text``, all required: the reading of a malformed query."""
     words = [w for w in re.findall(r"[\w.]+", text)
              if w not in ("OR", "AND", "NOT") and fold(w) not in STOP_WORDS]
-    clauses = [q for q in (word_query(w) for w in words) if q is not None]
-    if not clauses:
+    parts = [Part(w, q, optional=True) for w in words if (q := word_query(w)) is not None]
+    if not parts:
         return ParsedQuery(wq.NullQuery, plain=True)
-    query = wq.And(clauses) if len(clauses) > 1 else clauses[0]
-    return ParsedQuery(query, words=words, plain=True)
+    query = wq.And([p.query for p in parts]) if len(parts) > 1 else parts[0].query
+    return ParsedQuery(query, words=words, plain=True, parts=parts)

@@ -29,7 +29,6 @@ from nbshelf.search.analysis import (
     _IDENT,
     _PARTS,
     _WORD,
-    STOP_WORDS,
     code_terms,
     code_word_terms,
     fold,
@@ -37,6 +36,7 @@ from nbshelf.search.analysis import (
     prose_terms,
     prose_word_terms,
 )
+from nbshelf.search.partial import MAX_PARTIAL, PARTIAL_BELOW, partial_matches
 from nbshelf.search.plaintext import markdown_text
 from nbshelf.search.query import BODY, ParsedQuery, field_terms, parse
 from nbshelf.search.ranking import ranked
@@ -90,6 +90,10 @@ class SearchHit:
     score: float
     snippets: list[Snippet]
     also_at: list[Place]
+    #: True when it lacks some of the query's words (it comes after every exact match).
+    partial: bool = False
+    #: The words (or ``OR`` groups, or a loosened phrase) of the query it lacks.
+    missing: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The contract's result object."""
@@ -98,30 +102,77 @@ class SearchHit:
             "language": self.language, "score": round(self.score, 4),
             "snippets": [s.to_json() for s in self.snippets],
             "also_at": [{"id": a.id, "source": a.source, "path": a.path} for a in self.also_at],
+            "partial": self.partial, "missing": list(self.missing),
         }
 
 
 @dataclass
 class SearchResults:
-    """The answer to one query."""
+    """The answer to one query: the exact matches first, then the partial ones."""
 
     query: str
+    #: How many notebooks match the whole query (the exact matches).
     total: int
     hits: list[SearchHit] = field(default_factory=list)
     #: When nothing matched: a corrected query that would match, if one is close.
     suggestion: str | None = None
-    #: True when nothing had every word, and these hits have only some of them.
-    partial: bool = False
     #: True when the query was malformed and read as plain words.
     plain: bool = False
+    #: How many notebooks match some of the words but not all (``partial_matches``): the
+    #: best of them follow the exact ones in ``hits``, each marked ``partial``.
+    partial_total: int = 0
+    #: Words of the query no notebook of the library mentions: searched without them.
+    dropped: list[str] = field(default_factory=list)
+    #: What the user reads about the dropped words ("No notebook mentions ..."), or None.
+    note: str | None = None
+
+    @property
+    def partial(self) -> bool:
+        """True when some hits have only some of the words."""
+        return any(h.partial for h in self.hits)
 
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON object."""
         return {
-            "query": self.query, "total": self.total,
+            "query": self.query, "total": self.total, "partial_total": self.partial_total,
             "results": [h.to_json() for h in self.hits],
             "suggestion": self.suggestion, "partial": self.partial, "plain": self.plain,
+            "dropped": list(self.dropped), "note": self.note,
         }
+
+
+@dataclass
+class IdMatches:
+    """The answer to one query as notebook ids (no snippets): what the app's list shows.
+
+    Attributes:
+        ids: the exact matches, best first, then the partial ones.
+        total: how many notebooks match the whole query.
+        partial_total: how many match some of the words only.
+        missing: for each partial match's id, the words it lacks.
+        dropped: the words no notebook mentions.
+        note: what the user reads about them, or None.
+    """
+
+    ids: list[int]
+    total: int
+    partial_total: int = 0
+    missing: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass
+class _Found:
+    """A query's matches before the catalog is asked: (hash, score, docnum) of the exact
+    ones, best first; (hash, score, docnum, missing) of the partial ones, best first."""
+
+    exact: list[tuple[str, float, int]]
+    total: int
+    partial: list[tuple[str, float, int, tuple[str, ...]]] = field(default_factory=list)
+    partial_total: int = 0
+    dropped: list[str] = field(default_factory=list)
+    note: str | None = None
 
 
 class Searching:
@@ -155,25 +206,46 @@ class Searching:
     def search(self, searcher: Searcher, text: str, limit: int = 20,
                only: set[str] | None = None) -> SearchResults:
         """Ranked results for ``text`` with snippets for each returned hit; of the contents
-        in ``only`` when given (a filter the index does not hold, such as ``health:``)."""
+        in ``only`` when given (a filter the index does not hold, such as ``health:``).
+
+        When fewer than ``PARTIAL_BELOW`` notebooks match every word, the best notebooks
+        that match some of them follow, marked (see ``partial_matches``)."""
         parsed = parse(text)
         answer = SearchResults(text, 0, plain=parsed.plain)
+        found = self._found(searcher, text, parsed, limit, only)
+        if found is None:
+            return answer
+        answer.total, answer.partial_total = found.total, found.partial_total
+        answer.dropped, answer.note = found.dropped, found.note
+        if not found.exact and parsed.words:
+            answer.suggestion = _suggest(searcher, parsed, text)
+        stored = _stored_cells(searcher)
+        answer.hits = self._hits(found.exact, parsed, stored)
+        if found.partial:
+            answer.hits += self._hits([p[:3] for p in found.partial], parsed, stored,
+                                      missing=[p[3] for p in found.partial])
+        return answer
+
+    def _found(self, searcher: Searcher, text: str, parsed: ParsedQuery, limit: int | None,
+               only: set[str] | None, *, partial: bool = True) -> _Found | None:
+        """The exact matches of ``parsed`` (the best ``limit``), then, when they are few,
+        the best partial ones to fill ``limit`` (at most ``MAX_PARTIAL``); None when
+        nothing is asked."""
         query = _among(parsed, only)
         if query is None:
-            return answer
+            return None
         results = top_matches(searcher, ranked(searcher, text, query), limit)
-        answer.total = len(results)
-        scored = _scored(results)
-        if not scored and len(parsed.words) > 0:
-            answer.suggestion = _suggest(searcher, parsed, text)
-            if len(parsed.words) > 1 and answer.suggestion is None:
-                loose = parse(" OR ".join(w for w in parsed.words if fold(w) not in STOP_WORDS))
-                results = top_matches(searcher, _among(loose, only) or wq.NullQuery, limit)
-                answer.total = len(results)
-                scored = _scored(results)
-                answer.partial = bool(scored)
-        answer.hits = self._hits(scored, parsed, _stored_cells(searcher))
-        return answer
+        found = _Found(_scored(results), len(results))
+        if found.total >= PARTIAL_BELOW or not partial:
+            return found
+        room = MAX_PARTIAL if limit is None else min(MAX_PARTIAL, limit - len(found.exact))
+        some = partial_matches(searcher, parsed, only, room)
+        if some is None and not found.total:
+            some = partial_matches(searcher, parsed, only, room, loosen=True)
+        if some is not None:
+            found.partial, found.partial_total = some.best, some.total
+            found.dropped, found.note = some.dropped, some.note
+        return found
 
     def suggest(self, searcher: Searcher, text: str, *, rare: int = 0,
                 typing: bool = False) -> str | None:
@@ -184,17 +256,25 @@ class Searching:
         return _suggest(searcher, parsed, text.strip(), rare=rare)
 
     def search_ids(self, searcher: Searcher, text: str, limit: int | None = None,
-                   only: set[str] | None = None) -> tuple[list[int], int]:
-        """Ranked ids (each content's first place) and the total, with no snippets; of the
+                   only: set[str] | None = None, *, partial: bool = True) -> IdMatches:
+        """Ranked ids (each content's first place), exact matches then partial ones as
+        ``search`` gives them (unless ``partial`` is False), with no snippets; of the
         contents in ``only`` when given."""
-        query = _among(parse(text), only)
-        if query is None:
-            return [], 0
-        results = top_matches(searcher, ranked(searcher, text, query), limit)
-        hashes = [hit["hash"] for hit in results]
-        places = self._places(hashes)
-        ids = [places[h][0].id for h in hashes if places.get(h)]
-        return ids, len(results)
+        parsed = parse(text)
+        found = self._found(searcher, text, parsed, limit, only, partial=partial)
+        if found is None:
+            return IdMatches([], 0)
+        hashes = [h for h, _, _ in found.exact]
+        lacking = {h: missing for h, _, _, missing in found.partial}
+        places = self._places([*hashes, *lacking])
+        ids, missing = [], {}
+        for digest in [*hashes, *lacking]:
+            if places.get(digest):
+                ids.append(places[digest][0].id)
+                if digest in lacking:
+                    missing[ids[-1]] = lacking[digest]
+        return IdMatches(ids, found.total, found.partial_total, missing, found.dropped,
+                         found.note)
 
     def facets(self, searcher: Searcher, text: str,
                only: set[str] | None = None) -> dict[str, dict[str, int]]:
@@ -227,12 +307,14 @@ class Searching:
     # -- hits --------------------------------------------------------------------------------
 
     def _hits(self, scored: list[tuple[str, float, int]], parsed: ParsedQuery,
-              stored: Callable[[int], bytes]) -> list[SearchHit]:
+              stored: Callable[[int], bytes],
+              missing: list[tuple[str, ...]] | None = None) -> list[SearchHit]:
+        """The hits of these matches; ``missing``: they are partial, lacking these words."""
         if not scored:
             return []
         places = self._places([h for h, _, _ in scored])
         hits: list[SearchHit] = []
-        for digest, score, docnum in scored:
+        for at, (digest, score, docnum) in enumerate(scored):
             where = places.get(digest)
             if not where:
                 continue  # not in the catalog any more: the index is catching up
@@ -241,7 +323,8 @@ class Searching:
                 id=first.id, source=first.source, path=first.path, title=first.title,
                 language=first.language, score=score,
                 snippets=self.snippets(digest, parsed, partial(stored, docnum)),
-                also_at=list(others),
+                also_at=list(others), partial=missing is not None,
+                missing=missing[at] if missing is not None else (),
             ))
         return hits
 
@@ -596,10 +679,12 @@ class SearchService:
         contents in ``only`` when given."""
         return self._searching.search(self.index.searcher(), text, limit=limit, only=only)
 
-    def search_ids(self, text: str, limit: int | None, only: set[str] | None = None
-                   ) -> tuple[list[int], int]:
-        """Ranked ids for ``text`` without snippets, and the total."""
-        return self._searching.search_ids(self.index.searcher(), text, limit=limit, only=only)
+    def search_ids(self, text: str, limit: int | None, only: set[str] | None = None, *,
+                   partial: bool = True) -> IdMatches:
+        """Ranked ids for ``text`` without snippets (exact matches, then partial ones unless
+        ``partial`` is False), and the counts; see ``Searching.search_ids``."""
+        return self._searching.search_ids(self.index.searcher(), text, limit=limit, only=only,
+                                          partial=partial)
 
     def suggest(self, text: str, *, rare: int = 0, typing: bool = False) -> str | None:
         """``text`` with its misspelt words corrected ("did you mean"), or None; see

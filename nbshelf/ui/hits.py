@@ -1,8 +1,9 @@
 """Search hits in the library list: each title with its best snippet beneath it.
 
-The list of a search comes from ``Library.search_ids`` (ids only: it shows as soon as the index
-answers). :class:`SnippetFetcher` then asks ``Library.snippets`` for the hits on screen, from
-the read lane, a batch at a time; the model keeps them for the current search text, and
+The list of a search comes from ``Library.search_matches`` (ids only: it shows as soon as the
+index answers; when few notebooks have every word, those with some of them follow, each with
+the words it lacks). :class:`SnippetFetcher` then asks ``Library.snippets`` for the hits on
+screen, from the read lane, a batch at a time; the model keeps them for the current search text, and
 :class:`HitDelegate` paints them under the titles. Opening a hit scrolls the viewer to its
 best snippet's cell (:func:`best_cell`).
 """
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 from nbshelf.errors import NbshelfError
 from nbshelf.library import Library
 from nbshelf.ui import fmt
-from nbshelf.ui.models import LibraryModel, QueryResult, Role
+from nbshelf.ui.models import LibraryModel, QueryResult, Role, lacks_text
 from nbshelf.ui.onscreen import OnScreenRows, Work
 from nbshelf.ui.tasks import Job, TaskRunner
 
@@ -166,6 +167,9 @@ LABEL_GAP = 6
 LABEL_MIN_WIDTH = 300
 #: A snippet's text is this much smaller than the title's.
 SNIPPET_SCALE = 0.92
+#: The most of a snippet line a partial match's "lacks: ..." mark takes (the rest is the
+#: snippet's: it says why the notebook is listed at all).
+MISSING_SHARE = 0.4
 #: A match's soft background where the row is not selected: light on the base colour, and
 #: still behind light text on a dark palette.
 MARK_BACKGROUND = QColor(255, 196, 0, 96)
@@ -270,7 +274,8 @@ class HitDelegate(QStyledItemDelegate):
     The snippet is one line: a small label naming the kind of cell (code, markdown, output;
     on a row wide enough for it), then the excerpt, plain text (no markdown, HTML or TeX
     markup), elided to the width around its first match, its matches in bold on a soft
-    highlight. Everything is drawn as
+    highlight. A partial match (some words of the query only) ends its snippet line with
+    what it lacks, muted ("lacks: forecast"). Everything is drawn as
     plain text: a notebook's text is never read as markup. A hit that matched on what no
     cell says (``import:pandas``) shows its path there instead. A search's rows are taller
     (:meth:`row_height`, which the window gives the view); a row whose snippets are still
@@ -319,6 +324,10 @@ class HitDelegate(QStyledItemDelegate):
         )
         snippets: list[Snippet] | None = index.data(Role.SNIPPETS)
         line = QRect(left, top + title_height + LINE_GAP, width, snippet_height)
+        missing: tuple[str, ...] | None = index.data(Role.MISSING)
+        if missing:
+            line = self._paint_missing(painter, line, missing,
+                                       _muted(opt.palette, group, selected), small)
         if snippets:
             self._paint_snippet(painter, line, snippets[0], opt.palette, group, selected, small)
         elif snippets is not None and (record := index.data(Role.RECORD)) is not None:
@@ -330,6 +339,30 @@ class HitDelegate(QStyledItemDelegate):
                 QFontMetrics(small).elidedText(record.path, Qt.TextElideMode.ElideMiddle, width),
             )
         painter.restore()
+
+    @staticmethod
+    def _paint_missing(painter: QPainter, line: QRect, missing: tuple[str, ...],
+                       color: QColor, font: QFont) -> QRect:
+        """A partial match's mark at the end of its snippet line ("lacks: forecast", muted,
+        italic; at most ``MISSING_SHARE`` of the line, elided); returns the room left."""
+        italic = QFont(font)
+        italic.setItalic(True)
+        metrics = QFontMetrics(italic)
+        room = int(line.width() * MISSING_SHARE)
+        text = lacks_text(missing)
+        for shown in range(len(missing) - 1, 0, -1):  # whole words, the first ones kept
+            if metrics.horizontalAdvance(text) <= room:
+                break
+            text = lacks_text(missing[:shown]) + ", …"
+        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+        used = metrics.horizontalAdvance(text)
+        painter.save()
+        painter.setFont(italic)
+        painter.setPen(color)
+        painter.drawText(QRect(line.right() + 1 - used, line.top(), used, line.height()),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        painter.restore()
+        return line.adjusted(0, 0, -(used + LABEL_GAP), 0)
 
     @staticmethod
     def _paint_snippet(

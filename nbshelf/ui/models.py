@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,7 @@ from nbshelf.ui import fmt, status
 from nbshelf.ui.tasks import Changes, Job, TaskRunner
 
 if TYPE_CHECKING:  # the search module loads Whoosh: not on the start path
-    from nbshelf.search.service import Snippet
+    from nbshelf.search.service import IdMatches, Snippet
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,9 @@ class Role(IntEnum):
     SNIPPETS = Qt.ItemDataRole.UserRole + 6
     #: The notebook's file name (no ``.ipynb``), shown after its title; None while it loads.
     FILE_NAME = Qt.ItemDataRole.UserRole + 7
+    #: In a search, the words of the query a partial match lacks (``tuple[str, ...]``);
+    #: None for an exact match, or when the list is no search.
+    MISSING = Qt.ItemDataRole.UserRole + 8
 
 
 _HEALTH_ROLES = (
@@ -124,6 +127,10 @@ class QueryResult:
         matches: how many notebooks match the text (search shows only the best of them).
         searched: in ``search`` mode, the text given to the index (health filters taken
             out): what the rows' snippets are for.
+        partial_matches: in ``search`` mode, how many notebooks match some of the words only
+            (the best of them are listed after the exact matches).
+        missing: the words each partial match lacks, by id.
+        note: what the search says about words no notebook mentions, or None.
     """
 
     query: ListQuery
@@ -133,6 +140,9 @@ class QueryResult:
     mode: str
     matches: int = 0
     searched: str = ""
+    partial_matches: int = 0
+    missing: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    note: str | None = None
 
 
 def _sort_key(
@@ -153,6 +163,11 @@ def _sort_key(
     if column is Column.MODIFIED:
         return lambda r: r.mtime
     return None  # title, and the columns with no data yet: the catalog's title order
+
+
+def lacks_text(words: tuple[str, ...]) -> str:
+    """What a partial match's row says it lacks: ``lacks: forecast, series``."""
+    return "lacks: " + ", ".join(words)
 
 
 def file_name(path: str) -> str:
@@ -236,6 +251,7 @@ def run_query(
         return QueryResult(query, ids, _first_rows(library, ids), len(order), "all", len(ids))
     mode, matches = "all", 0
     chosen: list[int] | None = None
+    found: IdMatches | None = None
     if text:
         mode = "title"
         # Here, not at the top: Whoosh loads with the first search, off the start path.
@@ -246,22 +262,23 @@ def run_query(
         # the last word typed matches as a prefix too ("regre" lists "regression")
         typed = as_you_type(status.split_health(query.text)[0])
         try:
-            if allowed is None:
-                chosen, matches = library.search_ids(typed, limit=200)
-            else:  # every match, to keep those of the wanted health
-                found = library.search_ids(typed, limit=None)[0]
-                chosen = [i for i in found if i in allowed]
-                matches = len(chosen)
+            # exact matches, then (when they are few) those with some of the words
+            found = library.search_matches(typed, limit=200 if allowed is None else None)
+            chosen, matches = found.ids, found.total
+            if allowed is not None:  # every match, to keep those of the wanted health
+                chosen = [i for i in chosen if i in allowed]
+                matches = sum(1 for i in chosen if i not in found.missing)
             mode = "search"
         except IndexUnavailable:
             pass  # the writer builds the index after its first sync: filter titles now
         except QueryTooLong:
             pass  # a pasted wall of text: no title holds it either, so "No match"
     searched = text if mode == "search" else ""
+    forgiving = _forgiving(found, chosen) if mode == "search" else {}
     if mode == "search" and sort_key is None and not query.descending:
         chosen = chosen or []
         return QueryResult(query, chosen, _first_rows(library, chosen), len(order), mode, matches,
-                           searched)
+                           searched, **forgiving)
     rows = index.rows(library, order)
     if chosen is None:
         needle = text.casefold()
@@ -282,7 +299,17 @@ def run_query(
     elif query.descending:
         chosen.reverse()
     return QueryResult(query, chosen, {i: rows[i] for i in chosen}, len(order), mode, matches,
-                       searched)
+                       searched, **forgiving)
+
+
+def _forgiving(found: IdMatches | None, chosen: list[int] | None) -> dict[str, Any]:
+    """The partial matches of a search among the ids listed: how many, what each lacks, and
+    the note about the words no notebook mentions (``QueryResult``'s fields)."""
+    if found is None:
+        return {}
+    listed = set(chosen or ())
+    missing = {i: words for i, words in found.missing.items() if i in listed}
+    return {"partial_matches": found.partial_total, "missing": missing, "note": found.note}
 
 
 def _first_rows(library: Library, ids: list[int]) -> dict[int, NotebookRow]:
@@ -377,6 +404,8 @@ class LibraryModel(SafeTableModel):
         # The snippets of the rows of the current search, by id: all for ``search_text``.
         self.search_text = ""
         self._snippets: dict[int, list[Snippet]] = {}
+        # The words each partial match of the current search lacks, by id (others: exact).
+        self._lacking: Mapping[int, tuple[str, ...]] = {}
         runner.changed.connect(self._on_changes)
 
     # -- what the window asks ----------------------------------------------------------------
@@ -538,6 +567,8 @@ class LibraryModel(SafeTableModel):
             return self.search_text
         if role == Role.SNIPPETS:
             return self._snippets.get(notebook_id) if column == Column.TITLE else None
+        if role == Role.MISSING:
+            return self._lacking.get(notebook_id)
         record = self._rows.get(notebook_id)
         if record is None and notebook_id not in self._missing:
             self._request(row)
@@ -558,9 +589,12 @@ class LibraryModel(SafeTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(record, Column(column))
         if role == Qt.ItemDataRole.ToolTipRole:
+            lacking = self._lacking.get(notebook_id, ())
             if column == Column.TITLE and self._snippets.get(notebook_id):
-                return self._snippets_tip(record, self._snippets[notebook_id])
+                return self._snippets_tip(record, self._snippets[notebook_id], lacking)
             tip = row_tooltip(record)
+            if lacking:
+                tip += f"\n{lacks_text(lacking)}"
             if column == Column.MODIFIED:
                 tip += f"\nModified {fmt.when(record.mtime)}"
             return tip
@@ -587,13 +621,17 @@ class LibraryModel(SafeTableModel):
         return status.tooltip(health)
 
     @staticmethod
-    def _snippets_tip(record: NotebookRow, snippets: list[Snippet]) -> str:
-        """The title, where it lives, and every snippet with its cell: as rich text (it
-        wraps), every piece of the notebook's own text escaped."""
+    def _snippets_tip(record: NotebookRow, snippets: list[Snippet],
+                      lacking: tuple[str, ...] = ()) -> str:
+        """The title, where it lives, the words a partial match lacks, and every snippet
+        with its cell: as rich text (it wraps), every piece of the notebook's own text
+        escaped."""
         lines = [
             f"<b>{html.escape(record.title)}</b>",
             f"{html.escape(record.source)}: {html.escape(record.path)}",
         ]
+        if lacking:
+            lines[1] += f"<br><i>{html.escape(lacks_text(lacking))}</i>"
         lines += [
             f"<p style='margin-top:6px'><i>{html.escape(fmt.cell_label(s.cell, s.kind))}"
             f"</i><br>{fmt.marked_html(s.text, s.highlights)}</p>"
@@ -721,12 +759,14 @@ class LibraryModel(SafeTableModel):
             self._rows.update(result.rows)
         self.total = result.total
         self.mode = result.mode
+        lacking_changed = result.missing != self._lacking
+        self._lacking = result.missing
         searched = result.searched != self.search_text
         if searched:
             self.search_text = result.searched
             self._snippets.clear()
         self._set_ids(result.ids)
-        if searched:
+        if searched or lacking_changed:
             self._column_changed(Column.TITLE)  # the same rows, another text: new snippets
         self.loading = False
         self.loaded.emit(result)

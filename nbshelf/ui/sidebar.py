@@ -154,7 +154,8 @@ def count_facets(
     matching: set[int] | None = None
     if rest:
         try:
-            matching = set(library.search_ids(rest, limit=None)[0])
+            # the exact matches, as the facet counts above have them
+            matching = set(library.search_ids(rest, limit=None, partial=False)[0])
         except IndexUnavailable:
             matching = None
     counted = Counter(

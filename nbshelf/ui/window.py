@@ -1150,6 +1150,12 @@ class MainWindow(QMainWindow):
                 "The search index is not ready yet (it is built after the first sync): "
                 "this box filters titles meanwhile."
             )
+        elif result.mode == "search" and result.missing:
+            # exact matches are few: the list goes on with those that have some of the words
+            text = result.note or (f"{result.matches:,} with every word, "
+                                   f"{result.partial_matches:,} with some")
+            tip = ("Notebooks with only some of the words follow those with all of them; "
+                   "each says what it lacks.")
         elif result.mode == "search" and result.matches > len(result.ids):
             text = f"best {len(result.ids):,} of {result.matches:,}"
         self.search_hint.setText(text)
