@@ -18,6 +18,7 @@ from typing import Any
 
 from nbshelf.errors import KernelMissing, NbshelfError
 from nbshelf.notebook import normalize_language
+from nbshelf.units import LANGUAGE_NAMES
 
 #: The kernelspec name of nbshelf's own Python kernel.
 OWN_KERNEL_NAME = "nbshelf-python3"
@@ -236,19 +237,12 @@ def choose_kernel(
     raise KernelMissing(kernel_name, language_label(wanted), [k.label for k in kernels])
 
 
-_LANGUAGE_LABELS = {
-    "python": "Python", "r": "R", "julia": "Julia", "c#": "C#", "f#": "F#", "c++": "C++",
-    "powershell": "PowerShell", "javascript": "JavaScript", "typescript": "TypeScript",
-    "sql": "SQL", "bash": "Bash", "go": "Go", "rust": "Rust", "scala": "Scala",
-    "kotlin": "Kotlin", "haskell": "Haskell", "ruby": "Ruby", "octave": "Octave", "java": "Java",
-}
-
-
 def language_label(language: str | None) -> str | None:
-    """A normalized language name as people write it: ``r`` → ``R``."""
+    """A normalized language name as people write it: ``r`` → ``R`` (the names of
+    ``nbshelf.units``, which the list and the page show)."""
     if language is None:
         return None
-    return _LANGUAGE_LABELS.get(language, language)
+    return LANGUAGE_NAMES.get(language, language)
 
 
 def kernel_python(kernel: KernelChoice) -> str | None:
