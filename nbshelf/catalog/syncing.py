@@ -3,16 +3,24 @@ writes (contents, notebooks, versions, removals, problems, a source's availabili
 
 The caller owns the transactions: sync commits in batches, so a kill leaves a prefix of the
 work (see ``nbshelf.sources.sync``).
+
+The writes a first sync makes per notebook (a content, a notebook, a version, its place in
+the index queue) go through the connection's own sqlite3 cursor with fixed statements:
+SQLAlchemy built and compiled five statements per notebook, 28% of a first sync's time in
+the last profile (bench/RESULTS.md, issue 16). They run in the caller's transaction all
+the same: it is one connection.
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from nbshelf.catalog.models import Content, Notebook, Problem, Source, Version
+from nbshelf.catalog.models import Notebook, Problem, Source
 from nbshelf.catalog.pending import mark_pending
 from nbshelf.catalog.queries import in_chunks
 
@@ -40,11 +48,16 @@ class KnownProblem(NamedTuple):
     inode: int | None
 
 
+def _cursor(conn: Connection) -> sqlite3.Cursor:
+    """A cursor on the sqlite3 connection under ``conn``: in its transaction."""
+    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
 def known_files(conn: Connection, source_id: int) -> list[KnownFile]:
     """Every notebook row of a source, removed ones included."""
     # The plain sqlite3 cursor: a re-sync of 10,000 notebooks reads them all, and
     # SQLAlchemy's row objects cost four times the query itself.
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = _cursor(conn)
     try:
         cursor.execute(
             "SELECT id, relpath, size, mtime_ns, inode, content_hash, removed_at "
@@ -69,48 +82,77 @@ def known_problems(conn: Connection, source_id: int) -> list[KnownProblem]:
 def touch_file(conn: Connection, notebook_id: int, size: int, mtime_ns: int,
                inode: int) -> None:
     """Remember a file's new stat when its content did not change."""
-    conn.execute(update(Notebook).where(Notebook.id == notebook_id)
-                 .values(size=size, mtime_ns=mtime_ns, inode=inode))
+    _cursor(conn).execute("UPDATE notebooks SET size = ?, mtime_ns = ?, inode = ? WHERE id = ?",
+                          (size, mtime_ns, inode, notebook_id))
 
 
 def has_content(conn: Connection, digest: str) -> bool:
     """True when the catalog already describes this content."""
-    return conn.execute(select(Content.hash).where(Content.hash == digest)).first() is not None
+    found = _cursor(conn).execute("SELECT 1 FROM contents WHERE hash = ?", (digest,))
+    return found.fetchone() is not None
+
+
+#: The columns of ``contents`` in ``_ADD_CONTENT``'s order; ``add_content``'s values name each.
+_CONTENT_COLUMNS = ("hash", "size", "title", "headings", "kernel_name", "language", "nbformat",
+                    "nbformat_minor", "n_cells", "n_code", "n_markdown", "n_raw", "imports",
+                    "source_hash", "schema_error", "marking")
+#: Lists kept as JSON text, written as SQLAlchemy's ``JSON`` type writes them (json.dumps).
+_JSON_COLUMNS = frozenset(("headings", "imports"))
+_ADD_CONTENT = ("INSERT INTO contents (hash, size, title, headings, kernel_name, language, "
+                "nbformat, nbformat_minor, n_cells, n_code, n_markdown, n_raw, imports, "
+                "source_hash, schema_error, marking) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def add_content(conn: Connection, values: Mapping[str, Any]) -> None:
-    """Describe a new content (its summary: title, headings, language, counts...)."""
-    conn.execute(insert(Content).values(**values))
+    """Describe a new content (its summary: title, headings, language, counts...).
+
+    Raises:
+        KeyError: ``values`` lacks one of the table's columns.
+    """
+    row = [json.dumps(values[c]) if c in _JSON_COLUMNS else values[c] for c in _CONTENT_COLUMNS]
+    _cursor(conn).execute(_ADD_CONTENT, row)
+
+
+def _queue(cursor: sqlite3.Cursor, hashes: Iterable[str]) -> None:
+    """Queue contents for the index (``catalog.pending.mark_pending``, on a cursor)."""
+    cursor.executemany("INSERT INTO index_pending (hash) VALUES (?) ON CONFLICT DO NOTHING",
+                       [(h,) for h in set(hashes) if h])
 
 
 def add_notebook(conn: Connection, source_id: int, relpath: str, digest: str, now: float,
                  file_values: Mapping[str, int]) -> int:
     """A new notebook row holding ``digest``; returns its id. Queues it for the index."""
-    mark_pending(conn, [digest])
-    notebook_id: int = conn.execute(
-        insert(Notebook).values(
-            source_id=source_id, relpath=relpath, content_hash=digest, first_seen=now,
-            last_seen=now, removed_at=None, **file_values,
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
+    cursor = _cursor(conn)
+    _queue(cursor, [digest])
+    cursor.execute(
+        "INSERT INTO notebooks (source_id, relpath, content_hash, first_seen, last_seen, "
+        "removed_at, size, mtime_ns, inode) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+        (source_id, relpath, digest, now, now, file_values["size"], file_values["mtime_ns"],
+         file_values["inode"]))
+    notebook_id = cursor.lastrowid
+    assert notebook_id is not None  # an INSERT into a rowid table always sets it
     return notebook_id
 
 
 def change_notebook(conn: Connection, row: KnownFile, digest: str, now: float,
                     file_values: Mapping[str, int]) -> None:
     """A known notebook now holds ``digest`` (or is present again). Queues both contents."""
-    mark_pending(conn, [digest, row.content_hash])
-    conn.execute(
-        update(Notebook).where(Notebook.id == row.id)
-        .values(content_hash=digest, last_seen=now, removed_at=None, **file_values)
-    )
+    cursor = _cursor(conn)
+    _queue(cursor, [digest, row.content_hash])
+    cursor.execute(
+        "UPDATE notebooks SET content_hash = ?, last_seen = ?, removed_at = NULL, size = ?, "
+        "mtime_ns = ?, inode = ? WHERE id = ?",
+        (digest, now, file_values["size"], file_values["mtime_ns"], file_values["inode"],
+         row.id))
 
 
 def add_version(conn: Connection, notebook_id: int, digest: str, now: float,
                 mtime_ns: int) -> None:
     """Record a new content version of a notebook."""
-    conn.execute(insert(Version).values(notebook_id=notebook_id, content_hash=digest,
-                                        seen_at=now, mtime_ns=mtime_ns))
+    _cursor(conn).execute(
+        "INSERT INTO versions (notebook_id, content_hash, seen_at, mtime_ns) VALUES (?, ?, ?, ?)",
+        (notebook_id, digest, now, mtime_ns))
 
 
 def mark_removed(engine: Engine, gone: list[KnownFile], now: float) -> None:

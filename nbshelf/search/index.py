@@ -11,15 +11,17 @@ import contextlib
 import gc
 import os
 import shutil
+import sys
 import threading
 import warnings
+from array import array
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.columns import CompressedBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
@@ -46,7 +48,7 @@ from nbshelf.search.postings import CountedFrequency, CountedPositions, Weighted
 from nbshelf.store import BlobStore, atomic_write
 
 #: Bump when the schema or the analysis changes: an older index is then rebuilt.
-INDEX_VERSION = "5"
+INDEX_VERSION = "6"  # 6: postings blocks packed (IndexCodec)
 INDEX_NAME = "notebooks"
 #: Weights of a document's parts, so a title match beats a passing mention, and code use
 #: beats prose: (analysis, weight) for each part of the body field.
@@ -64,15 +66,110 @@ class IndexUnavailable(NbshelfError):
 
 
 class IndexCodec(W3Codec):
-    """Whoosh's codec without each posting's copy of its document's field length.
+    """Whoosh's codec, with two changes.
 
-    Whoosh reads that length back from disk for every posting it writes (a fifth of an
-    index build) only to estimate the best score a block of postings can reach, an estimate
-    nbshelf never uses: it visits every match (``nbshelf.search.service.top_matches``). Scores are
-    unchanged: they read field lengths from the per-document column as before.
+    No posting keeps a copy of its document's field length: Whoosh reads that length back
+    from disk for every posting it writes (a fifth of an index build) only to estimate the
+    best score a block of postings can reach, an estimate nbshelf never uses: it visits
+    every match (``nbshelf.search.service.top_matches``). Scores are unchanged: they read
+    field lengths from the per-document column as before.
+
+    And a block of postings keeps its weights and values as packed bytes (``_pack_weights``,
+    ``_pack_values``) rather than as pickled tuples of floats and of byte strings: a pickled
+    float takes 9 bytes and a pickled byte string some 30 around its own. On the 10,000
+    notebook tree that is a fifth of the postings file (bench/RESULTS.md, issue 16). The
+    segments keep this codec (Whoosh pickles it with them), so they are read back by it.
     """
 
     length_stats = False
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
+        """Writes blocks of postings in the packed form."""
+        return _PackedPostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
+                                     compression=self._compression,
+                                     inlinelimit=self._inlinelimit)
+
+    def postings_reader(self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None,
+                        scorer: Any = None) -> Any:
+        """Reads what ``postings_writer`` wrote (never inlined: see ``W3Codec``'s limit)."""
+        if terminfo.is_inlined():  # not written by this codec; kept as Whoosh reads it
+            return super().postings_reader(dbfile, terminfo, format_, term, scorer)
+        offset, length = terminfo.extent()
+        return _PackedMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+
+#: Weights are stored as little-endian 4-byte floats, as Whoosh keeps them in memory.
+_SWAP = sys.byteorder != "little"
+
+
+def _pack_weights(weights: array[float]) -> bytes:
+    packed = array("f", weights)
+    if _SWAP:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack_weights(data: bytes) -> array[float]:
+    weights = array("f")
+    weights.frombytes(data)
+    if _SWAP:
+        weights.byteswap()
+    return weights
+
+
+def _pack_values(values: list[bytes]) -> tuple[bytes, bytes]:
+    """Variable-size posting values as (their lengths as 4-byte integers, their bytes)."""
+    lengths = array("I", [len(v) for v in values])
+    if _SWAP:
+        lengths.byteswap()
+    return lengths.tobytes(), b"".join(values)
+
+
+def _unpack_values(packed: tuple[bytes, bytes]) -> tuple[bytes, ...]:
+    sizes, joined = packed
+    lengths = array("I")
+    lengths.frombytes(sizes)
+    if _SWAP:
+        lengths.byteswap()
+    values, start = [], 0
+    for length in lengths:
+        values.append(joined[start:start + length])
+        start += length
+    return tuple(values)
+
+
+class _PackedPostingsWriter(W3PostingsWriter):
+    """Whoosh's postings writer, with weights and variable-size values packed."""
+
+    def _mini_weights(self) -> Any:
+        found = super()._mini_weights()
+        return _pack_weights(self._weights) if isinstance(found, tuple) else found
+
+    def _mini_values(self) -> Any:
+        fixed = self._format.fixed_value_size()
+        if fixed is None or fixed < 0:
+            return _pack_values(self._values)
+        return super()._mini_values()
+
+
+class _PackedMatcher(W3LeafMatcher):
+    """Reads the blocks ``_PackedPostingsWriter`` wrote."""
+
+    def _read_weights(self) -> None:
+        if self._data is None:
+            self._read_data()
+        if isinstance(self._data[1], bytes):
+            self._weights = _unpack_weights(self._data[1])
+        else:  # None or one float: all weights alike, as Whoosh writes them
+            super()._read_weights()
+
+    def _read_values(self) -> None:
+        if self._data is None:
+            self._read_data()
+        if self._fixedsize is None or self._fixedsize < 0:
+            self._values = _unpack_values(self._data[2])
+        else:
+            super()._read_values()
 
 
 def _text(analyzer: Any, name: str, *, phrase: bool) -> TEXT:

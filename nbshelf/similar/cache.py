@@ -45,6 +45,7 @@ from nbshelf.similar.features import (
     line_hashes,
     text_tokens,
 )
+from nbshelf.similar.npzfile import write_npz
 from nbshelf.store import BlobStore
 
 #: The cache file in the model folder.
@@ -156,7 +157,7 @@ class TokenTable:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             with open(tmp, "wb") as out:
-                np.savez(out, **arrays)  # type: ignore[arg-type]
+                write_npz(out, arrays)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, path)

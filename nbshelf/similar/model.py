@@ -50,6 +50,7 @@ from nbshelf.similar.features import (
     token_spellings,
     token_terms,
 )
+from nbshelf.similar.npzfile import write_npz
 from nbshelf.store import BlobStore, atomic_write
 
 #: Bump when the saved form or the features change: an older model is then rebuilt.
@@ -489,15 +490,15 @@ class SimilarModel:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         with open(staging / "arrays.npz", "wb") as out:
-            np.savez(
-                out,
-                data=self.matrix.data, indices=self.matrix.indices, indptr=self.matrix.indptr,
-                shape=np.array(self.matrix.shape, dtype=np.int64),
-                term_fields=self.term_fields, idf=self.idf,
-                sketch_data=self.sketch_data, sketch_ptr=self.sketch_ptr,
-                boilerplate=self.boilerplate,
-                hashes=np.array(self.hashes, dtype="S64"),
-            )  # fmt: skip
+            write_npz(out, {
+                "data": self.matrix.data, "indices": self.matrix.indices,
+                "indptr": self.matrix.indptr,
+                "shape": np.array(self.matrix.shape, dtype=np.int64),
+                "term_fields": self.term_fields, "idf": self.idf,
+                "sketch_data": self.sketch_data, "sketch_ptr": self.sketch_ptr,
+                "boilerplate": self.boilerplate,
+                "hashes": np.array(self.hashes, dtype="S64"),
+            })  # fmt: skip
             out.flush()
             os.fsync(out.fileno())
         words = {"terms": self.terms, "spellings": self.spellings, "weights": asdict(self.weights)}

@@ -1,9 +1,10 @@
 """Syncing sources into the library: diff a walk against the catalog, copy what changed.
 
 Order of writes, for a library that survives a kill at any moment: a new content's blob is on
-disk (temp file, fsync, rename) before the transaction that records it commits, and catalog
-changes commit in batches. A killed sync leaves a consistent library holding a prefix of the
-work; the next sync finds the rest changed and completes it.
+disk (temp file, fsync, rename, on the store's threads; ``BlobStore.flush`` waits for them
+and syncs the folders just before the commit) before the transaction that records it
+commits, and catalog changes commit in batches. A killed sync leaves a consistent library
+holding a prefix of the work; the next sync finds the rest changed and completes it.
 """
 
 from __future__ import annotations
@@ -261,9 +262,11 @@ class SourceSync:
                 in_batch += 1
                 self._report("copy", done, total)
                 if in_batch >= BATCH_FILES or time.monotonic() - batch_start > BATCH_SECONDS:
+                    self.store.flush()  # the batch's blobs are durable before it commits
                     tx.commit()
                     tx = conn.begin()
                     batch_start, in_batch = time.monotonic(), 0
+            self.store.flush()
             tx.commit()
         finally:
             conn.close()
@@ -288,18 +291,18 @@ class SourceSync:
             if not self.store.has(digest):
                 # lost from disk, or deleted being damaged (BlobDamaged says to touch the
                 # file): we have its bytes in hand
-                self.store.put(digest, data)
+                self.store.put(digest, data, later=True)
             self.result.unchanged += 1
             return None
         if not has_content(conn, digest):
             try:
-                parsed = parse_notebook(data, relpath.rsplit("/", 1)[-1])
+                parsed = parse_notebook(data, relpath.rsplit("/", 1)[-1], digest=digest)
             except NotebookInvalid as err:
                 return ProblemRecord(relpath, err.kind, err.message, stat)
-            self.store.put(digest, data)
+            self.store.put(digest, data, later=True)  # durable at the batch's commit
             add_content(conn, _content_values(parsed, len(data)))
         elif not self.store.has(digest):
-            self.store.put(digest, data)  # the blob was lost from disk; we have its bytes
+            self.store.put(digest, data, later=True)  # lost from disk; we have its bytes
         self._record_version(conn, relpath, stat, row, digest, now)
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -305,6 +306,25 @@ def test_model_is_saved_loaded_and_rebuilt_when_deleted(shelf: Library) -> None:
     shutil.rmtree(fresh.folder)
     answer = similarity(shelf).similar(nid(shelf, "finance/sales.ipynb"))
     assert answer and answer[0].relation == "same"
+
+
+def test_model_and_cache_are_saved_deflated_and_a_raw_saved_model_still_loads(
+        shelf: Library) -> None:
+    sim = similarity(shelf)
+    built = sim.rebuild()
+    assert built is not None
+    for name in ("arrays.npz", "tokens.npz"):  # smaller on disk (issue 16)
+        with zipfile.ZipFile(sim.folder / name) as archive:
+            assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    # a model saved before issue 16 holds the same arrays uncompressed (np.savez)
+    with np.load(sim.folder / "arrays.npz") as arrays:
+        kept = {key: arrays[key] for key in arrays.files}
+    with open(sim.folder / "arrays.npz", "wb") as out:
+        np.savez(out, **kept)
+    loaded = SimilarModel.load(sim.folder)
+    assert loaded is not None and loaded.hashes == built.hashes
+    some = built.hashes[0]
+    assert loaded.neighbours(some, 5) == built.neighbours(some, 5)
 
 
 @pytest.mark.parametrize(
