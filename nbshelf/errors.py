@@ -73,6 +73,15 @@ class NotFound(NbshelfError):
     """A notebook reference (id, path, SOURCE:PATH) matches nothing in the library."""
 
 
+class SimilarLearning(NbshelfError):
+    """The library's first similarity model is still being fitted (a first sync is under
+    way): the similar notebooks come once it is saved."""
+
+    def __init__(self) -> None:
+        super().__init__("Similar notebooks will appear when the library has finished "
+                         "learning from the new notebooks.")
+
+
 class NotebookInvalid(NbshelfError):
     """A file cannot be read as a notebook at all.
 

@@ -6,7 +6,9 @@ and the command line's progress line supply both. Index builds, fits and health 
 ``(done, total, message)`` (``ProgressFn``). A sync reports ``SyncProgress`` (its phase,
 files found, files copied): the window refreshes its list as copies land, which a plain
 count cannot tell it; the index build inside a sync reaches that same callback as phase
-"index". Work that was stopped says so in what it returns (``SyncReport.cancelled``), and
+"index", and while a big sync copies, each report also says how many contents are searchable
+already (``SyncProgress.searchable``: "12,400 of 100,000 checked, 12,400 copied; 10,000
+searchable"). Work that was stopped says so in what it returns (``SyncReport.cancelled``), and
 the command line exits 1 saying what was kept.
 """
 

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from nbshelf import __version__
 from nbshelf.cli.text import human
-from nbshelf.errors import NbshelfError, storage_error
+from nbshelf.errors import NbshelfError, SimilarLearning, storage_error
 from nbshelf.library import Library, open_library
 from nbshelf.notebook.export import FORMATS as EXPORT_FORMATS
 from nbshelf.sources.sync import SyncProgress
@@ -390,7 +390,12 @@ def _search(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
 def _similar(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     if args.limit < 1:
         raise NbshelfError("--limit must be 1 or more")
-    return {"results": [s.to_json() for s in lib.similar(args.notebook, limit=args.limit)]}
+    try:
+        found = lib.similar(args.notebook, limit=args.limit)
+    except SimilarLearning as learning:
+        # not a failure: the first sync's model is on its way
+        return {"results": [], "learning": True, "note": str(learning)}
+    return {"results": [s.to_json() for s in found]}
 
 
 def _reindex(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
@@ -686,6 +691,10 @@ class ProgressBar:
             filled = int(self.width * p.scanned / p.total) if p.total else self.width
             bar = "#" * filled + "-" * (self.width - filled)
             text = f"{p.source}: [{bar}] {p.scanned:,}/{p.total:,} checked, {p.copied:,} copied"
+            if p.phase == "index":
+                text = f"making notebooks searchable: [{bar}] {p.scanned:,}/{p.total:,}"
+            elif p.searchable is not None:
+                text += f"; {p.searchable:,} searchable"
         self.out.write("\r" + text[:120].ljust(80))
         self.out.flush()
         self.shown = True

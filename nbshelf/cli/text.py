@@ -255,6 +255,8 @@ def _listed(names: list[str]) -> str:
 
 
 def _similar(report: Report) -> list[str]:
+    if report.get("note"):
+        return [report["note"]]
     if not report["results"]:
         return ["no similar notebooks"]
     lines = []

@@ -27,6 +27,7 @@ import functools
 import os
 import threading
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from sqlalchemy import Engine
 
 from nbshelf.catalog.db import open_engine
-from nbshelf.catalog.models import SourceKind
+from nbshelf.catalog.models import Source, SourceKind
 from nbshelf.errors import LibraryError, NbshelfError, NotFound, storage_error
 from nbshelf.library.lock import WriterLock
 from nbshelf.notebook.service import Notebooks
@@ -54,7 +55,7 @@ from nbshelf.run.service import Running
 from nbshelf.sources.service import Sources
 from nbshelf.sources.sync import ProgressFn as SyncProgressFn
 from nbshelf.sources.sync import SyncProgress
-from nbshelf.store import BlobStore, CompactReport
+from nbshelf.store import BlobStore, CompactReport, atomic_write
 
 if TYPE_CHECKING:
     # Search (Whoosh, the analyzers), running (jupyter_client, nbclient), health, rendering
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
     from nbshelf.run.parameters import Parameter
     from nbshelf.run.record import PreparedNotebook
     from nbshelf.search.index import SearchIndex
+    from nbshelf.search.progressive import ProgressiveIndex
     from nbshelf.search.service import (
         IdMatches,
         Searching,
@@ -81,6 +83,10 @@ if TYPE_CHECKING:
     from nbshelf.similar import Similarity, SimilarNotebook
 
 CATALOG_NAME = "catalog.sqlite"
+#: Present while a library's first similarity model is being learned (written when a sync
+#: begins without a model, removed when the model is saved): readers then say the similar
+#: notebooks are still being learned (``nbshelf.similar.service.LEARNING_SUFFIX``).
+LEARNING_MARKER = "similar.learning"
 #: Told (holder's pid, seconds) when a writer starts waiting for the writer lock.
 WaitFn = Callable[[int | None, float], None]
 SIMILAR_FOLDER = "similar"
@@ -132,6 +138,63 @@ def _index_progress(progress: SyncProgressFn | None) -> ProgressFn | None:
         report(SyncProgress("search index", "index", done, done, total))
 
     return forward
+
+
+class _SyncIndexing:
+    """The search index during one sync: nothing until the copy's first batch commits, then
+    a ``ProgressiveIndex`` taking each batch in; and the sync's progress, told how much of
+    it is searchable so far."""
+
+    def __init__(self, lib: Library, progress: SyncProgressFn | None) -> None:
+        self._lib = lib
+        self._progress = progress
+        self._rounds: ProgressiveIndex | None = None
+        self._last: SyncProgress | None = None
+        self._draining = False
+        self._told = threading.Lock()  # progress comes from the sync's and the rounds' threads
+
+    @property
+    def started(self) -> bool:
+        """True once the rounds have begun (a batch of the copy committed)."""
+        return self._rounds is not None
+
+    def committed(self) -> None:
+        """A batch of the copy committed (on the sync's thread)."""
+        if self._rounds is None:
+            self._rounds = self._lib.searching.progressive(
+                self._lib.root / CATALOG_NAME, self._on_round, _index_procs())
+            self._rounds.start()
+        self._rounds.committed()
+
+    def progress(self, progress: SyncProgress) -> None:
+        """The copy's progress, with what is searchable once the rounds have begun."""
+        self._last = progress
+        if self._progress is not None and self._rounds is not None:
+            progress = replace(progress, searchable=self._rounds.searchable)
+        self._tell(progress)
+
+    def copy_done(self) -> None:
+        """The copy is over: the rounds take in the rest meanwhile."""
+        self._draining = True
+        if self._rounds is not None:
+            self._rounds.copy_done()
+            self._on_round(self._rounds.searchable, self._lib.index_behind())
+
+    def finish(self, *, stop: bool) -> None:
+        """Wait for the rounds (``stop``: the one under way only); a round that failed is
+        logged, and the writer's ``refresh_index`` catches up instead."""
+        if self._rounds is not None:
+            self._rounds.finish(stop=stop)
+
+    def _on_round(self, searchable: int, waiting: int) -> None:
+        if self._draining and self._last is not None:
+            self._tell(SyncProgress("search index", "index", searchable, self._last.copied,
+                                    searchable + waiting, searchable))
+
+    def _tell(self, progress: SyncProgress) -> None:
+        if self._progress is not None:
+            with self._told:
+                self._progress(progress)
 
 
 def _forward_event(source: threading.Event, target: threading.Event) -> None:
@@ -411,17 +474,58 @@ class Library:
         A source that fails in a way nobody foresaw is listed as a problem of that source,
         and the others are synced. With ``index`` (the default) the derived data catches up
         before this returns: the search index, and the similarity model when 10% of
-        contents are new. Without it, the changes wait for ``refresh_index`` and
-        ``refresh_similar``.
+        contents are new. A sync big enough to commit in batches makes each batch searchable
+        while it copies the next (``nbshelf.search.progressive``); the model is fitted at the
+        end, and until a library's first model exists ``similar`` says it is being learned.
+        Without ``index``, the changes wait for ``refresh_index`` and ``refresh_similar``.
         """
         cancel = cancel or threading.Event()
         chosen = self.sources.chosen(names)
         report = SyncReport()
+        indexing = _SyncIndexing(self, progress) if index else None
+        if index and not (self.root / SIMILAR_FOLDER).is_dir():
+            atomic_write(self.root / LEARNING_MARKER, b"")  # readers: "still learning"
+        try:
+            self._sync_sources(chosen, report, cancel, indexing, progress)
+        except BaseException:
+            if indexing is not None:
+                indexing.finish(stop=True)
+            raise
+        if indexing is None:
+            return report
+        if report.cancelled:
+            indexing.finish(stop=True)  # what the rounds took in stays searchable
+            return report
+        if not indexing.started:  # a small sync: the index catches up after the copy
+            self.refresh_index(progress=_index_progress(progress), cancel=cancel)
+        indexing.copy_done()
+        changed = report.added or report.updated or report.removed
+        # Loading the model to compare it costs ~0.4 s at 50,000 notebooks: only when
+        # something changed, or when there is no model yet (it refits at 10% new contents);
+        # beside the index's last rounds, in the worker. The folder, not the keeper: making
+        # it imports scikit-learn (~1 s of CPU), which a sync that changed nothing needs not.
+        if changed or not (self.root / SIMILAR_FOLDER).is_dir():
+            self.refresh_similar(cancel=cancel)
+        if indexing.started:
+            indexing.finish(stop=cancel.is_set())
+            if not cancel.is_set():
+                # what the rounds left (nothing, unless a round failed) is taken in here
+                self.refresh_index(progress=_index_progress(progress), cancel=cancel)
+        # a cancel during the index build or the fit stops them (the catalog is synced;
+        # the next sync catches them up): say so
+        report.cancelled = cancel.is_set()
+        return report
+
+    def _sync_sources(self, chosen: list[Source], report: SyncReport, cancel: threading.Event,
+                      indexing: _SyncIndexing | None, progress: SyncProgressFn | None) -> None:
+        """Sync each chosen source into ``report`` (the copy: no derived data)."""
         for source in chosen:
             if cancel.is_set():
                 report.cancelled = True
                 break
-            result = self.sources.sync_one(source, progress=progress, cancel=cancel)
+            result = self.sources.sync_one(
+                source, progress=progress if indexing is None else indexing.progress,
+                cancel=cancel, on_commit=None if indexing is None else indexing.committed)
             if result is None:
                 continue  # listed as a problem of that source
             report.added += result.added
@@ -434,19 +538,6 @@ class Library:
             if not result.available:
                 report.unavailable.append(source.name)
         report.problems = self.problems([s.name for s in chosen])
-        if index and not report.cancelled:
-            self.refresh_index(progress=_index_progress(progress), cancel=cancel)
-            # Loading the model to compare it costs ~0.4 s at 50,000 notebooks: only when
-            # something changed, or when there is no model yet. It refits at 10% new contents.
-            changed = report.added or report.updated or report.removed
-            # The folder, not the keeper: making it imports scikit-learn (~1 s of CPU), which
-            # a sync that changed nothing has no use for.
-            if changed or not (self.root / SIMILAR_FOLDER).is_dir():
-                self.refresh_similar(cancel=cancel)
-            # a cancel during the index build or the fit stops them (the catalog is synced;
-            # the next sync catches them up): say so
-            report.cancelled = cancel.is_set()
-        return report
 
     # -- search ------------------------------------------------------------------------------
 
@@ -548,6 +639,10 @@ class Library:
 
         The notebook itself is never in its own list; identical copies elsewhere are, as
         relation "same". A missing or stale model is rebuilt (a reader fits one in memory).
+
+        Raises:
+            SimilarLearning: a reader asked while the library's first model is being
+                learned (a first sync is under way, or was stopped before it ended).
         """
         notebook_id = self.resolve(ref)
         if not self.readonly and self.similarity.model() is None:

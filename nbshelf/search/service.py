@@ -46,6 +46,7 @@ from nbshelf.store import BlobStore
 if TYPE_CHECKING:
     from nbshelf.search.index import ProgressFn as IndexProgressFn
     from nbshelf.search.index import SearchIndex
+    from nbshelf.search.progressive import ProgressiveIndex, RoundFn
 
 MAX_SNIPPETS = 3
 #: An excerpt's length: more than a wide row shows (the app elides it to the width it
@@ -668,6 +669,15 @@ class SearchService:
         if not self.index.is_current():
             return self.index.rebuild(progress, cancel, procs=procs)
         return self.index.update_pending()
+
+    def progressive(self, catalog: Path, on_round: RoundFn | None = None,
+                    procs: int = 1) -> ProgressiveIndex:
+        """An index that takes in a sync's batches as they commit (not started yet: see
+        ``nbshelf.search.progressive``); a writer's job. ``procs``: processes for the last
+        round, after the copy."""
+        from nbshelf.search.progressive import ProgressiveIndex
+
+        return ProgressiveIndex(self.index, self.engine, catalog, on_round, procs)
 
     def rebuild(self, progress: IndexProgressFn | None, cancel: threading.Event | None,
                 procs: int) -> int:

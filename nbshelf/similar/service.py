@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 
 from nbshelf.catalog import queries
 from nbshelf.catalog.queries import present_places
+from nbshelf.errors import SimilarLearning
 from nbshelf.progress import ProgressFn
 from nbshelf.records import Place
 from nbshelf.similar.cache import (
@@ -40,6 +41,10 @@ from nbshelf.store import BlobStore
 
 #: Contents read per batch: the unit of progress, cancellation and work for a process.
 BATCH = 250
+#: Beside the model folder, while a library's first model is being learned: the writer
+#: makes it when a sync begins without a model (``Library.sync``'s ``LEARNING_MARKER``),
+#: and ``rebuild`` removes it once the model is saved.
+LEARNING_SUFFIX = ".learning"
 
 
 def present_hashes(engine: Engine) -> set[str]:
@@ -229,6 +234,16 @@ class Similarity:
                 self._model, self._loaded = model, True
         return self._model
 
+    @property
+    def learning_marker(self) -> Path:
+        """The file that says the first model is being learned."""
+        return self.folder.with_name(self.folder.name + LEARNING_SUFFIX)
+
+    def learning(self) -> bool:
+        """True while the library's first model is being learned: no model yet, and a sync
+        that will fit one has begun (or was stopped: the next sync fits it)."""
+        return self.model() is None and self.learning_marker.is_file()
+
     def coverage(self) -> Coverage | None:
         """How the model compares with the catalog now; None when there is no model."""
         model = self.model()
@@ -265,6 +280,7 @@ class Similarity:
         model, table = fitted
         if save:
             model.save(self.folder, extra=lambda staging: table.save(staging / TOKENS_FILE))
+            self.learning_marker.unlink(missing_ok=True)
         with self._lock:
             self._model, self._loaded = model, True
         return model
@@ -297,8 +313,15 @@ class Similarity:
         A library without a model gets one fitted in memory (and not saved: the caller
         decides when to save, see ``refresh``). Identical copies are not listed here: they
         share ``content_hash``; ``similar`` adds them.
+
+        Raises:
+            SimilarLearning: no model yet, and the writer is learning the library's first.
         """
         model = self.model()
+        if model is None and self.learning_marker.is_file():
+            # the writer is fitting the first model (a first sync): fitting another here, on
+            # a library still arriving, would cost as much and tell less
+            raise SimilarLearning
         if model is None:
             model = self.rebuild(save=False)
         if model is None:

@@ -18,7 +18,13 @@ from nbshelf.errors import SourceError, storage_error
 from nbshelf.records import SourceInfo
 from nbshelf.sources import rules
 from nbshelf.sources.scan import FileStat
-from nbshelf.sources.sync import ProgressFn, SourceSync, SourceSyncResult, record_source_failure
+from nbshelf.sources.sync import (
+    CommitFn,
+    ProgressFn,
+    SourceSync,
+    SourceSyncResult,
+    record_source_failure,
+)
 from nbshelf.store import BlobStore
 
 #: Looks up the content hash the catalog knows for a file in a given state.
@@ -187,13 +193,15 @@ class Sources:
         return opened, real.as_posix()
 
     def sync_one(self, source: Source, *, progress: ProgressFn | None,
-                 cancel: threading.Event) -> SourceSyncResult | None:
+                 cancel: threading.Event,
+                 on_commit: CommitFn | None = None) -> SourceSyncResult | None:
         """Sync one source; None when it failed in a way nobody foresaw (it is then listed
         as a problem of that source). A failing machine (a full disk) is raised as a
-        ``StorageError``: no other source could be written either."""
+        ``StorageError``: no other source could be written either. ``on_commit`` is told
+        after each batch of the copy commits."""
         try:
             return SourceSync(self.engine, self.store, source, progress=progress,
-                              cancel=cancel).run()
+                              cancel=cancel, on_commit=on_commit).run()
         except Exception as err:
             storage = storage_error(err)
             if storage is not None:

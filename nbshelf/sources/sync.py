@@ -58,13 +58,19 @@ class SyncProgress:
     """Where a sync is: files found so far, files checked, files copied in."""
 
     source: str
-    phase: str  # "scan" while walking, "copy" while reading changed files
+    phase: str  # "scan" while walking, "copy" while reading changed files, "index" after
     scanned: int
     copied: int
     total: int
+    #: Contents the search index has taken in so far during this sync (None: the index
+    #: catches up only after the copy, as a small sync does).
+    searchable: int | None = None
 
 
 ProgressFn = Callable[[SyncProgress], None]
+#: Told after each batch of catalog changes commits while the copy goes on (on the sync's
+#: thread, between two transactions): what the batch recorded is visible to readers now.
+CommitFn = Callable[[], None]
 
 
 @dataclass
@@ -105,6 +111,7 @@ class SourceSync:
         *,
         progress: ProgressFn | None = None,
         cancel: threading.Event | None = None,
+        on_commit: CommitFn | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -116,6 +123,7 @@ class SourceSync:
         self.kind = source.kind
         self.progress = progress
         self.cancel = cancel or threading.Event()
+        self.on_commit = on_commit
         self.result = SourceSyncResult()
         self._last_progress = 0.0
 
@@ -264,6 +272,8 @@ class SourceSync:
                 if in_batch >= BATCH_FILES or time.monotonic() - batch_start > BATCH_SECONDS:
                     self.store.flush()  # the batch's blobs are durable before it commits
                     tx.commit()
+                    if self.on_commit is not None:
+                        self.on_commit()  # the search index takes the batch in meanwhile
                     tx = conn.begin()
                     batch_start, in_batch = time.monotonic(), 0
             self.store.flush()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nbshelf.errors import NbshelfError
+from nbshelf.errors import NbshelfError, SimilarLearning
 from nbshelf.library import Library
 from nbshelf.records import NotebookInfo, VersionInfo
 from nbshelf.ui import fmt
@@ -495,7 +495,18 @@ class NotebookPane(QWidget):
         self.similar_model = RecordModel(_similar_columns())
         self.similar_view = _similar_table(self.similar_model)
         self.similar_view.doubleClicked.connect(self._open_similar)
-        self.tabs.addTab(self.similar_view, "Similar")
+        # Until the library's first model is learned (a first sync) this says so, in place
+        # of an empty list.
+        self.similar_note = QLabel()
+        self.similar_note.setWordWrap(True)
+        self.similar_note.setMargin(12)
+        self.similar_note.hide()
+        similar_page = QWidget()
+        similar_layout = QVBoxLayout(similar_page)
+        similar_layout.setContentsMargins(0, 0, 0, 0)
+        similar_layout.addWidget(self.similar_note)
+        similar_layout.addWidget(self.similar_view, 1)
+        self.tabs.addTab(similar_page, "Similar")
         self.history_model = RecordModel(_version_columns())
         self.history_view = _table(self.history_model)
         self.history_view.selectionModel().currentRowChanged.connect(self._show_version_diff)
@@ -838,9 +849,16 @@ class NotebookPane(QWidget):
             if serial == self._serial:
                 self.similar_model.set_records(hits)
 
+        def failed(err: NbshelfError) -> None:
+            done([])
+            if serial == self._serial and isinstance(err, SimilarLearning):
+                self.similar_note.setText(str(err))
+                self.similar_note.show()
+
         self.similar_model.set_records([])
+        self.similar_note.hide()
         self._runner.task(fetch, label="Similar notebooks").on_success(done).on_failure(
-            lambda _err: done([])
+            failed
         ).start()
 
     def _open_similar(self, index: Any) -> None:

@@ -20,10 +20,16 @@ def describe(progress: SyncProgress) -> str:
     """A progress line a user reads at a glance."""
     if progress.phase == "scan":  # while walking, ``total`` counts the files found so far
         return f"Syncing {progress.source}: looking for notebooks ({progress.total:,} found)"
-    return (
+    if progress.phase == "index":  # the copy is done; the index takes in the last rounds
+        return (f"Making notebooks searchable: {progress.scanned:,} of {progress.total:,} "
+                "searchable")
+    text = (
         f"Syncing {progress.source}: {progress.scanned:,} of {progress.total:,} checked, "
         f"{progress.copied:,} copied"
     )
+    if progress.searchable is not None:  # what has landed can be searched already
+        text += f"; {progress.searchable:,} searchable"
+    return text
 
 
 def summary(report: SyncReport) -> str:

@@ -160,3 +160,88 @@ def test_compact_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
         check_consistent(library_dir)
     # the kills landed midway: some blobs compressed, some not yet
     assert any(0 < n < blobs for n in done_when_killed), done_when_killed
+
+
+def index_hashes(library_dir: Path) -> set[str]:
+    """The contents a reader's index holds (empty when there is no index yet)."""
+    with Library.open(library_dir, readonly=True) as reader:
+        try:
+            searcher = reader.searching.index.searcher()
+        except Exception:  # noqa: BLE001 - no index committed yet
+            return set()
+        return {fields["hash"] for fields in searcher.reader().all_stored_fields()}
+
+
+def present_hashes(library_dir: Path) -> set[str]:
+    with sqlite3.connect(library_dir / "catalog.sqlite") as db:
+        return {h for (h,) in db.execute(
+            "SELECT content_hash FROM notebooks WHERE removed_at IS NULL")}
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes ``pid`` started (Linux: the index's worker among them)."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(status.parent.name))
+    return found
+
+
+PROGRESSIVE_NOTEBOOKS = 1200
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_progressive_first_sync_killed_after_some_batches_were_indexed(tmp_path: Path) -> None:
+    """Killed once the index has taken in some batches (searchable while syncing): the library
+    opens, its index holds no content the catalog lacks, search works, the index's worker
+    does not outlive the sync, and the next sync completes and indexes everything."""
+    rng = random.Random(16)
+    share = tmp_path / "share"
+    for i in range(PROGRESSIVE_NOTEBOOKS):
+        nb = make_notebook(title=f"Rainfall {i}", markdown=["Rainfall by month."],
+                           code=[f"import math\nx = {i}"] * rng.randint(1, 4))
+        write_notebook(share / f"team{i % 9}" / f"nb{i:04}.ipynb", nb)
+    template = tmp_path / "template"
+    with Library.open(template) as lib:
+        lib.add_source(share, name="share")
+
+    indexed_when_killed = []
+    for round_no in range(3):
+        library_dir = tmp_path / f"lib{round_no}"
+        shutil.copytree(template, library_dir)
+        sync = start_sync(library_dir)
+        deadline = time.monotonic() + 120
+        while sync.poll() is None and time.monotonic() < deadline:
+            if index_hashes(library_dir):
+                break
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0, 0.5))
+        workers = children_of(sync.pid)
+        sync.send_signal(signal.SIGKILL)
+        sync.wait()
+        assert workers, "the sync had no index worker: it was not progressive"
+        gone_by = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < gone_by:
+            time.sleep(0.05)
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+        indexed = index_hashes(library_dir)
+        indexed_when_killed.append(len(indexed))
+        check_consistent(library_dir)
+        assert indexed <= present_hashes(library_dir), "the index holds what the catalog lacks"
+        with Library.open(library_dir, readonly=True) as reader:
+            assert reader.search("rainfall", limit=3).total == len(indexed)
+        with Library.open(library_dir) as lib:  # the next sync completes and indexes all
+            report = lib.sync()
+            assert report.added + report.unchanged == PROGRESSIVE_NOTEBOOKS
+        assert index_hashes(library_dir) == present_hashes(library_dir)
+        with Library.open(library_dir, readonly=True) as reader:
+            assert reader.search("rainfall", limit=3).total == PROGRESSIVE_NOTEBOOKS
+            assert reader.index_behind() == 0
+    # the kills landed mid-sync, with part of the library searchable
+    assert all(0 < n < PROGRESSIVE_NOTEBOOKS for n in indexed_when_killed), indexed_when_killed

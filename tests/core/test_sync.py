@@ -156,7 +156,11 @@ def test_a_cancel_during_the_index_build_is_reported_and_the_next_sync_finishes(
     first = library.sync(progress=cancel_when_indexing, cancel=cancel)
     assert first.added == 450
     assert first.cancelled
-    assert library.index_behind() == 450  # nothing of a stopped build was taken for done
+    # nothing of a stopped build was taken for done: the queue names exactly the contents
+    # the index lacks (since issue 16 the batches the copy committed may be in it already)
+    searcher = library.searching.index.searcher()
+    indexed = {f["hash"] for f in searcher.reader().all_stored_fields()}
+    assert library.index_behind() == 450 - len(indexed)
     second = library.sync()
     assert not second.cancelled and second.unchanged == 450
     assert library.index_behind() == 0
