@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         help='words, "a phrase", prefix*, lang:/import:/source:/tag:/title:, -word, OR',
     )
     search.add_argument("--limit", type=int, default=20, metavar="N")
+    search.add_argument("--words-only", action="store_true",
+                        help="match the words only: leave out the notebooks found by meaning")
     _json_flag(search)
     _json_flag(commands.add_parser(
         "reindex", help="rebuild the search index and the similarity model from the catalog"))
@@ -377,7 +379,8 @@ def _sync(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
 def _search(lib: Library, args: argparse.Namespace) -> dict[str, Any]:
     if args.limit < 1:
         raise NbshelfError("--limit must be 1 or more")
-    report = lib.search(" ".join(args.query), limit=args.limit).to_json()
+    report = lib.search(" ".join(args.query), limit=args.limit,
+                        meaning=not args.words_only).to_json()
     behind = lib.index_behind()
     if behind:
         # a reader answers from the committed index; the writer's next sync catches it up

@@ -101,8 +101,10 @@ def _search(report: Report) -> list[str]:
     lines = ["(the query was read as plain words)"] if report["plain"] else []
     if report.get("note"):
         lines.append(report["note"])
-    exact = [hit for hit in report["results"] if not hit.get("partial")]
+    exact = [hit for hit in report["results"]
+             if not hit.get("partial") and not hit.get("by_meaning")]
     partial = [hit for hit in report["results"] if hit.get("partial")]
+    meant = [hit for hit in report["results"] if hit.get("by_meaning") and not hit.get("partial")]
     if report["total"] == 0:
         lines.append(f"no notebook matches {report['query']!r}")
         if report["suggestion"]:
@@ -118,6 +120,10 @@ def _search(report: Report) -> list[str]:
         lines.append(f"Also matching some of the words ({some} notebooks{best}):")
         for hit in partial:
             lines += _hit_lines(hit)
+    if meant:
+        lines.append("Also about the same thing:")
+        for hit in meant:
+            lines += _hit_lines(hit)
     return lines
 
 
@@ -127,6 +133,10 @@ def _hit_lines(hit: Report) -> list[str]:
     lines = [f"{hit['id']:>6}  {hit['title']}  [{hit['source']}:{hit['path']}]"]
     if hit.get("missing"):
         lines.append(f"        lacks: {', '.join(hit['missing'])}")
+    if hit.get("reason"):
+        # cells counted from 1, as a reader counts them
+        cell = f" (cell {hit['best_cell'] + 1})" if hit.get("best_cell") is not None else ""
+        lines.append(f"        {hit['reason']}{cell}")
     for snip in hit["snippets"]:
         text = snip["text"]
         for start, end in reversed(snip["highlights"]):

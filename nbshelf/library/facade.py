@@ -323,7 +323,8 @@ class Library:
             from nbshelf.search.service import SearchService
 
             self._search_service = SearchService(self.root / "index", self.engine, self.store,
-                                                 writer=not self.readonly)
+                                                 writer=not self.readonly,
+                                                 related=self.root / SIMILAR_FOLDER)
         return self._search_service
 
     @property
@@ -561,17 +562,19 @@ class Library:
             self.similarity.rebuild(progress, cancel, procs=_index_procs(), reuse=False)
         return written
 
-    def search(self, text: str, *, limit: int = 20) -> SearchResults:
+    def search(self, text: str, *, limit: int = 20, meaning: bool = True) -> SearchResults:
         """Notebooks matching ``text`` (see ``nbshelf.search.query`` for the syntax), best
-        first. A writer catches the index up first; a reader answers from what the index
-        has committed (``index_behind`` says by how much it lags)."""
+        first; with ``meaning``, those close to it in meaning follow the exact matches
+        (``nbshelf.search.meaning``; False: keyword search only). A writer catches the index
+        up first; a reader answers from what the index has committed (``index_behind`` says
+        by how much it lags)."""
         if not self.readonly:
             self.refresh_index()
         rest, only = self._health_filter(text)
-        return self.searching.search(rest, limit, only)
+        return self.searching.search(rest, limit, only, meaning=meaning)
 
     def search_ids(self, text: str, *, limit: int | None = None,
-                   partial: bool = True) -> tuple[list[int], int]:
+                   partial: bool = True, meaning: bool = True) -> tuple[list[int], int]:
         """Ranked notebook ids for ``text`` without snippets (for long result lists), and
         the number of exact matches. Identical copies appear once, under their first place.
 
@@ -580,18 +583,19 @@ class Library:
             limit: the most ids (None: all).
             partial: list the partial matches after the exact ones, as ``search`` does;
                 False for every exact match only (a pack of a query's notebooks).
+            meaning: list the notebooks close in meaning too, as ``search`` does.
         """
-        found = self.search_matches(text, limit=limit, partial=partial)
+        found = self.search_matches(text, limit=limit, partial=partial, meaning=meaning)
         return found.ids, found.total
 
     def search_matches(self, text: str, *, limit: int | None = None,
-                       partial: bool = True) -> IdMatches:
+                       partial: bool = True, meaning: bool = True) -> IdMatches:
         """``search_ids`` with the partial matches told apart: which words each lacks, the
         words no notebook mentions and the note about them (what the app's list shows)."""
         if not self.readonly:
             self.refresh_index()
         rest, only = self._health_filter(text)
-        return self.searching.search_ids(rest, limit, only, partial=partial)
+        return self.searching.search_ids(rest, limit, only, partial=partial, meaning=meaning)
 
     def _health_filter(self, text: str) -> tuple[str, set[str] | None]:
         """The query without its ``health:STATUS`` words, and the contents of the notebooks

@@ -36,6 +36,8 @@ from nbshelf.search.analysis import (
     prose_terms,
     prose_word_terms,
 )
+from nbshelf.search.meaning import MAX_MEANING, ByMeaning, Meaning, fuse
+from nbshelf.search.meaning import best_cell as meaning_cell
 from nbshelf.search.partial import MAX_PARTIAL, PARTIAL_BELOW, partial_matches
 from nbshelf.search.plaintext import markdown_text
 from nbshelf.search.query import BODY, ParsedQuery, field_terms, parse
@@ -95,6 +97,12 @@ class SearchHit:
     partial: bool = False
     #: The words (or ``OR`` groups, or a loosened phrase) of the query it lacks.
     missing: tuple[str, ...] = ()
+    #: True when it was found by meaning (``nbshelf.search.meaning``), not by every word.
+    by_meaning: bool = False
+    #: Why it was found by meaning, as a user reads it ("" when not by meaning).
+    reason: str = ""
+    #: The cell (index from 0) where what it is about is densest, for a meaning hit.
+    best_cell: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The contract's result object."""
@@ -104,6 +112,7 @@ class SearchHit:
             "snippets": [s.to_json() for s in self.snippets],
             "also_at": [{"id": a.id, "source": a.source, "path": a.path} for a in self.also_at],
             "partial": self.partial, "missing": list(self.missing),
+            "by_meaning": self.by_meaning, "reason": self.reason, "best_cell": self.best_cell,
         }
 
 
@@ -126,6 +135,9 @@ class SearchResults:
     dropped: list[str] = field(default_factory=list)
     #: What the user reads about the dropped words ("No notebook mentions ..."), or None.
     note: str | None = None
+    #: How many notebooks (not exact matches) are close to the query in meaning, counted
+    #: apart: ``total`` stays the number of exact matches.
+    meaning_total: int = 0
 
     @property
     def partial(self) -> bool:
@@ -136,6 +148,7 @@ class SearchResults:
         """The contract's JSON object."""
         return {
             "query": self.query, "total": self.total, "partial_total": self.partial_total,
+            "meaning_total": self.meaning_total,
             "results": [h.to_json() for h in self.hits],
             "suggestion": self.suggestion, "partial": self.partial, "plain": self.plain,
             "dropped": list(self.dropped), "note": self.note,
@@ -153,6 +166,8 @@ class IdMatches:
         missing: for each partial match's id, the words it lacks.
         dropped: the words no notebook mentions.
         note: what the user reads about them, or None.
+        reasons: for each id found by meaning, why (the sentence a user reads).
+        meaning_total: how many notebooks (not exact matches) are close in meaning.
     """
 
     ids: list[int]
@@ -161,27 +176,43 @@ class IdMatches:
     missing: dict[int, tuple[str, ...]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     note: str | None = None
+    reasons: dict[int, str] = field(default_factory=dict)
+    meaning_total: int = 0
+
+
+@dataclass(frozen=True)
+class _After:
+    """A match listed after the exact ones: partial (``missing`` is not None), found by
+    meaning (``meant`` is not None), or both."""
+
+    hash: str
+    score: float
+    docnum: int
+    missing: tuple[str, ...] | None
+    meant: ByMeaning | None
 
 
 @dataclass
 class _Found:
     """A query's matches before the catalog is asked: (hash, score, docnum) of the exact
-    ones, best first; (hash, score, docnum, missing) of the partial ones, best first."""
+    ones, best first; then the partial ones and those found by meaning, in their order."""
 
     exact: list[tuple[str, float, int]]
     total: int
-    partial: list[tuple[str, float, int, tuple[str, ...]]] = field(default_factory=list)
+    after: list[_After] = field(default_factory=list)
     partial_total: int = 0
     dropped: list[str] = field(default_factory=list)
     note: str | None = None
+    meaning_total: int = 0
 
 
 class Searching:
     """Runs queries against an open searcher and the catalog."""
 
-    def __init__(self, engine: Engine, store: BlobStore) -> None:
+    def __init__(self, engine: Engine, store: BlobStore, meaning: Meaning | None = None) -> None:
         self.engine = engine
         self.store = store
+        self.meaning = meaning or Meaning(None)
         self._cells: OrderedDict[str, list[tuple[CellText, str]]] = OrderedDict()
         self._cached_chars = 0
         self._read: OrderedDict[tuple[str, int], tuple[CellText, str]] = OrderedDict()
@@ -205,47 +236,68 @@ class Searching:
         return found
 
     def search(self, searcher: Searcher, text: str, limit: int = 20,
-               only: set[str] | None = None) -> SearchResults:
+               only: set[str] | None = None, *, meaning: bool = True) -> SearchResults:
         """Ranked results for ``text`` with snippets for each returned hit; of the contents
         in ``only`` when given (a filter the index does not hold, such as ``health:``).
 
         When fewer than ``PARTIAL_BELOW`` notebooks match every word, the best notebooks
-        that match some of them follow, marked (see ``partial_matches``)."""
+        that match some of them follow, marked (see ``partial_matches``); with ``meaning``,
+        so do the notebooks close to the query in meaning (see ``_found``)."""
         parsed = parse(text)
         answer = SearchResults(text, 0, plain=parsed.plain)
-        found = self._found(searcher, text, parsed, limit, only)
+        found = self._found(searcher, text, parsed, limit, only, meaning=meaning)
         if found is None:
             return answer
         answer.total, answer.partial_total = found.total, found.partial_total
         answer.dropped, answer.note = found.dropped, found.note
-        if not found.exact and parsed.words:
+        answer.meaning_total = found.meaning_total
+        if not found.exact and parsed.words and not found.after:
             answer.suggestion = _suggest(searcher, parsed, text)
         stored = _stored_cells(searcher)
         answer.hits = self._hits(found.exact, parsed, stored)
-        if found.partial:
-            answer.hits += self._hits([p[:3] for p in found.partial], parsed, stored,
-                                      missing=[p[3] for p in found.partial])
+        if found.after:
+            answer.hits += self._hits([(a.hash, a.score, a.docnum) for a in found.after],
+                                      parsed, stored, after=found.after)
         return answer
 
     def _found(self, searcher: Searcher, text: str, parsed: ParsedQuery, limit: int | None,
-               only: set[str] | None, *, partial: bool = True) -> _Found | None:
-        """The exact matches of ``parsed`` (the best ``limit``), then, when they are few,
-        the best partial ones to fill ``limit`` (at most ``MAX_PARTIAL``); None when
-        nothing is asked."""
+               only: set[str] | None, *, partial: bool = True,
+               meaning: bool = True) -> _Found | None:
+        """The exact matches of ``parsed`` (the best ``limit``); then, when they are few,
+        the best partial ones to fill ``limit`` (at most ``MAX_PARTIAL``); then, with
+        ``meaning``, the notebooks close in meaning (at most ``MAX_MEANING``).
+
+        Exact matches always come first, in their order. For an identifier query
+        (``ranking.ranked`` reorders it) the partial ones follow in their order and the
+        meaning hits after them; for plain words the two are merged by reciprocal rank
+        fusion, a notebook found both ways listed once. None when nothing is asked."""
         query = _among(parsed, only)
         if query is None:
             return None
-        results = top_matches(searcher, ranked(searcher, text, query), limit)
+        ordered = ranked(searcher, text, query)
+        results = top_matches(searcher, ordered, limit)
         found = _Found(_scored(results), len(results))
-        if found.total >= PARTIAL_BELOW or not partial:
-            return found
-        room = MAX_PARTIAL if limit is None else min(MAX_PARTIAL, limit - len(found.exact))
-        some = partial_matches(searcher, parsed, only, room)
-        if some is None and not found.total:
-            some = partial_matches(searcher, parsed, only, room, loosen=True)
+        room = MAX_PARTIAL if limit is None else limit - len(found.exact)
+        some = None
+        if found.total < PARTIAL_BELOW and partial:
+            some = partial_matches(searcher, parsed, only, min(MAX_PARTIAL, room))
+            if some is None and not found.total:
+                some = partial_matches(searcher, parsed, only, min(MAX_PARTIAL, room),
+                                       loosen=True)
         if some is not None:
-            found.partial, found.partial_total = some.best, some.total
+            found.partial_total = some.total
             found.dropped, found.note = some.dropped, some.note
+        meant = None
+        if meaning and partial and room > 0:
+            exact = {h for h, _, _ in found.exact}
+            meant = self.meaning.matches(searcher, parsed, only, exact, min(MAX_MEANING, room))
+        if meant is not None:
+            found.meaning_total = meant.total
+        found.after = _after(some.best if some is not None else [],
+                             meant.best if meant is not None else [],
+                             identifier=ordered is not query)
+        if limit is not None:
+            found.after = found.after[: max(0, limit - len(found.exact))]
         return found
 
     def suggest(self, searcher: Searcher, text: str, *, rare: int = 0,
@@ -257,25 +309,31 @@ class Searching:
         return _suggest(searcher, parsed, text.strip(), rare=rare)
 
     def search_ids(self, searcher: Searcher, text: str, limit: int | None = None,
-                   only: set[str] | None = None, *, partial: bool = True) -> IdMatches:
-        """Ranked ids (each content's first place), exact matches then partial ones as
-        ``search`` gives them (unless ``partial`` is False), with no snippets; of the
-        contents in ``only`` when given."""
+                   only: set[str] | None = None, *, partial: bool = True,
+                   meaning: bool = True) -> IdMatches:
+        """Ranked ids (each content's first place), exact matches then partial ones and
+        those found by meaning as ``search`` gives them (neither when ``partial`` is False:
+        every exact match only; no meaning hits when ``meaning`` is False), with no
+        snippets; of the contents in ``only`` when given."""
         parsed = parse(text)
-        found = self._found(searcher, text, parsed, limit, only, partial=partial)
+        found = self._found(searcher, text, parsed, limit, only, partial=partial,
+                            meaning=meaning)
         if found is None:
             return IdMatches([], 0)
         hashes = [h for h, _, _ in found.exact]
-        lacking = {h: missing for h, _, _, missing in found.partial}
-        places = self._places([*hashes, *lacking])
-        ids, missing = [], {}
-        for digest in [*hashes, *lacking]:
+        after = {a.hash: a for a in found.after}
+        places = self._places([*hashes, *after])
+        ids, missing, reasons = [], {}, {}
+        for digest in [*hashes, *after]:
             if places.get(digest):
                 ids.append(places[digest][0].id)
-                if digest in lacking:
-                    missing[ids[-1]] = lacking[digest]
+                extra = after.get(digest)
+                if extra is not None and extra.missing is not None:
+                    missing[ids[-1]] = extra.missing
+                if extra is not None and extra.meant is not None:
+                    reasons[ids[-1]] = extra.meant.reason
         return IdMatches(ids, found.total, found.partial_total, missing, found.dropped,
-                         found.note)
+                         found.note, reasons, found.meaning_total)
 
     def facets(self, searcher: Searcher, text: str,
                only: set[str] | None = None) -> dict[str, dict[str, int]]:
@@ -309,8 +367,9 @@ class Searching:
 
     def _hits(self, scored: list[tuple[str, float, int]], parsed: ParsedQuery,
               stored: Callable[[int], bytes],
-              missing: list[tuple[str, ...]] | None = None) -> list[SearchHit]:
-        """The hits of these matches; ``missing``: they are partial, lacking these words."""
+              after: list[_After] | None = None) -> list[SearchHit]:
+        """The hits of these matches; ``after``: they come after the exact ones (partial,
+        found by meaning, or both), one for each."""
         if not scored:
             return []
         places = self._places([h for h, _, _ in scored])
@@ -320,14 +379,46 @@ class Searching:
             if not where:
                 continue  # not in the catalog any more: the index is catching up
             first, *others = where
+            extra = after[at] if after is not None else None
+            missing = extra.missing if extra is not None else None
+            meant = extra.meant if extra is not None else None
+            cells = partial(stored, docnum)
             hits.append(SearchHit(
                 id=first.id, source=first.source, path=first.path, title=first.title,
                 language=first.language, score=score,
-                snippets=self.snippets(digest, parsed, partial(stored, docnum)),
-                also_at=list(others), partial=missing is not None,
-                missing=missing[at] if missing is not None else (),
+                snippets=self.snippets(digest, parsed, cells),
+                also_at=list(others), partial=missing is not None, missing=missing or (),
+                by_meaning=meant is not None, reason=meant.reason if meant else "",
+                best_cell=self._meaning_cell(digest, cells, meant) if meant else None,
             ))
         return hits
+
+    def _meaning_cell(self, digest: str, stored: Callable[[], bytes] | None,
+                      meant: ByMeaning) -> int | None:
+        """Where a meaning hit's terms are densest (its cells as cached for snippets)."""
+        texts = self._cell_texts(digest, stored)
+        return meaning_cell((cell for cell, _ in texts), meant.terms)
+
+    def meaning_of(self, searcher: Searcher | None, digest: str, text: str
+                   ) -> tuple[str, int | None] | None:
+        """Why one content is close to ``text`` in meaning, and its best cell; None when it
+        is not (or there is no model): what the app shows for a hit it opens."""
+        from nbshelf.search.meaning import explain, fold_query, plain_words
+
+        model = self.meaning.model()
+        row = model.row(digest) if model is not None else None
+        if model is None or row is None:
+            return None
+        query = fold_query(model, plain_words(parse(text)))
+        if query is None:
+            return None
+        reason, terms = explain(model, query, row)
+        docnum = None if searcher is None else searcher.document_number(hash=digest)
+        stored = None
+        if searcher is not None and docnum is not None:
+            stored = partial(_stored_cells(searcher), docnum)
+        meant = ByMeaning(digest, 0.0, docnum or 0, reason, terms)
+        return reason, self._meaning_cell(digest, stored, meant)
 
     def _places(self, hashes: list[str]) -> dict[str, list[Place]]:
         with self.engine.connect() as conn:
@@ -396,6 +487,30 @@ class Searching:
                     continue  # its words were in the markup only (a link's address)
             found.append(_excerpt(cell, spans))
         return found
+
+
+def _after(some: list[tuple[str, float, int, tuple[str, ...]]], meant: list[ByMeaning], *,
+           identifier: bool) -> list[_After]:
+    """The matches listed after the exact ones: for an identifier query, the partial ones
+    in their order, then the meaning hits they do not hold; for plain words, both merged by
+    reciprocal rank fusion (``meaning.fuse``). A content found both ways is listed once,
+    partial and by meaning."""
+    partial_of = {h: (score, docnum, missing) for h, score, docnum, missing in some}
+    meant_of = {m.hash: m for m in meant}
+    order = [h for h, *_ in some]
+    if identifier:
+        order += [m.hash for m in meant if m.hash not in partial_of]
+    else:
+        order = fuse(order, [m.hash for m in meant])
+    found: list[_After] = []
+    for digest in order:
+        if digest in partial_of:
+            score, docnum, missing = partial_of[digest]
+            found.append(_After(digest, score, docnum, missing, meant_of.get(digest)))
+        else:
+            m = meant_of[digest]
+            found.append(_After(digest, m.score, m.docnum, None, m))
+    return found
 
 
 def _as_read(cell: CellText) -> CellText:
@@ -637,13 +752,16 @@ class SearchService:
     what the index has committed.
     """
 
-    def __init__(self, folder: Path, engine: Engine, store: BlobStore, *, writer: bool) -> None:
+    def __init__(self, folder: Path, engine: Engine, store: BlobStore, *, writer: bool,
+                 related: Path | None = None) -> None:
+        """``related``: the folder of the related-terms model (search by meaning), which the
+        similarity model's refits keep; None: keyword search only."""
         self.folder = folder
         self.engine = engine
         self.store = store
         self.writer = writer
         self._index: SearchIndex | None = None
-        self._searching = Searching(engine, store)
+        self._searching = Searching(engine, store, Meaning(related))
 
     @property
     def index(self) -> SearchIndex:
@@ -684,17 +802,31 @@ class SearchService:
         """Rebuild the index from the catalog and the blobs."""
         return self.index.rebuild(progress, cancel, procs=procs)
 
-    def search(self, text: str, limit: int, only: set[str] | None = None) -> SearchResults:
+    def search(self, text: str, limit: int, only: set[str] | None = None, *,
+               meaning: bool = True) -> SearchResults:
         """Ranked results for ``text`` with snippets (see ``nbshelf.search.query``), of the
-        contents in ``only`` when given."""
-        return self._searching.search(self.index.searcher(), text, limit=limit, only=only)
+        contents in ``only`` when given; with ``meaning``, notebooks close in meaning too."""
+        return self._searching.search(self.index.searcher(), text, limit=limit, only=only,
+                                      meaning=meaning)
 
     def search_ids(self, text: str, limit: int | None, only: set[str] | None = None, *,
-                   partial: bool = True) -> IdMatches:
-        """Ranked ids for ``text`` without snippets (exact matches, then partial ones unless
-        ``partial`` is False), and the counts; see ``Searching.search_ids``."""
+                   partial: bool = True, meaning: bool = True) -> IdMatches:
+        """Ranked ids for ``text`` without snippets (exact matches, then partial ones and
+        meaning hits unless ``partial`` is False), and the counts; see
+        ``Searching.search_ids``."""
         return self._searching.search_ids(self.index.searcher(), text, limit=limit, only=only,
-                                          partial=partial)
+                                          partial=partial, meaning=meaning)
+
+    def meaning_of(self, digest: str, text: str) -> tuple[str, int | None] | None:
+        """Why one content is close to ``text`` in meaning and its best cell, or None (see
+        ``Searching.meaning_of``)."""
+        from nbshelf.search.index import IndexUnavailable
+
+        try:
+            searcher: Searcher | None = self.index.searcher()
+        except IndexUnavailable:
+            searcher = None
+        return self._searching.meaning_of(searcher, digest, text)
 
     def suggest(self, text: str, *, rare: int = 0, typing: bool = False) -> str | None:
         """``text`` with its misspelt words corrected ("did you mean"), or None; see

@@ -12,13 +12,16 @@ library changed (``Coverage.needs_refit``).
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import orjson
 from sqlalchemy import Engine
 
@@ -38,6 +41,11 @@ from nbshelf.similar.cache import (
 from nbshelf.similar.features import Features, features_of_blob
 from nbshelf.similar.model import Coverage, Neighbour, SimilarModel, Weights
 from nbshelf.store import BlobStore
+
+if TYPE_CHECKING:
+    from nbshelf.similar.related import RelatedTerms
+
+log = logging.getLogger(__name__)
 
 #: Contents read per batch: the unit of progress, cancellation and work for a process.
 BATCH = 250
@@ -279,7 +287,18 @@ class Similarity:
             return None
         model, table = fitted
         if save:
-            model.save(self.folder, extra=lambda staging: table.save(staging / TOKENS_FILE))
+            # The related terms (search by meaning) are fitted to this model and saved in
+            # its new folder: the two are swapped in together, never one without the other.
+            related = None if cancel is not None and cancel.is_set() else _related(model)
+            if progress is not None and related is not None:
+                progress(1, 1, "related terms learned")
+
+            def extra(staging: Path) -> None:
+                table.save(staging / TOKENS_FILE)
+                if related is not None:
+                    related.save(staging)
+
+            model.save(self.folder, extra=extra)
             self.learning_marker.unlink(missing_ok=True)
         with self._lock:
             self._model, self._loaded = model, True
@@ -371,6 +390,18 @@ class Similarity:
         """The present places of contents, in a stable order (source name, path)."""
         with self.engine.connect() as conn:
             return present_places(conn, list(hashes))
+
+
+def _related(model: SimilarModel) -> RelatedTerms | None:
+    """The related terms of a freshly fitted model, or None (a library too small to learn
+    from, or a fit that failed: search by meaning waits for the next refit, search works)."""
+    from nbshelf.similar.related import fit_related
+
+    try:
+        return fit_related(model)
+    except (ValueError, np.linalg.LinAlgError, MemoryError) as err:
+        log.warning("related terms not learned (search by meaning is off): %s", err)
+        return None
 
 
 def arrange(

@@ -68,16 +68,23 @@ def fetch_snippets(
 
 def best_cell(library: Library, notebook_id: int, text: str) -> int | None:
     """The cell of the notebook's best snippet for ``text``, where the viewer opens it (read
-    lane); None when nothing in its cells matches, or the snippets cannot be read (the
-    notebook then opens at its top, as any other)."""
+    lane); for a notebook found by meaning (no cell has the words), the cell where what it
+    is about is densest; None when neither, or the snippets cannot be read (the notebook
+    then opens at its top, as any other)."""
     from nbshelf.search.typed import as_you_type
 
+    typed = as_you_type(text)
     try:
-        snippets = library.snippets(notebook_id, as_you_type(text))
+        snippets = library.snippets(notebook_id, typed)
+        if snippets:
+            return snippets[0].cell
+        # no cell has the words: a hit found by meaning opens where its topic is densest
+        meant = library.searching.meaning_of(library.notebooks.show(notebook_id).content_hash,
+                                             typed)
     except NbshelfError as err:
         log.info("no best cell for notebook %s: %s", notebook_id, err)
         return None
-    return snippets[0].cell if snippets else None
+    return meant[1] if meant is not None else None
 
 
 def mark_page(page: str, text: str) -> MarkedPage:
@@ -325,10 +332,15 @@ class HitDelegate(QStyledItemDelegate):
         snippets: list[Snippet] | None = index.data(Role.SNIPPETS)
         line = QRect(left, top + title_height + LINE_GAP, width, snippet_height)
         missing: tuple[str, ...] | None = index.data(Role.MISSING)
+        muted = _muted(opt.palette, group, selected)
         if missing:
-            line = self._paint_missing(painter, line, missing,
-                                       _muted(opt.palette, group, selected), small)
-        if snippets:
+            line = self._paint_missing(painter, line, missing, muted, small)
+        reason: str | None = index.data(Role.REASON)
+        if reason and not snippets:
+            # Found by meaning: none of its cells has the words, so why it is here is
+            # what the line says (muted and italic, as a partial match's "lacks").
+            self._paint_reason(painter, line, reason, muted, small)
+        elif snippets:
             self._paint_snippet(painter, line, snippets[0], opt.palette, group, selected, small)
         elif snippets is not None and (record := index.data(Role.RECORD)) is not None:
             # It matched on what no cell says (a module, a path, a tag): where it lives.
@@ -363,6 +375,20 @@ class HitDelegate(QStyledItemDelegate):
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
         painter.restore()
         return line.adjusted(0, 0, -(used + LABEL_GAP), 0)
+
+    @staticmethod
+    def _paint_reason(painter: QPainter, line: QRect, reason: str, color: QColor,
+                      font: QFont) -> None:
+        """A meaning hit's reason on its snippet line, muted and italic, elided."""
+        italic = QFont(font)
+        italic.setItalic(True)
+        painter.save()
+        painter.setFont(italic)
+        painter.setPen(color)
+        painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         QFontMetrics(italic).elidedText(reason, Qt.TextElideMode.ElideRight,
+                                                         line.width()))
+        painter.restore()
 
     @staticmethod
     def _paint_snippet(

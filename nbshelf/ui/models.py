@@ -98,6 +98,9 @@ class Role(IntEnum):
     #: In a search, the words of the query a partial match lacks (``tuple[str, ...]``);
     #: None for an exact match, or when the list is no search.
     MISSING = Qt.ItemDataRole.UserRole + 8
+    #: In a search, why a notebook found by meaning is listed ("about: merge, join — close
+    #: to “combine”"); None for a match by its words, or when the list is no search.
+    REASON = Qt.ItemDataRole.UserRole + 9
 
 
 _HEALTH_ROLES = (
@@ -131,6 +134,9 @@ class QueryResult:
             (the best of them are listed after the exact matches).
         missing: the words each partial match lacks, by id.
         note: what the search says about words no notebook mentions, or None.
+        reasons: why each notebook found by meaning is listed, by id.
+        meaning_matches: in ``search`` mode, how many notebooks are close in meaning (not
+            exact matches; the best of them are listed after the exact ones).
     """
 
     query: ListQuery
@@ -143,6 +149,8 @@ class QueryResult:
     partial_matches: int = 0
     missing: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
     note: str | None = None
+    reasons: Mapping[int, str] = field(default_factory=dict)
+    meaning_matches: int = 0
 
 
 def _sort_key(
@@ -234,7 +242,8 @@ def run_query(
 ) -> QueryResult:
     """Compute what the list shows for ``query`` (read lane).
 
-    With text: full-text search when the index can answer (best first, unless the user
+    With text: full-text search when the index can answer (best first: exact matches,
+    then partial ones and those close in meaning, as the core orders them; unless the user
     sorted by another column), else a title filter. ``health:STATUS`` filters keep only the
     notebooks ``health`` (the last background check) gives that status.
     """
@@ -267,7 +276,8 @@ def run_query(
             chosen, matches = found.ids, found.total
             if allowed is not None:  # every match, to keep those of the wanted health
                 chosen = [i for i in chosen if i in allowed]
-                matches = sum(1 for i in chosen if i not in found.missing)
+                matches = sum(1 for i in chosen
+                              if i not in found.missing and i not in found.reasons)
             mode = "search"
         except IndexUnavailable:
             pass  # the writer builds the index after its first sync: filter titles now
@@ -309,7 +319,9 @@ def _forgiving(found: IdMatches | None, chosen: list[int] | None) -> dict[str, A
         return {}
     listed = set(chosen or ())
     missing = {i: words for i, words in found.missing.items() if i in listed}
-    return {"partial_matches": found.partial_total, "missing": missing, "note": found.note}
+    reasons = {i: why for i, why in found.reasons.items() if i in listed}
+    return {"partial_matches": found.partial_total, "missing": missing, "note": found.note,
+            "reasons": reasons, "meaning_matches": found.meaning_total}
 
 
 def _first_rows(library: Library, ids: list[int]) -> dict[int, NotebookRow]:
@@ -406,6 +418,8 @@ class LibraryModel(SafeTableModel):
         self._snippets: dict[int, list[Snippet]] = {}
         # The words each partial match of the current search lacks, by id (others: exact).
         self._lacking: Mapping[int, tuple[str, ...]] = {}
+        # Why each notebook found by meaning is listed, by id.
+        self._reasons: Mapping[int, str] = {}
         runner.changed.connect(self._on_changes)
 
     # -- what the window asks ----------------------------------------------------------------
@@ -569,6 +583,8 @@ class LibraryModel(SafeTableModel):
             return self._snippets.get(notebook_id) if column == Column.TITLE else None
         if role == Role.MISSING:
             return self._lacking.get(notebook_id)
+        if role == Role.REASON:
+            return self._reasons.get(notebook_id)
         record = self._rows.get(notebook_id)
         if record is None and notebook_id not in self._missing:
             self._request(row)
@@ -590,11 +606,14 @@ class LibraryModel(SafeTableModel):
             return self._display(record, Column(column))
         if role == Qt.ItemDataRole.ToolTipRole:
             lacking = self._lacking.get(notebook_id, ())
+            reason = self._reasons.get(notebook_id, "")
             if column == Column.TITLE and self._snippets.get(notebook_id):
-                return self._snippets_tip(record, self._snippets[notebook_id], lacking)
+                return self._snippets_tip(record, self._snippets[notebook_id], lacking, reason)
             tip = row_tooltip(record)
             if lacking:
                 tip += f"\n{lacks_text(lacking)}"
+            if reason:
+                tip += f"\nFound by meaning: {reason}"
             if column == Column.MODIFIED:
                 tip += f"\nModified {fmt.when(record.mtime)}"
             return tip
@@ -622,7 +641,7 @@ class LibraryModel(SafeTableModel):
 
     @staticmethod
     def _snippets_tip(record: NotebookRow, snippets: list[Snippet],
-                      lacking: tuple[str, ...] = ()) -> str:
+                      lacking: tuple[str, ...] = (), reason: str = "") -> str:
         """The title, where it lives, the words a partial match lacks, and every snippet
         with its cell: as rich text (it wraps), every piece of the notebook's own text
         escaped."""
@@ -632,6 +651,8 @@ class LibraryModel(SafeTableModel):
         ]
         if lacking:
             lines[1] += f"<br><i>{html.escape(lacks_text(lacking))}</i>"
+        if reason:
+            lines[1] += f"<br><i>Found by meaning: {html.escape(reason)}</i>"
         lines += [
             f"<p style='margin-top:6px'><i>{html.escape(fmt.cell_label(s.cell, s.kind))}"
             f"</i><br>{fmt.marked_html(s.text, s.highlights)}</p>"
@@ -759,8 +780,9 @@ class LibraryModel(SafeTableModel):
             self._rows.update(result.rows)
         self.total = result.total
         self.mode = result.mode
-        lacking_changed = result.missing != self._lacking
+        lacking_changed = result.missing != self._lacking or result.reasons != self._reasons
         self._lacking = result.missing
+        self._reasons = result.reasons
         searched = result.searched != self.search_text
         if searched:
             self.search_text = result.searched

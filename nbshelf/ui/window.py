@@ -1156,6 +1156,12 @@ class MainWindow(QMainWindow):
                                    f"{result.partial_matches:,} with some")
             tip = ("Notebooks with only some of the words follow those with all of them; "
                    "each says what it lacks.")
+            if result.reasons:
+                tip += " Notebooks about the same thing in other words are among them."
+        elif result.mode == "search" and result.reasons:
+            text = f"{result.matches:,} with every word, more about the same thing"
+            tip = ("Notebooks about the same thing in other words follow those with every "
+                   "word; each says why it is listed (learned from this library).")
         elif result.mode == "search" and result.matches > len(result.ids):
             text = f"best {len(result.ids):,} of {result.matches:,}"
         self.search_hint.setText(text)

@@ -1,0 +1,60 @@
+"""Search by meaning in the window (issue 18): typing a plain question lists, under the
+notebooks with every word, those about the same thing in other words, each row saying why
+(on its snippet line and in its tooltip); opening one scrolls to its best cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from nbshelf.library import Library
+from nbshelf.ui.hits import best_cell
+from nbshelf.ui.models import Column, Role
+from tests.core.meaning_library import MERGE_ONLY, write_topic_notebooks
+from tests.ui.test_search_partial import painted_text, type_query
+from tests.ui.uihelpers import open_window, shoot
+
+
+@pytest.fixture
+def topics(library_dir: Path, tmp_path: Path) -> Path:
+    """51 notebooks in six topics, synced (the sync learns the related terms)."""
+    share = tmp_path / "topics"
+    share.mkdir()
+    write_topic_notebooks(share)
+    with Library.open(library_dir) as lib:
+        lib.add_source(share, name="team")
+        lib.sync()
+    return library_dir
+
+
+def test_typing_a_question_lists_meaning_rows_under_the_exact_ones_with_their_reason(
+    qtbot: Any, runner_for: Any, topics: Path
+) -> None:
+    window = open_window(qtbot, runner_for, topics)
+    window.resize(1280, 800)
+    result = type_query(qtbot, window, "combine")
+    model = window.model
+    titles = [model.data(model.index(r, Column.TITLE)) for r in range(model.rowCount())]
+    reasons = [model.data(model.index(r, Column.TITLE), Role.REASON)
+               for r in range(model.rowCount())]
+    assert result.matches == 8 and all(r is None for r in reasons[:8])  # exact ones first
+    row = titles.index(MERGE_ONLY)
+    assert row >= 8 and reasons[row] is not None and "merge" in reasons[row]
+    assert "more about the same thing" in window.search_hint.text()
+
+    # its line says why (it has no snippet: no cell has the word), and so does its tooltip
+    qtbot.waitUntil(lambda: model.snippets_of(model.notebook_id(row)) is not None,
+                    timeout=10000)
+    assert any(t.startswith("about:") and "merge" in t for t in painted_text(window, row))
+    assert not any(t.startswith("about:") for t in painted_text(window, 0))
+    tip = model.data(model.index(row, Column.TITLE), Qt.ItemDataRole.ToolTipRole)
+    assert "Found by meaning: about:" in tip and "merge" in tip
+    window.table.scrollTo(model.index(row, Column.TITLE))
+    shoot(qtbot, window, "meaning-rows")
+
+    # opened, it scrolls to the cell that merges (index 4), not its top
+    with Library.open(topics, readonly=True) as lib:
+        assert best_cell(lib, model.notebook_id(row), "combine") == 4
