@@ -170,6 +170,21 @@ run_own_kernel() {
     record=$(sed -n 's/^ *"record": "\(.*\)",\{0,1\}$/\1/p' "$tmp/run.json")
     expect "$record" 'answer = 42' 'mean revenue = 144' 'frozen = True'
 }
+# A share of 450 notebooks syncs in three batches: from the first one on, the index takes the
+# batches in through a worker process (spawned: the bundle's executable run again), so this
+# proves the frozen bundle can start it and that every batch ends up searchable.
+big_share() {
+    local big="$tmp/bigshare" biglib="$tmp/biglibrary" i
+    mkdir -p "$big"
+    for i in $(seq 1 450); do
+        printf '{"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Ledger %s\\n", "smokeword%s totals"]}, {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": ["x = %s"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n' "$i" "$i" "$i" > "$big/ledger_$i.ipynb"
+    done
+    "${bundle_env[@]}" "$exe" --library "$biglib" source add "$big" --name big &&
+        timeout 300 "${bundle_env[@]}" "$exe" --library "$biglib" sync --json > "$tmp/bigsync.json" &&
+        expect "$tmp/bigsync.json" '"added": 450' &&
+        "${bundle_env[@]}" "$exe" --library "$biglib" search smokeword449 --json > "$tmp/bigsearch.json" &&
+        expect "$tmp/bigsearch.json" '"total": 1' 'ledger_449\.ipynb'
+}
 app_offscreen() {
     timeout 180 "${bundle_env[@]}" QT_QPA_PLATFORM=offscreen NBSHELF_QUIT_AFTER_START=1 \
         QTWEBENGINE_DISABLE_SANDBOX=1 "$exe" --library "$lib"
@@ -198,6 +213,7 @@ step similar similar
 step render render
 step health health
 step run-builtin-kernel run_own_kernel
+step big-share-batches big_share
 step app-offscreen app_offscreen
 step app-open-file app_open_file
 step linux-association association
