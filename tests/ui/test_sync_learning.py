@@ -18,8 +18,8 @@ from PySide6.QtCore import QItemSelectionModel
 
 from nbshelf.errors import SimilarLearning
 from nbshelf.library import Library
-from nbshelf.sources import sync as sync_module
 from nbshelf.records import SyncReport
+from nbshelf.sources import sync as sync_module
 from nbshelf.sources.sync import SyncProgress
 from tests.helpers import make_notebook, write_notebook
 from tests.ui.uihelpers import open_window, shoot
