@@ -609,6 +609,25 @@ class Library:
         ids = [h.id for h in self.health() if h.status in statuses]
         return rest, self.notebooks.present_hashes(ids)
 
+    def stamp(self) -> tuple[tuple[int, int] | None, ...]:
+        """A value that changes when any process commits to the library: a reader (a window
+        another program's sync holds read-only) compares it to know when to look again.
+
+        Only file metadata is read: the catalog and its write-ahead log (every commit
+        writes one of them), the index folder (each commit adds a table of contents) and
+        the library folder (the model is swapped in, the learning marker comes and goes).
+        """
+        stamps: list[tuple[int, int] | None] = []
+        for path in (self.root / CATALOG_NAME, self.root / f"{CATALOG_NAME}-wal",
+                     self.root / "index", self.root):
+            try:
+                st = path.stat()
+            except OSError:  # no log yet, or a folder not made yet
+                stamps.append(None)
+            else:
+                stamps.append((st.st_mtime_ns, st.st_size))
+        return tuple(stamps)
+
     def index_behind(self) -> int:
         """How many contents the index has yet to take in (0: it holds the whole catalog)."""
         from nbshelf.catalog.pending import pending_count

@@ -9,6 +9,10 @@ life (``Library`` is not thread-safe, so each object stays on the thread that op
   rows, a notebook's header, history, problems) stays live while a long sync holds the write
   lane. SQLite in WAL mode lets it read what each sync batch has committed.
 
+When another program holds the writer lock, the write lane has no library and the app only
+reads; ``retry_writer`` asks the lane to try again (the window does while it waits), and
+``opened`` fires a second time, without an error, once it has the library.
+
 Workers never touch widgets. A task's callbacks run on the GUI thread through a queued signal;
 progress values are polled by a GUI timer at most every ``PROGRESS_INTERVAL_MS`` and only the
 latest value is shown, so a worker may report progress as often as it likes.
@@ -41,7 +45,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
-from nbshelf.errors import LibraryError, NbshelfError, storage_error
+from nbshelf.errors import LibraryError, LibraryLocked, NbshelfError, storage_error
 from nbshelf.library import Library
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,13 @@ T = TypeVar("T")
 
 #: Progress callbacks run at most this often (ms); a worker may report far more often.
 PROGRESS_INTERVAL_MS = 100
+
+
+class _Reopen:
+    """Queued on the write lane: try to open the library again (``TaskRunner.retry_writer``)."""
+
+
+_REOPEN = _Reopen()
 
 
 class Lane(enum.Enum):
@@ -205,13 +216,16 @@ class _Lane(QThread):
         self.setObjectName(f"nbshelf-{lane.value}")
         self._opener = opener
         self._runner = runner
-        self._queue: queue.PriorityQueue[tuple[int, int, Task[Any] | None]] = (
+        self._queue: queue.PriorityQueue[tuple[int, int, Task[Any] | _Reopen | None]] = (
             queue.PriorityQueue()
         )
         self._serial = itertools.count()
 
-    def submit(self, task: Task[Any] | None) -> None:
-        priority = -1 if task is None else (0 if task.urgent else 1)
+    def submit(self, task: Task[Any] | _Reopen | None) -> None:
+        if task is None:
+            priority = -1
+        else:
+            priority = 0 if isinstance(task, _Reopen) or task.urgent else 1
         self._queue.put((priority, next(self._serial), task))
 
     def run(self) -> None:
@@ -232,10 +246,28 @@ class _Lane(QThread):
         self._runner._post(lambda: self._runner._lane_opened(self.lane, open_error))
         try:
             while (task := self._queue.get()[2]) is not None:
+                if isinstance(task, _Reopen):
+                    if library is None and isinstance(open_error, LibraryLocked):
+                        library, open_error = self._reopen(open_error)
+                    continue
                 self._runner._execute(task, library, open_error)
         finally:
             if library is not None:
                 library.close()
+
+    def _reopen(self, locked: LibraryLocked) -> tuple[Library | None, NbshelfError | None]:
+        """Try the opener again after ``locked``; tell the runner only when it opened."""
+        try:
+            library = self._opener()
+        except LibraryLocked as err:
+            return None, err  # still held: the window asks again later
+        except NbshelfError as err:
+            return None, err  # not locked any more, but not openable either: keep reading
+        except Exception:  # noqa: BLE001 - as at the first open: reading only is safe
+            log.warning("the library could not be reopened for writing", exc_info=True)
+            return None, locked
+        self._runner._post(lambda: self._runner._lane_opened(self.lane, None))
+        return library, None
 
 
 class TaskRunner(QObject):
@@ -292,6 +324,12 @@ class TaskRunner(QObject):
         """Tell every view what changed (also used for partial changes during a sync)."""
         if not self._closed:
             self.changed.emit(changes)
+
+    def retry_writer(self) -> None:
+        """Ask the write lane to open the library again if another program held it; when it
+        can, ``opened(Lane.WRITE, None)`` fires and the app may write."""
+        if not self._closed and isinstance(self.open_errors.get(Lane.WRITE), LibraryLocked):
+            self._lanes[Lane.WRITE].submit(_REOPEN)
 
     @property
     def writable(self) -> bool:

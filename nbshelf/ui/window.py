@@ -47,6 +47,7 @@ from nbshelf.records import NotebookHealth, NotebookInfo, SyncReport
 from nbshelf.ui import fmt, status
 from nbshelf.ui.autosync import AutoSync
 from nbshelf.ui.exporting import ExportDialog
+from nbshelf.ui.follow import WriterFollower
 from nbshelf.ui.hits import SnippetFetcher
 from nbshelf.ui.models import HEADERS, Column, LibraryModel, QueryResult
 from nbshelf.ui.packs_dialog import PacksDialog
@@ -211,6 +212,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sidebar_dock)
         self.resizeDocks([self.sidebar_dock], [230], Qt.Orientation.Horizontal)
         self.autosync = AutoSync(runner, self.syncer, parent=self)
+        self.follower = WriterFollower(runner, self)
         self.row_checker = RowChecker(runner, self.model, self.table, self)
         self.snippet_fetcher = SnippetFetcher(runner, self.model, self.table, self)
         self.row_checker.checked.connect(self._update_marking_column)
@@ -1219,6 +1221,14 @@ class MainWindow(QMainWindow):
                     f"Read-only: {error}. Sync and adding sources are off until it closes."
                 )
                 self.statusBar().showMessage(self._read_only_reason)
+                self.follower.start()  # its commits shown as they land; the lock tried again
+            elif error is None and self.follower.active:
+                # the other program let go: this window writes from now on
+                self._read_only_reason = ""
+                self.follower.stop()
+                self.statusBar().showMessage(
+                    "The other program has closed the library: sync and adding sources are "
+                    "on again.", 8000)
             elif error is not None:
                 self._read_only_reason = f"The library cannot be written: {error}"
                 self.statusBar().showMessage(self._read_only_reason)

@@ -22,6 +22,7 @@ from nbshelf.records import SyncReport
 from nbshelf.sources import sync as sync_module
 from nbshelf.sources.sync import SyncProgress
 from tests.helpers import make_notebook, write_notebook
+from tests.ui.test_search_partial import type_query
 from tests.ui.uihelpers import open_window, shoot
 
 N = 240
@@ -115,6 +116,16 @@ def test_a_window_opened_during_a_first_sync_lists_what_arrived_and_says_still_l
         syncing.join(300)
     assert not failures and reports and reports[0].added == N
 
+    # the other program let go: the window lists the whole share, finds what arrived after
+    # it opened, and writes again
+    qtbot.waitUntil(lambda: window.runner.writable, timeout=15000)
+    qtbot.waitUntil(lambda: model.rowCount() == N, timeout=15000)
+    assert "closed the library" in window.statusBar().currentMessage()
+    assert window.sync_action.isEnabled()
+    assert type_query(qtbot, window, "reservoir").matches == N // 4
+    window.search.clear()
+    qtbot.waitUntil(lambda: model.rowCount() == N, timeout=15000)
+
     # the sync fitted the model at its end: the same notebook now shows its neighbours
     with Library.open(root, readonly=True) as reader:
         assert not reader.similarity.learning()
@@ -123,3 +134,26 @@ def test_a_window_opened_during_a_first_sync_lists_what_arrived_and_says_still_l
     qtbot.waitUntil(lambda: pane.similar_model.rowCount() > 0, timeout=30000)
     assert not pane.similar_note.isVisible()
     shoot(qtbot, window, "first-sync-neighbours")
+
+
+def test_a_read_only_window_shows_another_programs_sync_as_it_lands(
+    qtbot: Any, runner_for: Any, tmp_path: Path, make_share: Any
+) -> None:
+    """A second program syncs while the window is open read-only: its new notebooks are
+    listed without the user doing anything, and the window stays read-only while it holds."""
+    root = tmp_path / "lib"
+    holder = Library.open(root)
+    try:
+        holder.add_source(make_share("share", ["Traffic forecast"]), name="share")
+        holder.sync()
+        window = open_window(qtbot, runner_for, root)
+        assert window.model.rowCount() == 1 and not window.runner.writable
+        holder.add_source(make_share("more", ["Churn analysis", "Mango prices"]), name="more")
+        holder.sync()
+        qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=15000)
+        assert not window.runner.writable and not window.sync_action.isEnabled()
+        qtbot.waitUntil(lambda: "2 sources" in window.counts.text(), timeout=15000)
+    finally:
+        holder.close()
+    qtbot.waitUntil(lambda: window.runner.writable, timeout=15000)
+    assert window.sync_action.isEnabled()
