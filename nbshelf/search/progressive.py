@@ -71,7 +71,6 @@ class ProgressiveIndex:
         self._lock = threading.Lock()  # the rounds done and not cleared, and clearing them
         self._done: list[dict[str, PlaceKey]] = []
         self._indexed: set[str] = set()
-        self._waiting = 0
         self._error: BaseException | None = None
 
     @property
@@ -159,7 +158,6 @@ class ProgressiveIndex:
         with self._lock:
             taken = {digest for done in self._done for digest in done}
         wanted = [digest for digest in queued if digest not in taken]
-        self._waiting = len(wanted)
         with self._lock:
             draining = self._draining
         if draining:
@@ -185,7 +183,16 @@ class ProgressiveIndex:
         if draining:  # the copy is over: no transaction of the sync's to wait for
             self._clear_done()
         if self.on_round is not None:
-            self.on_round(self.searchable, max(0, self._waiting - len(hashes)))
+            self.on_round(self.searchable, self._still_queued())
+
+    def _still_queued(self) -> int:
+        """Queued contents no round has taken in yet: the queue as it is now (the sync may
+        have committed more since this round was chosen), less what the rounds hold but
+        the sync has not cleared yet."""
+        with self.engine.connect() as conn:
+            queued = pending_hashes(conn)
+        with self._lock:
+            return sum(1 for digest in queued if digest not in self._indexed)
 
     def _clear_done(self) -> None:
         """Take off the queue each content of the finished rounds whose places are still

@@ -21,8 +21,7 @@ def describe(progress: SyncProgress) -> str:
     if progress.phase == "scan":  # while walking, ``total`` counts the files found so far
         return f"Syncing {progress.source}: looking for notebooks ({progress.total:,} found)"
     if progress.phase == "index":  # the copy is done; the index takes in the last rounds
-        return (f"Making notebooks searchable: {progress.scanned:,} of {progress.total:,} "
-                "searchable")
+        return f"Making notebooks searchable: {progress.scanned:,} of {progress.total:,} done"
     text = (
         f"Syncing {progress.source}: {progress.scanned:,} of {progress.total:,} checked, "
         f"{progress.copied:,} copied"

@@ -111,6 +111,20 @@ def test_a_reader_finds_committed_notebooks_while_the_first_sync_copies(
         assert reader.index_behind() == 0
 
 
+def test_after_the_copy_the_progress_counts_the_whole_sync_until_the_last_round(
+        tmp_path: Path, share: Path) -> None:
+    """A round still under way when the copy ends must not report the sync as all but done
+    ("50 of 50 searchable" while 250 more wait): the total is always the whole sync's."""
+    seen: list[SyncProgress] = []
+    with Library.open(tmp_path / "lib") as lib:
+        lib.add_source(share, name="share")
+        lib.sync(progress=seen.append)
+    after = [p for p in seen if p.phase == "index"]
+    assert after and all(p.total == N for p in after), [(p.scanned, p.total) for p in after]
+    assert [p.scanned for p in after] == sorted(p.scanned for p in after)
+    assert after[-1].scanned == N
+
+
 def test_a_cancelled_first_sync_keeps_what_it_indexed_and_the_next_one_finishes(
         tmp_path: Path, share: Path) -> None:
     root = tmp_path / "lib"
