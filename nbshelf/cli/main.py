@@ -690,6 +690,8 @@ class ProgressBar:
     def __call__(self, p: SyncProgress) -> None:
         if p.phase == "scan":
             text = f"{p.source}: scanning… {p.total:,} entries"
+        elif p.phase == "learn":  # a fit's steps are uneven: no bar
+            text = "learning which notebooks are alike (search is ready)…"
         else:
             filled = int(self.width * p.scanned / p.total) if p.total else self.width
             bar = "#" * filled + "-" * (self.width - filled)

@@ -151,6 +151,8 @@ class _SyncIndexing:
         self._rounds: ProgressiveIndex | None = None
         self._last: SyncProgress | None = None
         self._draining = False
+        self._fit: tuple[int, int] | None = None  # (done, total) while the model is fitted
+        self._rounds_done = False  # the copy is over and the rounds took everything in
         self._told = threading.Lock()  # progress comes from the sync's and the rounds' threads
 
     @property
@@ -178,7 +180,21 @@ class _SyncIndexing:
         self._draining = True
         if self._rounds is not None:
             self._rounds.copy_done()
-            self._on_round(self._rounds.searchable, self._lib.index_behind())
+            self._on_round(self._rounds.searchable, self._lib.index_behind(), 0)
+
+    def fitting(self, done: int, total: int, _message: str) -> None:
+        """The similarity fit's progress (on the sync's thread): once the index has taken
+        everything in, that fit is all the sync still waits for, and the progress says so."""
+        self._fit = (done, total)
+        if self._searchable_all():
+            self._tell_learning()
+
+    def fit_over(self) -> None:
+        """The fit ended (or there was none to do)."""
+        self._fit = None
+
+    def _searchable_all(self) -> bool:
+        return self._rounds is None or self._rounds_done
 
     def finish(self, *, stop: bool) -> None:
         """Wait for the rounds (``stop``: the one under way only); a round that failed is
@@ -186,10 +202,23 @@ class _SyncIndexing:
         if self._rounds is not None:
             self._rounds.finish(stop=stop)
 
-    def _on_round(self, searchable: int, waiting: int) -> None:
+    def _on_round(self, searchable: int, waiting: int, writing: int) -> None:
         if self._draining and self._last is not None:
-            self._tell(SyncProgress("search index", "index", searchable, self._last.copied,
-                                    searchable + waiting, searchable))
+            # ``scanned``: taken in or being written; ``searchable``: committed
+            self._tell(SyncProgress("search index", "index", searchable + writing,
+                                    self._last.copied, searchable + waiting, searchable))
+            if waiting == 0:
+                self._rounds_done = True
+                if self._fit is not None:
+                    self._tell_learning()
+
+    def _tell_learning(self) -> None:
+        fit = self._fit
+        if fit is None or self._last is None:
+            return
+        searchable = None if self._rounds is None else self._rounds.searchable
+        self._tell(SyncProgress("similar notebooks", "learn", fit[0], self._last.copied,
+                                fit[1], searchable))
 
     def _tell(self, progress: SyncProgress) -> None:
         if self._progress is not None:
@@ -506,7 +535,10 @@ class Library:
         # beside the index's last rounds, in the worker. The folder, not the keeper: making
         # it imports scikit-learn (~1 s of CPU), which a sync that changed nothing needs not.
         if changed or not (self.root / SIMILAR_FOLDER).is_dir():
-            self.refresh_similar(cancel=cancel)
+            try:
+                self.refresh_similar(progress=indexing.fitting, cancel=cancel)
+            finally:
+                indexing.fit_over()
         if indexing.started:
             indexing.finish(stop=cancel.is_set())
             if not cancel.is_set():

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, delete
 
@@ -41,9 +42,13 @@ log = logging.getLogger(__name__)
 #: log2(n / ROUND_MIN) segments, which need no merging (``merge_small_ones``).
 ROUND_MIN = 2000
 
-#: Told after each round: contents the index took in so far during this sync, and contents
-#: still queued for it.
-RoundFn = Callable[[int, int], None]
+#: Told after each round, and every ``WORKING_EVERY`` seconds of the copy's last round:
+#: contents the index took in so far during this sync, contents still queued for it, and of
+#: those how many the round under way has written (not searchable before its commit).
+RoundFn = Callable[[int, int, int], None]
+#: How often a long last round says how far it has got (s): at 100,000 notebooks it takes
+#: minutes, and a bar that does not move looks stuck.
+WORKING_EVERY = 0.5
 
 
 class ProgressiveIndex:
@@ -64,6 +69,7 @@ class ProgressiveIndex:
         self.on_round = on_round
         self._pool: ProcessPoolExecutor | None = None
         self._halt: EventType | None = None
+        self._written: Any = None  # shared with the worker: documents the round wrote so far
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -90,8 +96,9 @@ class ProgressiveIndex:
             self.index.create_empty()
         context = multiprocessing.get_context("spawn")  # safe beside the app's Qt threads
         self._halt = context.Event()  # a cancelled sync: the round under way stops too
+        self._written = context.RawValue("q", 0)  # one writer (the worker), one reader
         self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=_worker_started,
-                                         initargs=(os.getpid(), self._halt))
+                                         initargs=(os.getpid(), self._halt, self._written))
         # The worker starts here (on the sync's thread, which outlives every round: a
         # Linux child told to die with its parent dies with the thread that started it).
         self._pool.submit(_warm_up)
@@ -173,9 +180,19 @@ class ProgressiveIndex:
             # processes (Whoosh's own multiprocess writer, forked by the worker, which runs
             # no threads), beside the similarity fit.
             procs = self.procs if self._draining and len(hashes) >= ROUND_MIN else 1
+            last = self._draining
+        self._written.value = 0
         future = self._pool.submit(_take_in, str(self.index.folder), str(self.catalog),
                                    str(self.index.store.root), hashes, procs)
-        used = future.result()
+        tell = self.on_round if last else None
+        waiting = self._still_queued() if tell is not None else 0
+        while True:
+            try:
+                used = future.result(timeout=WORKING_EVERY)
+                break
+            except TimeoutError:
+                if tell is not None:  # the last round: say how far it has got
+                    tell(self.searchable, waiting, min(int(self._written.value), len(hashes)))
         with self._lock:
             self._done.append(used)
             self._indexed.update(digest for digest, where in used.items() if where)
@@ -183,7 +200,7 @@ class ProgressiveIndex:
         if draining:  # the copy is over: no transaction of the sync's to wait for
             self._clear_done()
         if self.on_round is not None:
-            self.on_round(self.searchable, self._still_queued())
+            self.on_round(self.searchable, self._still_queued(), 0)
 
     def _still_queued(self) -> int:
         """Queued contents no round has taken in yet: the queue as it is now (the sync may
@@ -216,16 +233,18 @@ class ProgressiveIndex:
 
 _PARENT: list[int] = []
 _HALT: list[EventType] = []
+_WRITTEN: list[Any] = []
 _OPEN: dict[tuple[str, str, str], SearchIndex] = {}
 
 
-def _worker_started(parent: int, halt: EventType) -> None:
+def _worker_started(parent: int, halt: EventType, written: Any) -> None:
     """In the worker: remember the writer and its halt, and on Linux die with the writer (a
     worker that outlived a killed writer could commit beside the next one)."""
     from nbshelf.library.lock import _die_with_parent
 
     _PARENT.append(parent)
     _HALT.append(halt)
+    _WRITTEN.append(written)
     _die_with_parent()
     if os.getppid() != parent:
         # the writer died before the line above: no signal will come, and the task queue
@@ -241,7 +260,10 @@ def _warm_up() -> None:
 
 
 def _still_wanted() -> bool:
-    """The writer is alive and has not cancelled its sync."""
+    """The writer is alive and has not cancelled its sync (asked before each document: the
+    count of documents the round has written so far is kept here too)."""
+    if _WRITTEN:
+        _WRITTEN[0].value += 1
     if _HALT and _HALT[0].is_set():
         return False
     return not _PARENT or os.getppid() == _PARENT[0]

@@ -58,7 +58,9 @@ class SyncProgress:
     """Where a sync is: files found so far, files checked, files copied in."""
 
     source: str
-    phase: str  # "scan" while walking, "copy" while reading changed files, "index" after
+    #: "scan" while walking, "copy" while reading changed files, "index" after (the index
+    #: takes in what is left), "learn" when only the similarity model is still being fitted
+    phase: str
     scanned: int
     copied: int
     total: int

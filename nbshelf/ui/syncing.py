@@ -21,7 +21,13 @@ def describe(progress: SyncProgress) -> str:
     if progress.phase == "scan":  # while walking, ``total`` counts the files found so far
         return f"Syncing {progress.source}: looking for notebooks ({progress.total:,} found)"
     if progress.phase == "index":  # the copy is done; the index takes in the last rounds
-        return f"Making notebooks searchable: {progress.scanned:,} of {progress.total:,} done"
+        committed = progress.searchable
+        if committed is not None and committed < progress.scanned == progress.total:
+            # every document written; the index's commit (its segments) still to come
+            return f"Making notebooks searchable: saving the index of {progress.total:,}…"
+        return f"Making notebooks searchable: {progress.scanned:,} of {progress.total:,}"
+    if progress.phase == "learn":  # every notebook is in and searchable: only the fit is left
+        return "Learning which notebooks are alike; the list and search are ready"
     text = (
         f"Syncing {progress.source}: {progress.scanned:,} of {progress.total:,} checked, "
         f"{progress.copied:,} copied"
@@ -135,7 +141,8 @@ class SyncController(QObject):
         ).on_success(added).with_changes(Changes(sources=True, problems=True)).start()
 
     def _progress(self, progress: SyncProgress) -> None:
-        total = progress.total if progress.phase != "scan" else 0
+        # a fit's steps are uneven (reading is counted, the fit itself is not): a busy bar
+        total = progress.total if progress.phase not in ("scan", "learn") else 0
         self.progressed.emit(describe(progress), progress.scanned, total)
         now = time.monotonic()
         if progress.copied > self._copied_at_partial and now - self._last_partial >= PARTIAL_EVERY:

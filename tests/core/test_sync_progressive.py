@@ -123,6 +123,25 @@ def test_after_the_copy_the_progress_counts_the_whole_sync_until_the_last_round(
     assert after and all(p.total == N for p in after), [(p.scanned, p.total) for p in after]
     assert [p.scanned for p in after] == sorted(p.scanned for p in after)
     assert after[-1].scanned == N
+    # "learning which notebooks are alike" only once every notebook is searchable (if the
+    # fit outlasts the last round: it may not, for 300 short notebooks)
+    learn = [i for i, p in enumerate(seen) if p.phase == "learn"]
+    assert all(seen[i].searchable == N for i in learn)
+    assert all(i > seen.index(after[-1]) for i in learn)
+
+
+def test_a_small_first_sync_says_when_only_the_similarity_fit_is_left(tmp_path: Path) -> None:
+    share = tmp_path / "small"
+    for i in range(4):
+        write_notebook(share / f"nb{i}.ipynb", make_notebook(
+            title=f"Reservoir levels {i}", markdown=[f"The {WORD} of site {i}."]))
+    seen: list[SyncProgress] = []
+    with Library.open(tmp_path / "lib") as lib:
+        lib.add_source(share, name="small")
+        lib.sync(progress=seen.append)
+        assert lib.search(WORD).total == 4
+    phases = [p.phase for p in seen]
+    assert "learn" in phases and "copy" not in phases[phases.index("learn"):]
 
 
 def test_a_cancelled_first_sync_keeps_what_it_indexed_and_the_next_one_finishes(

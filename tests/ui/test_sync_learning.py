@@ -157,3 +157,18 @@ def test_a_read_only_window_shows_another_programs_sync_as_it_lands(
         holder.close()
     qtbot.waitUntil(lambda: window.runner.writable, timeout=15000)
     assert window.sync_action.isEnabled()
+
+
+def test_the_progress_line_says_what_the_sync_is_doing() -> None:
+    from nbshelf.ui.syncing import describe
+
+    copy = SyncProgress("share", "copy", 400, 380, 1000, 200)
+    assert describe(copy) == "Syncing share: 400 of 1,000 checked, 380 copied; 200 searchable"
+    writing = SyncProgress("search index", "index", 700, 1000, 1000, 200)
+    assert describe(writing) == "Making notebooks searchable: 700 of 1,000"
+    saving = SyncProgress("search index", "index", 1000, 1000, 1000, 200)
+    assert describe(saving) == "Making notebooks searchable: saving the index of 1,000…"
+    done = SyncProgress("search index", "index", 1000, 1000, 1000, 1000)
+    assert describe(done) == "Making notebooks searchable: 1,000 of 1,000"
+    learn = SyncProgress("similar notebooks", "learn", 3, 1000, 9, 1000)
+    assert "alike" in describe(learn) and "search are ready" in describe(learn)
