@@ -56,6 +56,8 @@ TOP_TERMS = 16
 #: The fields learned together: code, prose and title (imports say little about meaning).
 LEARNED = (CODE, PROSE, TITLE)
 _FLOAT = np.float32
+#: Rows handled at once when the learned columns are taken out of the similarity matrix.
+_BLOCK_ROWS = 4096
 
 
 @dataclass
@@ -215,11 +217,12 @@ def fit_related(model: SimilarModel, *, dimensions: int = DIMENSIONS,
     if k < 2:
         return None
     from sklearn.decomposition import TruncatedSVD  # scikit-learn only where a fit happens
+    from sklearn.preprocessing import normalize
 
-    matrix = model.matrix[:, columns].tocsr()
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    scale = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(_FLOAT)
-    matrix = matrix.multiply(scale[:, None]).tocsr().astype(_FLOAT)
+    matrix = _columns_of(model.matrix, columns)
+    # rows to unit length in place: at 100,000 notebooks the matrix holds 44 million
+    # weights (350 MB), and each copy of it counted against the refit's memory budget
+    normalize(matrix, norm="l2", copy=False)
     svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=5, random_state=0)
     # (the explained variance it also computes divides by zero for a library whose
     # notebooks are all alike: a ratio nothing here reads)
@@ -257,7 +260,11 @@ def _reason_spelling(model: SimilarModel, column: int) -> str:
 def _learned_columns(model: SimilarModel, max_terms: int) -> npt.NDArray[np.int64]:
     """The columns learned: code, prose and title terms in at least ``MIN_DF`` notebooks,
     the ``max_terms`` most widespread of them, in column order."""
-    df = np.bincount(model.matrix.indices, minlength=len(model.terms))
+    # counted a slice at a time: bincount widens its input to 64 bits (350 MB at 100k)
+    indices = model.matrix.indices
+    df = np.zeros(len(model.terms), dtype=np.int64)
+    for start in range(0, len(indices), _BLOCK_ROWS * 256):
+        df += np.bincount(indices[start:start + _BLOCK_ROWS * 256], minlength=len(df))
     wanted = np.isin(model.term_fields, LEARNED) & (df >= MIN_DF)
     candidates = np.flatnonzero(wanted)
     if len(candidates) > max_terms:
@@ -265,6 +272,36 @@ def _learned_columns(model: SimilarModel, max_terms: int) -> npt.NDArray[np.int6
         order = np.lexsort((candidates, -df[candidates]))[:max_terms]
         candidates = np.sort(candidates[order])
     return candidates.astype(np.int64)
+
+
+def _columns_of(matrix: sp.csr_matrix, columns: npt.NDArray[np.int64]) -> sp.csr_matrix:
+    """The matrix with only ``columns`` (sorted), renumbered, as float32, built from its
+    arrays a block of rows at a time into arrays of the final size: scipy's column indexing
+    goes through a transposed copy of the whole matrix (at 100,000 notebooks each copy is
+    ~350 MB, against the refit's memory budget)."""
+    import scipy.sparse as sp
+
+    renumber = np.full(matrix.shape[1], -1, dtype=np.int32)
+    renumber[columns] = np.arange(len(columns), dtype=np.int32)
+    rows = matrix.shape[0]
+    blocks = [(first, min(first + _BLOCK_ROWS, rows)) for first in range(0, rows, _BLOCK_ROWS)]
+    # each row's kept count first, so that the result is allocated once
+    indptr = np.zeros(rows + 1, dtype=np.int64)
+    for first, last in blocks:
+        lo, hi = int(matrix.indptr[first]), int(matrix.indptr[last])
+        kept_before = np.concatenate(([0], np.cumsum(renumber[matrix.indices[lo:hi]] >= 0)))
+        local = matrix.indptr[first:last + 1] - lo
+        indptr[first + 1:last + 1] = indptr[first] + kept_before[local[1:]]
+    data = np.empty(int(indptr[-1]), dtype=_FLOAT)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    for first, last in blocks:
+        lo, hi = int(matrix.indptr[first]), int(matrix.indptr[last])
+        new_columns = renumber[matrix.indices[lo:hi]]
+        keep = new_columns >= 0
+        out = slice(int(indptr[first]), int(indptr[last]))
+        data[out] = matrix.data[lo:hi][keep]
+        indices[out] = new_columns[keep]
+    return sp.csr_matrix((data, indices, indptr), shape=(rows, len(columns)))
 
 
 def _top_terms(
