@@ -235,3 +235,20 @@ def test_filters_are_checked_for_the_candidates_only_with_the_same_answer(
         some = everything[::3]
         assert members(searcher, query, reversed(some)) == whole & set(some)
     assert members(searcher, wq.Term("lang", "python"), []) == set()
+
+
+@pytest.mark.parametrize("pair", ["time series", "summary statistics", "left join",
+                                  "read csv", "merge datasets", "series time"])
+def test_words_side_by_side_are_those_a_phrase_query_finds(shelf: Library, pair: str) -> None:
+    from nbshelf.search.matchers import ExactPhrase
+    from nbshelf.search.query import BODY, field_terms
+    from nbshelf.search.rerank import _side_by_side
+
+    searcher = shelf.searching.index.searcher()
+    terms = field_terms("markdown", pair)
+    everything = list(range(searcher.doc_count_all()))
+    whole = set(searcher.docs_for_query(ExactPhrase(BODY, terms)))
+    assert whole or pair == "series time"  # the pairs the topics say are found
+    assert _side_by_side(searcher, terms, everything) == whole
+    some = everything[1::2]
+    assert _side_by_side(searcher, terms, some) == whole & set(some)
