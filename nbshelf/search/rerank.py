@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from whoosh.searching import Searcher
 
-from nbshelf.search.meaning import word_columns
+from nbshelf.search.meaning import one_thread, word_columns
 from nbshelf.search.query import BODY, ParsedQuery, field_terms
 from nbshelf.similar.related import RelatedTerms
 
@@ -136,7 +136,8 @@ def expanded_query(model: RelatedTerms, words: list[str]) -> npt.NDArray[np.floa
     # one product for every word: the cost of a search is one pass over the terms
     centres = np.stack([space[columns].sum(axis=0) for columns in found], axis=1)
     centres /= np.maximum(np.linalg.norm(centres, axis=0, keepdims=True), 1e-12)
-    closeness = space @ centres
+    with one_thread():
+        closeness = space @ centres
     for k, columns in enumerate(found):
         weights[columns] += model.idf[columns]
         close = closeness[:, k]
