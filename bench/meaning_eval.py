@@ -32,8 +32,16 @@ reused. For each question, the same library answers twice in the same run: keywo
 first 20 (1/rank of the first answer, 0 when none), per library; then 20 example questions,
 chosen by a fixed hash of their text, with the top 3 of each mode so a reader can judge.
 
+**Development and test halves.** Whatever search by meaning is tuned on must not be what it
+is judged on. A question is in the development half when the SHA-256 of ``"split "`` and its
+text, read as a number, is even, and in the test half when it is odd (``half_of``): a fixed
+rule of the text alone, drawn after the questions were chosen, so each library's 400 split
+about evenly. Weights are chosen on the development half only (``--split dev``); every
+report gives both halves and the whole, from the same run.
+
 Usage:
     python bench/meaning_eval.py [--libraries corpus,10k] [--max-queries 400] [--examples 20]
+                                 [--split dev|test|all]
 """
 
 from __future__ import annotations
@@ -54,6 +62,8 @@ from typing import Any
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# this checkout's nbshelf, not the one the environment has installed (another worktree's)
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 from generate import WORK_DIR, corpus_dir, generate_tree, notebook_files  # noqa: E402
 from search import machine  # noqa: E402
 from tables import header, row  # noqa: E402
@@ -225,6 +235,12 @@ def synced(name: str, tree: Path) -> Path:
     return folder
 
 
+def half_of(question: str) -> str:
+    """"dev" or "test": the half a question is in (the rule in the docstring)."""
+    digest = hashlib.sha256(f"split {question}".encode()).hexdigest()
+    return "dev" if int(digest, 16) % 2 == 0 else "test"
+
+
 def chosen(questions: list[str], limit: int) -> list[str]:
     """At most ``limit`` questions, picked by a fixed hash of their text (not by results)."""
     return sorted(questions, key=lambda q: hashlib.sha256(q.encode()).hexdigest())[:limit]
@@ -283,11 +299,15 @@ def score(answers: list[Answer]) -> Scores:
     )
 
 
-def evaluate(name: str, tree: Path, max_queries: int, examples: int) -> list[str]:
-    """Ask every chosen question both ways; return the table rows, print the examples."""
+def evaluate(name: str, tree: Path, max_queries: int, examples: int,
+             split: str = "all") -> list[list[str]]:
+    """Ask every chosen question (of the half ``split``) both ways; return the table rows
+    (each half, then the whole), print the examples."""
     masked = masked_tree(name, tree)
     answers = {q: set(paths) for q, paths in masked.answers.items()}
     questions = chosen(list(answers), max_queries)
+    if split != "all":
+        questions = [q for q in questions if half_of(q) == split]
     folder = synced(name, masked.folder)
     modes = [("keyword", False)] + ([("meaning", True)] if _HAS_MEANING else [])
     got: dict[str, list[Answer]] = {m: [] for m, _ in modes}
@@ -300,10 +320,15 @@ def evaluate(name: str, tree: Path, max_queries: int, examples: int) -> list[str
           f"{statistics.median(len(answers[q]) for q in questions):.0f}")
     print_examples(name, questions, got, examples)
     rows = []
-    for mode, _ in modes:
-        s = score(got[mode])
-        rows.append([name, mode, f"{len(questions)}", f"{s.hit5:.3f}", f"{s.mrr:.3f}",
-                     f"{s.p50_ms:.1f}", f"{s.p95_ms:.1f}"])
+    halves = [h for h in ("dev", "test") if split in (h, "all")] + (["all"] if split == "all"
+                                                                     else [])
+    for half in halves:
+        for mode, _ in modes:
+            picked = [a for q, a in zip(questions, got[mode], strict=True)
+                      if half == "all" or half_of(q) == half]
+            s = score(picked)
+            rows.append([name, mode, half, f"{len(picked)}", f"{s.hit5:.3f}", f"{s.mrr:.3f}",
+                         f"{s.p50_ms:.1f}", f"{s.p95_ms:.1f}"])
     return rows
 
 
@@ -320,7 +345,7 @@ def print_examples(name: str, questions: list[str], got: dict[str, list[Answer]]
             print(f"    {mode:8} rank {a.rank if a.rank else '-':>2}: " + " | ".join(a.top))
 
 
-COLS = [("library", 8), ("mode", 8), ("questions", 9), ("hit@5", 6), ("MRR", 6),
+COLS = [("library", 8), ("mode", 8), ("half", 5), ("questions", 9), ("hit@5", 6), ("MRR", 6),
         ("p50 ms", 7), ("p95 ms", 7)]
 
 
@@ -329,13 +354,16 @@ def main() -> int:
     parser.add_argument("--libraries", default="corpus,10k")
     parser.add_argument("--max-queries", type=int, default=400)
     parser.add_argument("--examples", type=int, default=20)
+    parser.add_argument("--split", choices=["dev", "test", "all"], default="all",
+                        help="ask only the development or the test half (see the docstring)")
     args = parser.parse_args()
     corpus = corpus_dir()
     if corpus is None:
         print("meaning_eval: no corpus (set NBSHELF_CORPUS or put it at ../shared/corpus)")
         return 1
     load = os.getloadavg()[0]
-    print(f"meaning_eval {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}; load {load:.2f}")
+    print(f"meaning_eval {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}; load {load:.2f}; "
+          f"split {args.split}")
     if not _HAS_MEANING:
         print("(this nbshelf has no search by meaning: keyword search only)")
     table: list[list[str]] = []
@@ -345,7 +373,7 @@ def main() -> int:
         else:
             size = int(name.rstrip("k")) * 1000
             tree = generate_tree(WORK_DIR, size, 0)
-        table += evaluate(name, tree, args.max_queries, args.examples)
+        table += evaluate(name, tree, args.max_queries, args.examples, args.split)
     print()
     print("\n".join(header(COLS)))
     for values in table:

@@ -26,7 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-from nbshelf.library import Library
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's nbshelf
+from nbshelf.library import Library  # noqa: E402
 
 #: Plain questions (issue 18's among them), identifiers and filtered queries.
 QUERIES = [

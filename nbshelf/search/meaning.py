@@ -4,9 +4,10 @@ A query's plain words are analysed as the similarity features analyse a notebook
 identifiers and their parts, prose and title words stemmed), mapped to the terms the
 related-terms model (``nbshelf.similar.related``) knows in every field, and folded into its
 LSA space; the nearest notebooks by cosine are the meaning hits. They pass the query's
-filters, phrases, prefixes and exclusions exactly as partial matches do (``partial._gate``):
-only the plain words are read for their meaning. A word the model does not know adds nothing,
-and a library without a usable model searches by keyword only.
+filters, phrases, prefixes and exclusions as partial matches do, checked for the closest
+notebooks only (``partial.members``): only the plain words are read for their meaning. A
+word the model does not know adds nothing, and a library without a usable model searches by
+keyword only.
 
 Each hit says why: the notebook's own strongest terms that lie close to the query, and the
 query words they are close to ("about: merge, join — close to “combine”, “key”"); and the
@@ -15,19 +16,22 @@ cell where those terms are densest (``best_cell``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
+from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from nbshelf.notebook.doctext import CellText
 from nbshelf.search.analysis import _IDENT, _WORD, code_word_terms, prose_word_terms
-from nbshelf.search.partial import _gate
+from nbshelf.search.partial import members
 from nbshelf.search.query import ParsedQuery
 from nbshelf.similar.features import CODE, PROSE, TITLE
 from nbshelf.similar.related import RELATED_FILE, RelatedTerms
@@ -39,8 +43,6 @@ MIN_COSINE = 0.35
 MAX_MEANING = 30
 #: The closest notebooks looked at: enough to fill the list past filters and exact matches.
 SCAN = 500
-#: Reciprocal rank fusion's constant (Cormack et al. 2009): ranks far down weigh little.
-RRF_K = 60
 #: Notebook terms named in a reason, and query words it says they are close to.
 REASON_TERMS = 3
 REASON_WORDS = 3
@@ -123,31 +125,110 @@ class Meaning:
         words = plain_words(parsed)
         if model is None or not words or room <= 0:
             return None
-        query = fold_query(model, words)
-        if query is None:
-            return None
-        scores = model.docs @ query.vector
-        closest = _closest(scores, SCAN)
-        allowed, refused = _gate(searcher, parsed.parts, only)
-        gated = allowed is not None or bool(refused)
+        with one_thread():
+            query = fold_query(model, words)
+            if query is None:
+                return None
+            scores = model.docs @ query.vector
+        closest = [r for r in _closest(scores, SCAN).tolist() if model.hashes[r] not in exclude
+                   and (only is None or model.hashes[r] in only)]
+        strict = [p.query for p in parsed.parts if not p.optional and not p.negated]
+        excluded = [p.query for p in parsed.parts if p.negated]
         kept: list[tuple[str, float, int, int]] = []
         total = 0
-        for row in closest.tolist():
-            digest = model.hashes[row]
-            if digest in exclude:
-                continue
-            if not gated and len(kept) >= room:
-                total += 1  # counted; its document is looked up only when it is listed
-                continue
-            docnum = searcher.document_number(hash=digest)
-            if docnum is None or docnum in refused or (allowed is not None
-                                                       and docnum not in allowed):
-                continue  # not in the index (yet, or any more), or filtered out
-            kept.append((digest, float(scores[row]), docnum, row))
-            total += 1
+        if strict or excluded:
+            # Filters are checked for these notebooks only: reading every Python notebook
+            # of 50,000 for ``lang:python`` took 91 ms, and each candidate's document
+            # number looked up alone another 40 (bench/RESULTS.md, issue 18).
+            numbers = _document_numbers(searcher, model)
+            found = {row: int(numbers[row]) for row in closest if numbers[row] >= 0}
+            allowed = members(searcher, _all(strict), found.values()) if strict else None
+            refused = members(searcher, wq.Or(excluded), found.values()) if excluded else set()
+            for row in closest:
+                docnum = found.get(row)
+                if docnum is None or docnum in refused or (allowed is not None
+                                                           and docnum not in allowed):
+                    continue  # not in the index (yet, or any more), or filtered out
+                kept.append((model.hashes[row], float(scores[row]), docnum, row))
+            total = len(kept)
+        else:
+            for row in closest:
+                if len(kept) >= room:
+                    total += 1  # counted; its document is looked up only when it is listed
+                    continue
+                docnum = searcher.document_number(hash=model.hashes[row])
+                if docnum is None:
+                    continue  # not in the index (yet, or any more)
+                kept.append((model.hashes[row], float(scores[row]), docnum, row))
+                total += 1
         best = [ByMeaning(d, s, n, *explain(model, query, row))
                 for d, s, n, row in kept[:room]]
         return MeaningMatches(best, total)
+
+
+_BLAS: list[object] = []  # the thread-pool controller, made on first use (1 ms)
+
+
+def one_thread() -> contextlib.AbstractContextManager[object]:
+    """BLAS on the calling thread only, for the products of one search (a few million
+    multiplications). OpenBLAS's own threads spin after such a product, taking the cores
+    from the Python work that follows: on the 2-core machine at load 4, a search by meaning
+    of 10,000 notebooks took 64 ms with them and 33 ms without (its keyword part alone 18
+    and 16). Process-wide while it lasts, as BLAS's setting is."""
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController  # scikit-learn's own dependency
+        except ImportError:
+            _BLAS.append(None)
+        else:
+            _BLAS.append(ThreadpoolController())
+    controller = _BLAS[0]
+    if controller is None:
+        return contextlib.nullcontext()
+    limited: contextlib.AbstractContextManager[object] = controller.limit(  # type: ignore[attr-defined]
+        limits=1, user_api="blas")
+    return limited
+
+
+def _all(queries: list[wq.Query]) -> wq.Query:
+    return wq.And(queries) if len(queries) > 1 else queries[0]
+
+
+#: Each index reader's document numbers of a model's rows (-1: not in the index), made
+#: once per reader: the reader's documents never change.
+_NUMBERS: WeakKeyDictionary[object, tuple[RelatedTerms, npt.NDArray[np.int64]]] = (
+    WeakKeyDictionary())
+
+
+def _document_numbers(searcher: Searcher, model: RelatedTerms) -> npt.NDArray[np.int64]:
+    """The document number of each row of ``model`` in ``searcher``'s index (-1: none).
+
+    Read from the ``hash`` field's terms, whose single posting's document is the term's
+    smallest (10,000 notebooks: 53 ms, once per reader; asking for 500 documents one by one
+    took 40 ms every query).
+    """
+    reader = searcher.reader()
+    cached = _NUMBERS.get(reader)
+    if cached is not None and cached[0] is model:
+        return cached[1]
+    rows = {h.encode("ascii"): i for i, h in enumerate(model.hashes)}
+    numbers = np.full(len(model.hashes), -1, dtype=np.int64)
+    for sub, offset in searcher.leaf_searchers():
+        leaf = sub.reader()
+        deletions = leaf.has_deletions()
+        for text, info in leaf.iter_field("hash"):
+            row = rows.get(text)
+            if row is None:
+                continue
+            local = info.min_id()
+            if deletions and leaf.is_deleted(local):
+                # an older copy of the document, kept until its segment merges: ask
+                found = searcher.document_number(hash=text.decode("ascii"))
+                numbers[row] = -1 if found is None else found
+            else:
+                numbers[row] = offset + local
+    _NUMBERS[reader] = (model, numbers)
+    return numbers
 
 
 def plain_words(parsed: ParsedQuery) -> list[str]:
@@ -160,7 +241,7 @@ def plain_words(parsed: ParsedQuery) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def _word_columns(model: RelatedTerms, word: str) -> list[int]:
+def word_columns(model: RelatedTerms, word: str) -> list[int]:
     """The model's columns a query word stands for: its code terms, and its prose and
     title stems (``merge`` is ``merge`` in code and ``merg`` in prose)."""
     columns: list[int] = []
@@ -180,7 +261,7 @@ def fold_query(model: RelatedTerms, words: list[str]) -> _Query | None:
     total = np.zeros(model.fold.shape[1], dtype=np.float32)
     own: set[int] = set()
     for word in words:
-        columns = _word_columns(model, word)
+        columns = word_columns(model, word)
         if not columns:
             continue  # a word the model does not know adds nothing
         own.update(columns)
@@ -276,14 +357,3 @@ def best_cell(cells: Iterable[CellText], terms: tuple[tuple[int, str], ...]) -> 
             best, found = score, cell.index
     return found
 
-
-def fuse(partial: list[str], meant: list[str], k: int = RRF_K) -> list[str]:
-    """Reciprocal rank fusion of two ranked lists of contents: each counted once, by the
-    sum of 1 / (k + rank) over the lists it is in; ties keep the partial list's order."""
-    scores: dict[str, float] = {}
-    first: dict[str, tuple[int, int]] = {}
-    for which, ranked in enumerate((partial, meant)):
-        for rank, digest in enumerate(ranked, start=1):
-            scores[digest] = scores.get(digest, 0.0) + 1.0 / (k + rank)
-            first.setdefault(digest, (which, rank))
-    return sorted(scores, key=lambda d: (-scores[d], first[d]))

@@ -15,6 +15,7 @@ measures it).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from whoosh import query as wq
@@ -88,7 +89,6 @@ def partial_matches(
     if not kept:
         return None  # no word is anywhere: the spelling suggestion is the better help
     dropped = [optional[at].text for at in range(len(optional)) if not scores[at]]
-    allowed, refused = _gate(searcher, parts, only)
     # Each document's words and score, the sum of its words' BM25F scores (as an Or of the
     # words scores it), from one pass over each word's postings.
     found: dict[int, tuple[list[int], float]] = {}
@@ -97,6 +97,7 @@ def partial_matches(
             words, total = found.get(docnum, ([], 0.0))
             words.append(at)
             found[docnum] = (words, total + score)
+    allowed, refused = _gate(searcher, parts, only, found)
     whole = len(optional)  # every word: an exact match, listed above the partial ones
     ranked = sorted(
         (-len(words), -score, docnum) for docnum, (words, score) in found.items()
@@ -127,20 +128,49 @@ def _scores(searcher: Searcher, query: wq.Query) -> dict[int, float]:
     return scores
 
 
-def _gate(searcher: Searcher, parts: list[Part], only: set[str] | None
-          ) -> tuple[set[int] | None, set[int]]:
-    """The documents a partial match must be among (None: any), and those it must not be:
-    all of the query's filters, phrases and prefixes, none of its exclusions, ``only``."""
+def _gate(searcher: Searcher, parts: list[Part], only: set[str] | None,
+          among: Iterable[int]) -> tuple[set[int] | None, set[int]]:
+    """Of the documents ``among``, those a partial match must be among (None: any), and
+    those it must not be: all of the query's filters, phrases and prefixes, none of its
+    exclusions, ``only``. Only those documents are checked (``members``): a filter
+    such as ``lang:python`` holds most of the library."""
     strict = [p.query for p in parts if not p.optional and not p.negated]
     required: wq.Query | None = None
     if strict:
         required = wq.And(strict) if len(strict) > 1 else strict[0]
     if only is not None:
         required = restrict(required if required is not None else wq.Every(), only)
-    allowed = None if required is None else set(searcher.docs_for_query(required))
+    docnums = list(among)
+    allowed = None if required is None else members(searcher, required, docnums)
     excluded = [p.query for p in parts if p.negated]
-    refused = set(searcher.docs_for_query(wq.Or(excluded))) if excluded else set()
+    refused = members(searcher, wq.Or(excluded), docnums) if excluded else set()
     return allowed, refused
+
+
+def members(searcher: Searcher, query: wq.Query, docnums: Iterable[int]) -> set[int]:
+    """Those of ``docnums`` that ``query`` matches: its matcher skips from one to the next,
+    so the cost is that of the documents asked about, not of all those it matches."""
+    wanted = sorted(set(docnums))
+    found: set[int] = set()
+    if not wanted:
+        return found
+    context = searcher.boolean_context()
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.doc_count_all()
+        matcher = query.matcher(sub, context)
+        for docnum in wanted:
+            if docnum < offset or docnum >= end:
+                continue
+            local = docnum - offset
+            if not matcher.is_active():
+                break
+            if matcher.id() < local:
+                matcher.skip_to(local)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == local:
+                found.add(docnum)
+    return found
 
 
 def _loosened(parts: list[Part]) -> list[Part]:

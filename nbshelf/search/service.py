@@ -15,6 +15,8 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Engine
 from whoosh import collectors
 from whoosh import query as wq
@@ -36,13 +38,22 @@ from nbshelf.search.analysis import (
     prose_terms,
     prose_word_terms,
 )
-from nbshelf.search.meaning import MAX_MEANING, ByMeaning, Meaning, fuse
+from nbshelf.search.meaning import MAX_MEANING, ByMeaning, Meaning, plain_words
 from nbshelf.search.meaning import best_cell as meaning_cell
-from nbshelf.search.partial import MAX_PARTIAL, PARTIAL_BELOW, partial_matches
+from nbshelf.search.partial import MAX_PARTIAL, PARTIAL_BELOW, Partial, partial_matches
 from nbshelf.search.plaintext import markdown_text
 from nbshelf.search.query import BODY, ParsedQuery, field_terms, parse
 from nbshelf.search.ranking import ranked
+from nbshelf.search.rerank import (
+    RERANK_DEPTH,
+    adjacent_pairs,
+    adjacent_shares,
+    expanded_query,
+    related_scores,
+    reorder,
+)
 from nbshelf.search.typed import as_you_type
+from nbshelf.similar.related import RelatedTerms
 from nbshelf.store import BlobStore
 
 if TYPE_CHECKING:
@@ -267,23 +278,36 @@ class Searching:
         the best partial ones to fill ``limit`` (at most ``MAX_PARTIAL``); then, with
         ``meaning``, the notebooks close in meaning (at most ``MAX_MEANING``).
 
-        Exact matches always come first, in their order. For an identifier query
-        (``ranking.ranked`` reorders it) the partial ones follow in their order and the
-        meaning hits after them; for plain words the two are merged by reciprocal rank
-        fusion, a notebook found both ways listed once. None when nothing is asked."""
+        Exact matches always come first, then the partial ones (most words first), then
+        those found by meaning only. With ``meaning`` and a related-terms model, a query of
+        plain words has each group reordered by meaning (``nbshelf.search.rerank``); an
+        identifier query (``ranking.ranked`` reorders it) never is. None when nothing is
+        asked."""
         query = _among(parsed, only)
         if query is None:
             return None
         ordered = ranked(searcher, text, query)
-        results = top_matches(searcher, ordered, limit)
+        identifier = ordered is not query
+        model = self.meaning.model() if meaning and partial and not identifier else None
+        reordering = _Reordering.of(searcher, parsed, model)
+        depth = limit
+        if reordering is not None and limit is not None:
+            depth = max(limit, RERANK_DEPTH)  # the best of more matches than are listed
+        results = top_matches(searcher, ordered, depth)
         found = _Found(_scored(results), len(results))
-        room = MAX_PARTIAL if limit is None else limit - len(found.exact)
+        room = MAX_PARTIAL if limit is None else limit - min(limit, len(found.exact))
         some = None
         if found.total < PARTIAL_BELOW and partial:
-            some = partial_matches(searcher, parsed, only, min(MAX_PARTIAL, room))
+            asked = min(MAX_PARTIAL, room if reordering is None else max(room, RERANK_DEPTH))
+            some = partial_matches(searcher, parsed, only, asked)
             if some is None and not found.total:
-                some = partial_matches(searcher, parsed, only, min(MAX_PARTIAL, room),
-                                       loosen=True)
+                some = partial_matches(searcher, parsed, only, asked, loosen=True)
+        if reordering is not None:
+            found.exact, best = reordering.apply(found.exact,
+                                                 some.best if some is not None else [])
+            if some is not None:
+                some.best = best[: max(0, room)]
+        found.exact = found.exact[:limit]
         if some is not None:
             found.partial_total = some.total
             found.dropped, found.note = some.dropped, some.note
@@ -294,8 +318,7 @@ class Searching:
         if meant is not None:
             found.meaning_total = meant.total
         found.after = _after(some.best if some is not None else [],
-                             meant.best if meant is not None else [],
-                             identifier=ordered is not query)
+                             meant.best if meant is not None else [])
         if limit is not None:
             found.after = found.after[: max(0, limit - len(found.exact))]
         return found
@@ -489,28 +512,65 @@ class Searching:
         return found
 
 
-def _after(some: list[tuple[str, float, int, tuple[str, ...]]], meant: list[ByMeaning], *,
-           identifier: bool) -> list[_After]:
-    """The matches listed after the exact ones: for an identifier query, the partial ones
-    in their order, then the meaning hits they do not hold; for plain words, both merged by
-    reciprocal rank fusion (``meaning.fuse``). A content found both ways is listed once,
-    partial and by meaning."""
+def _after(some: list[Partial], meant: list[ByMeaning]) -> list[_After]:
+    """The matches listed after the exact ones: the partial ones in their order, then the
+    meaning hits they do not hold (a content found both ways is listed once, partial and by
+    meaning). Not fused by rank: on the development half of ``bench/meaning_eval.py``'s
+    questions, fusing them put notebooks that share no word of the question above those
+    that lack one (corpus hit@5 0.569 fused, 0.604 one after the other)."""
     partial_of = {h: (score, docnum, missing) for h, score, docnum, missing in some}
-    meant_of = {m.hash: m for m in meant}
-    order = [h for h, *_ in some]
-    if identifier:
-        order += [m.hash for m in meant if m.hash not in partial_of]
-    else:
-        order = fuse(order, [m.hash for m in meant])
     found: list[_After] = []
-    for digest in order:
-        if digest in partial_of:
-            score, docnum, missing = partial_of[digest]
-            found.append(_After(digest, score, docnum, missing, meant_of.get(digest)))
-        else:
-            m = meant_of[digest]
-            found.append(_After(digest, m.score, m.docnum, None, m))
+    meant_of = {m.hash: m for m in meant}
+    for digest, (score, docnum, missing) in partial_of.items():
+        found.append(_After(digest, score, docnum, missing, meant_of.get(digest)))
+    found += [_After(m.hash, m.score, m.docnum, None, m) for m in meant
+              if m.hash not in partial_of]
     return found
+
+
+@dataclass
+class _Reordering:
+    """What reorders a plain query's matches by meaning (``nbshelf.search.rerank``): its
+    neighbouring word pairs, and its weights over the related terms."""
+
+    searcher: Searcher
+    model: RelatedTerms
+    pairs: list[tuple[str, str]]
+    weights: npt.NDArray[np.float32] | None
+
+    @classmethod
+    def of(cls, searcher: Searcher, parsed: ParsedQuery,
+           model: RelatedTerms | None) -> _Reordering | None:
+        """None when there is nothing to reorder by: no model, or no plain word."""
+        words = plain_words(parsed)
+        if model is None or not words:
+            return None
+        return cls(searcher, model, adjacent_pairs(parsed), expanded_query(model, words))
+
+    def apply(self, exact: list[tuple[str, float, int]], some: list[Partial]
+              ) -> tuple[list[tuple[str, float, int]], list[Partial]]:
+        """The exact matches and the partial ones, each group reordered (the first
+        ``RERANK_DEPTH`` of each; partial ones within each group lacking as many words).
+        The word pairs are looked for in all of them at once: each pair's matchers are
+        made once per query."""
+        head = exact[:RERANK_DEPTH]
+        docnums = [d for _, _, d in head] + [d for _, _, d, _ in some]
+        hashes = [h for h, _, _ in head] + [h for h, _, _, _ in some]
+        shares = adjacent_shares(self.searcher, self.pairs, docnums)
+        related = (np.zeros(len(docnums)) if self.weights is None
+                   else related_scores(self.model, self.weights, hashes))
+        exact = reorder(head, shares[: len(head)], related[: len(head)]) + exact[RERANK_DEPTH:]
+        groups: dict[int, list[int]] = {}
+        for at, match in enumerate(some, start=len(head)):
+            groups.setdefault(len(match[3]), []).append(at)
+        ordered: list[Partial] = []
+        for lacking in sorted(groups):
+            ats = groups[lacking]
+            group = [some[at - len(head)] for at in ats]
+            scored = [(h, s, at) for at, (h, s, _, _) in zip(ats, group, strict=True)]
+            ordered += [some[at - len(head)] for _, _, at in
+                        reorder(scored, shares[ats], related[ats])]
+        return exact, ordered
 
 
 def _as_read(cell: CellText) -> CellText:

@@ -184,3 +184,71 @@ def test_the_command_line_lists_meaning_hits_under_their_own_heading(
     plain = json.loads(words.stdout)
     assert not any(r["by_meaning"] for r in plain["results"]) and plain["meaning_total"] == 0
     assert "Also about" not in run_cli(library_dir, "search", "combine", "--words-only").stdout
+
+
+def test_words_side_by_side_come_first_among_the_exact_matches_by_meaning(
+    library: Library, share: Path
+) -> None:
+    """Among notebooks with every word, the one that says the question's words together
+    ("warehouse inventory") is about it; one that says them apart more often ranks first
+    by BM25 alone. Groups never mix: every exact match still precedes the partial ones."""
+    write_topic_notebooks(share)
+    write_notebook(share / "stock" / "apart.ipynb", title="Stock notes",
+                   markdown=["The warehouse keeps a list. Inventory is counted weekly; the "
+                             "warehouse staff count inventory by hand.",
+                             "Each warehouse reports inventory."])
+    write_notebook(share / "stock" / "together.ipynb", title="Stock levels",
+                   markdown=["We load the warehouse inventory once."])
+    write_notebook(share / "stock" / "half.ipynb", title="Stock moves",
+                   markdown=["Every warehouse has a loading bay."])
+    library.add_source(share, name="team")
+    library.sync()
+    words = [h.title for h in library.search("warehouse inventory", meaning=False).hits]
+    assert words[:2] == ["Stock notes", "Stock levels"]  # BM25: more mentions first
+    found = library.search("warehouse inventory")
+    assert [h.title for h in found.hits[:2]] == ["Stock levels", "Stock notes"]
+    assert found.total == 2 and [h.partial for h in found.hits[:3]] == [False, False, True]
+    assert found.hits[2].title == "Stock moves"
+
+
+def test_filters_are_checked_for_the_candidates_only_with_the_same_answer(
+    shelf: Library,
+) -> None:
+    """``members`` (the filter check of meaning and partial hits) agrees with running the
+    filter over the whole index; and each model row's document number with the index's."""
+    from whoosh import query as wq
+
+    from nbshelf.search.meaning import _document_numbers
+    from nbshelf.search.partial import members
+
+    searcher = shelf.searching.index.searcher()
+    model = shelf._searching.meaning.model()
+    assert model is not None
+    numbers = _document_numbers(searcher, model)
+    assert [None if n < 0 else int(n) for n in numbers] == [
+        searcher.document_number(hash=h) for h in model.hashes]
+    everything = list(range(searcher.doc_count_all()))
+    for query in (wq.Term("lang", "python"), wq.Term("path", "accounts"),
+                  wq.Or([wq.Term("body", "merg"), wq.Term("body", "plot")])):
+        whole = set(searcher.docs_for_query(query))
+        assert members(searcher, query, everything) == whole
+        some = everything[::3]
+        assert members(searcher, query, reversed(some)) == whole & set(some)
+    assert members(searcher, wq.Term("lang", "python"), []) == set()
+
+
+@pytest.mark.parametrize("pair", ["time series", "summary statistics", "left join",
+                                  "read csv", "merge datasets", "series time"])
+def test_words_side_by_side_are_those_a_phrase_query_finds(shelf: Library, pair: str) -> None:
+    from nbshelf.search.matchers import ExactPhrase
+    from nbshelf.search.query import BODY, field_terms
+    from nbshelf.search.rerank import _side_by_side
+
+    searcher = shelf.searching.index.searcher()
+    terms = field_terms("markdown", pair)
+    everything = list(range(searcher.doc_count_all()))
+    whole = set(searcher.docs_for_query(ExactPhrase(BODY, terms)))
+    assert whole or pair == "series time"  # the pairs the topics say are found
+    assert _side_by_side(searcher, terms, everything) == whole
+    some = everything[1::2]
+    assert _side_by_side(searcher, terms, some) == whole & set(some)

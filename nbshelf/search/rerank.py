@@ -1,0 +1,182 @@
+"""Reordering by meaning: among notebooks that match a question equally, those about it first.
+
+A plain question ("working with time series", "handling missing data") matches many
+notebooks that mention its words in passing; BM25 ranks them by how often and where the
+words occur, not by what the notebook is about. With search by meaning on, each group of
+matches of the same kind (every word; then the same number of the words) is reordered by
+one score, the sum of:
+
+- its BM25F score, over the group's best (1 for the best);
+- ``ADJACENT_WEIGHT`` times the share of the question's neighbouring word pairs the
+  notebook has side by side ("time series", "missing data" as written, not apart);
+- ``RELATED_WEIGHT`` times how much of the notebook's strongest terms lie close to the
+  question (``related_scores``), over the group's best: the question's words, and the
+  ``NEIGHBOURS`` terms closest to each in the library's related-terms space
+  (``nbshelf.similar.related``: ``datetime`` and ``timedelta`` for "dates and times").
+
+Groups never mix: every exact match still comes before every partial one, and an
+identifier query is never reordered (``nbshelf.search.service`` skips it). The weights
+were chosen on the development half of ``bench/meaning_eval.py``'s questions only (the
+split is in its docstring); its test half was not looked at for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from whoosh.searching import Searcher
+
+from nbshelf.search.meaning import one_thread, word_columns
+from nbshelf.search.query import BODY, ParsedQuery, field_terms
+from nbshelf.similar.related import RelatedTerms
+
+#: Weight of the share of neighbouring word pairs found side by side (dev half: 0.3 to 2
+#: all help at 10k; 0.6 is best on the two libraries together).
+ADJACENT_WEIGHT = 0.6
+#: Weight of closeness to the question through the related terms (dev half: 0.15 to 0.3
+#: help, 0.6 hurts: it then outvotes the words themselves).
+RELATED_WEIGHT = 0.3
+#: Terms taken as close to each question word: the nearest ones in the related-terms
+#: space, if at least ``NEIGHBOUR_MIN`` close (cosine of term vectors).
+NEIGHBOURS = 10
+NEIGHBOUR_MIN = 0.3
+#: The best matches of a group that are reordered: a reader looks at the first screens
+#: (dev half, 10k: 100 finds 0.401, 50 0.376, 30 0.361).
+RERANK_DEPTH = 100
+#: The most word pairs looked for, the first ones of a question: each costs a pass over the
+#: candidates' postings, and on the dev half a fifth or later pair changed no answer.
+MAX_PAIRS = 4
+
+#: A match to reorder: (content hash, BM25F score, document number).
+Scored = tuple[str, float, int]
+
+
+def adjacent_pairs(parsed: ParsedQuery) -> list[tuple[str, str]]:
+    """The question's neighbouring plain words, as pairs (``a b c``: ``a b``, ``b c``), at
+    most ``MAX_PAIRS``; stop words in between are skipped, as the index skips them."""
+    words = [p.text for p in parsed.parts if p.optional and " OR " not in p.text]
+    return list(zip(words, words[1:], strict=False))[:MAX_PAIRS]
+
+
+def adjacent_shares(searcher: Searcher, pairs: list[tuple[str, str]],
+                    docnums: Sequence[int]) -> npt.NDArray[np.float64]:
+    """For each document, the share of ``pairs`` it has side by side. Only the documents
+    asked about are looked at (``_side_by_side``): the cost is theirs, not that of every
+    notebook holding the two words."""
+    shares = np.zeros(len(docnums))
+    if not pairs or not docnums:
+        return shares
+    for first, second in pairs:
+        # as prose (stems): the code reading of a question's words ("time", "series" as
+        # identifiers) doubled the cost and found no more answers on the dev half
+        terms = field_terms("markdown", f"{first} {second}")
+        found = _side_by_side(searcher, terms, docnums) if terms else set()
+        shares += [d in found for d in docnums]
+    return shares / len(pairs)
+
+
+def _side_by_side(searcher: Searcher, terms: list[str], docnums: Sequence[int]) -> set[int]:
+    """Those of ``docnums`` where ``terms`` stand in order (a phrase, as
+    ``matchers.ExactPhrase`` finds it).
+
+    Each term's postings skip to each document and its positions are compared there. A
+    phrase query's matcher would do the same work for every document holding all the
+    terms up to the next one asked about (10,000 notebooks: most of a query's time).
+    """
+    found: set[int] = set()
+    wanted = sorted(set(docnums))
+    field = searcher.schema[BODY]
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        end = offset + reader.doc_count_all()
+        local = [d - offset for d in wanted if offset <= d < end]
+        texts = [field.to_bytes(t) for t in terms]
+        if not local or any((BODY, t) not in reader for t in texts):
+            continue  # a term this segment lacks: no phrase in it
+        postings = [reader.postings(BODY, t) for t in texts]
+        for docnum in local:
+            if _at(postings, docnum) and (len(postings) == 1 or _in_order(postings)):
+                found.add(offset + docnum)
+    return found
+
+
+def _at(postings: list[Any], docnum: int) -> bool:
+    """Move every term's postings to ``docnum``: True when all of them have it."""
+    for matcher in postings:
+        if matcher.is_active() and matcher.id() < docnum:
+            matcher.skip_to(docnum)
+        if not matcher.is_active() or matcher.id() != docnum:
+            return False
+    return True
+
+
+def _in_order(postings: list[Any]) -> bool:
+    """True when the terms, at their current document, stand one after another (the k-th
+    term at a position k after the first's, as ``matchers.ExactPhrase`` reads them)."""
+    starts = set(postings[0].value_as("positions"))
+    for k, matcher in enumerate(postings[1:], 1):
+        starts.intersection_update(p - k for p in matcher.value_as("positions"))
+        if not starts:
+            return False
+    return True
+
+
+def expanded_query(model: RelatedTerms, words: list[str]) -> npt.NDArray[np.float32] | None:
+    """The question as weights over the model's terms: each word's own terms at their idf,
+    and the ``NEIGHBOURS`` terms closest to it at idf times closeness. None when the model
+    knows no word of it."""
+    found = [columns for w in words if (columns := word_columns(model, w))]
+    if not found:
+        return None
+    weights = np.zeros(len(model.terms), dtype=np.float32)
+    space = model.term_space()
+    # one product for every word: the cost of a search is one pass over the terms
+    centres = np.stack([space[columns].sum(axis=0) for columns in found], axis=1)
+    centres /= np.maximum(np.linalg.norm(centres, axis=0, keepdims=True), 1e-12)
+    with one_thread():
+        closeness = space @ centres
+    for k, columns in enumerate(found):
+        weights[columns] += model.idf[columns]
+        close = closeness[:, k]
+        close[columns] = -1.0  # its own terms are in already
+        count = min(NEIGHBOURS, len(close) - 1)
+        if count <= 0:
+            continue
+        nearest = np.argpartition(-close, count - 1)[:count]
+        nearest = nearest[close[nearest] >= NEIGHBOUR_MIN]
+        weights[nearest] += close[nearest] * model.idf[nearest]
+    return weights
+
+
+def related_scores(model: RelatedTerms, weights: npt.NDArray[np.float32],
+                   hashes: Sequence[str]) -> npt.NDArray[np.float64]:
+    """How close each content is to the question: its strongest terms' weights in it times
+    their weight in the question (0 for a content the model does not cover)."""
+    rows = np.array([-1 if (r := model.row(h)) is None else r for h in hashes], dtype=np.int64)
+    if not len(rows):
+        return np.zeros(0)
+    safe = np.maximum(rows, 0)
+    terms = model.top_terms[safe]
+    found = np.where(terms >= 0, weights[np.maximum(terms, 0)], 0.0) * model.top_weights[safe]
+    return np.where(rows >= 0, found.sum(axis=1), 0.0).astype(np.float64)
+
+
+def reorder(scored: list[Scored], shares: npt.NDArray[np.float64],
+            related: npt.NDArray[np.float64]) -> list[Scored]:
+    """``scored`` (one group, best first) in the order of the combined score; a tie keeps
+    the group's order."""
+    if len(scored) < 2:
+        return list(scored)
+    bm25 = np.array([s for _, s, _ in scored], dtype=np.float64)
+    combined = (_over_best(bm25) + ADJACENT_WEIGHT * shares
+                + RELATED_WEIGHT * _over_best(related))
+    order = sorted(range(len(scored)), key=lambda i: (-combined[i], i))
+    return [scored[i] for i in order]
+
+
+def _over_best(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    best = float(values.max()) if len(values) else 0.0
+    return values / best if best > 0 else np.zeros_like(values)
