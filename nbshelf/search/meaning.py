@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -166,7 +167,7 @@ class Meaning:
         return MeaningMatches(best, total)
 
 
-_BLAS: list[object] = []  # the thread-pool controller, made on first use (1 ms)
+_BLAS: list[Any] = []  # the thread-pool controller (None: none), made on first use (1 ms)
 
 
 def one_thread() -> contextlib.AbstractContextManager[object]:
@@ -185,7 +186,7 @@ def one_thread() -> contextlib.AbstractContextManager[object]:
     controller = _BLAS[0]
     if controller is None:
         return contextlib.nullcontext()
-    limited: contextlib.AbstractContextManager[object] = controller.limit(  # type: ignore[attr-defined]
+    limited: contextlib.AbstractContextManager[object] = controller.limit(
         limits=1, user_api="blas")
     return limited
 
