@@ -58,6 +58,9 @@ LEARNED = (CODE, PROSE, TITLE)
 _FLOAT = np.float32
 #: Rows handled at once when the learned columns are taken out of the similarity matrix.
 _BLOCK_ROWS = 4096
+#: Weights counted at once when the terms' notebook counts are taken (bincount widens them to
+#: 64 bits: a slice, not all 44 million at 100k).
+_COUNT_SLICE = 1 << 20
 
 
 @dataclass
@@ -263,8 +266,8 @@ def _learned_columns(model: SimilarModel, max_terms: int) -> npt.NDArray[np.int6
     # counted a slice at a time: bincount widens its input to 64 bits (350 MB at 100k)
     indices = model.matrix.indices
     df = np.zeros(len(model.terms), dtype=np.int64)
-    for start in range(0, len(indices), _BLOCK_ROWS * 256):
-        df += np.bincount(indices[start:start + _BLOCK_ROWS * 256], minlength=len(df))
+    for start in range(0, len(indices), _COUNT_SLICE):
+        df += np.bincount(indices[start:start + _COUNT_SLICE], minlength=len(df))
     wanted = np.isin(model.term_fields, LEARNED) & (df >= MIN_DF)
     candidates = np.flatnonzero(wanted)
     if len(candidates) > max_terms:
