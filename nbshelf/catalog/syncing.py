@@ -34,7 +34,12 @@ class KnownFile(NamedTuple):
     mtime_ns: int
     inode: int
     content_hash: str
-    removed: bool
+    removed: bool  # as SQLite gives it: 0 or 1
+
+    @property
+    def stat(self) -> tuple[int, int, int]:
+        """Size, mtime and inode: equal to the ``FileStat`` of the file when unchanged."""
+        return (self.size, self.mtime_ns, self.inode)
 
 
 class KnownProblem(NamedTuple):
@@ -56,19 +61,20 @@ def _cursor(conn: Connection) -> sqlite3.Cursor:
 def known_files(conn: Connection, source_id: int) -> list[KnownFile]:
     """Every notebook row of a source, removed ones included."""
     # The plain sqlite3 cursor: a re-sync of 10,000 notebooks reads them all, and
-    # SQLAlchemy's row objects cost four times the query itself.
+    # SQLAlchemy's row objects cost four times the query itself. Each row becomes its tuple
+    # in C (``_make``): at 100,000 notebooks, building them field by field in Python took
+    # longer than the query.
     cursor = _cursor(conn)
     try:
         cursor.execute(
-            "SELECT id, relpath, size, mtime_ns, inode, content_hash, removed_at "
+            "SELECT id, relpath, size, mtime_ns, inode, content_hash, removed_at IS NOT NULL "
             "FROM notebooks WHERE source_id = ?",
             (source_id,),
         )
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    return [KnownFile(id_, relpath, size, mtime, inode, digest, removed is not None)
-            for id_, relpath, size, mtime, inode, digest, removed in rows]
+    return list(map(KnownFile._make, rows))
 
 
 def known_problems(conn: Connection, source_id: int) -> list[KnownProblem]:

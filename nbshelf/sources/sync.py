@@ -17,7 +17,6 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine
 
@@ -90,16 +89,6 @@ class SourceSyncResult:
     removed_ids: list[int] = field(default_factory=list)
     #: a folder source: walked, or read with the help of its manifest (``nbshelf.sources.manifest``)
     scan: ScanHow | None = None
-
-
-class _Known(NamedTuple):
-    """A catalog notebook row, as the diff needs it."""
-
-    id: int
-    stat: FileStat
-    content_hash: str
-    removed: bool
-    row: KnownFile
 
 
 class SourceSync:
@@ -218,12 +207,8 @@ class SourceSync:
         self.result.cancelled = not complete
         return self.result
 
-    def _known(self, conn: Connection) -> dict[str, _Known]:
-        return {
-            k.relpath: _Known(k.id, FileStat(k.size, k.mtime_ns, k.inode), k.content_hash,
-                              k.removed, k)
-            for k in known_files(conn, self.source_id)
-        }
+    def _known(self, conn: Connection) -> dict[str, KnownFile]:
+        return {k.relpath: k for k in known_files(conn, self.source_id)}
 
     def _old_problems(self, conn: Connection) -> dict[str, ProblemRecord]:
         old: dict[str, ProblemRecord] = {}
@@ -238,7 +223,7 @@ class SourceSync:
     def _copy_changed(
         self,
         scan: ScanResult,
-        known: dict[str, _Known],
+        known: dict[str, KnownFile],
         old_problems: dict[str, ProblemRecord],
         now: float,
     ) -> list[ProblemRecord]:
@@ -286,7 +271,7 @@ class SourceSync:
         return problems
 
     def _copy_one(
-        self, conn: Connection, relpath: str, stat: FileStat, row: _Known | None, now: float
+        self, conn: Connection, relpath: str, stat: FileStat, row: KnownFile | None, now: float
     ) -> ProblemRecord | None:
         """Read one new or changed file into the store and catalog; a problem if it is bad."""
         try:
@@ -323,7 +308,7 @@ class SourceSync:
         conn: Connection,
         relpath: str,
         stat: FileStat,
-        row: _Known | None,
+        row: KnownFile | None,
         digest: str,
         now: float,
     ) -> None:
@@ -333,7 +318,7 @@ class SourceSync:
             self.result.added += 1
         else:
             notebook_id = row.id
-            change_notebook(conn, row.row, digest, now, file_values)
+            change_notebook(conn, row, digest, now, file_values)
             if row.removed:
                 self.result.added += 1
             else:
@@ -344,7 +329,7 @@ class SourceSync:
         add_version(conn, notebook_id, digest, now, stat.mtime_ns)
         self.result.changed_ids.append(notebook_id)
 
-    def _mark_removed(self, scan: ScanResult, known: dict[str, _Known], now: float) -> None:
+    def _mark_removed(self, scan: ScanResult, known: dict[str, KnownFile], now: float) -> None:
         gone_rows = [
             k
             for relpath, k in known.items()
@@ -352,7 +337,7 @@ class SourceSync:
         ]
         if not gone_rows:
             return
-        mark_removed(self.engine, [k.row for k in gone_rows], now)
+        mark_removed(self.engine, gone_rows, now)
         self.result.removed = len(gone_rows)
         self.result.removed_ids = [k.id for k in gone_rows]
 
@@ -427,14 +412,14 @@ OPENED = SourceKind.OPENED
 PACK = SourceKind.PACK
 
 
-def _same(known: FileStat | None, found: FileStat, loose: bool) -> bool:
-    """The file is as the catalog knows it; ``loose``: a stat without an inode (0, from a
-    manifest) is compared on size and mtime only."""
+def _same(known: tuple[int, int, int] | None, found: FileStat, loose: bool) -> bool:
+    """The file is as the catalog knows it (``known``: size, mtime, inode); ``loose``: a stat
+    without an inode (0, from a manifest) is compared on size and mtime only."""
     if known == found:
         return True
     return (
         loose and found.inode == 0 and known is not None
-        and known.size == found.size and known.mtime_ns == found.mtime_ns
+        and known[0] == found.size and known[1] == found.mtime_ns
     )
 
 
