@@ -594,6 +594,12 @@ class Library:
             self.similarity.rebuild(progress, cancel, procs=_index_procs(), reuse=False)
         return written
 
+    def prepare_search(self) -> None:
+        """Read what the first search would otherwise wait for (the related-terms model, the
+        index's per-reader tables): the app does this in the background when a library opens
+        and after each sync. Never fails for a missing index or model."""
+        self.searching.prepare()
+
     def search(self, text: str, *, limit: int = 20, meaning: bool = True) -> SearchResults:
         """Notebooks matching ``text`` (see ``nbshelf.search.query`` for the syntax), best
         first; with ``meaning``, those close to it in meaning follow the exact matches

@@ -117,6 +117,17 @@ class Meaning:
                 self._key = key
             return self._model
 
+    def prepare(self, searcher: Searcher) -> None:
+        """Load the model, and the document number of each of its rows in ``searcher``'s
+        index, now rather than on the first search that needs them (at 100,000 notebooks
+        about 1 s and 0.6 s, bench/RESULTS.md)."""
+        model = self.model()
+        if model is not None:
+            _document_numbers(searcher, model)
+            model.term_space()  # and its lookup tables, each made on first use
+            model.row("")
+            model.column(0, "")
+
     def matches(self, searcher: Searcher, parsed: ParsedQuery, only: set[str] | None,
                 exclude: set[str], room: int) -> MeaningMatches | None:
         """The notebooks closest to the plain words of ``parsed`` that pass its filters,

@@ -43,7 +43,7 @@ from nbshelf.search.meaning import best_cell as meaning_cell
 from nbshelf.search.partial import MAX_PARTIAL, PARTIAL_BELOW, Partial, partial_matches
 from nbshelf.search.plaintext import markdown_text
 from nbshelf.search.query import BODY, ParsedQuery, field_terms, parse
-from nbshelf.search.ranking import ranked
+from nbshelf.search.ranking import dominant_languages, ranked
 from nbshelf.search.rerank import (
     RERANK_DEPTH,
     adjacent_pairs,
@@ -245,6 +245,13 @@ class Searching:
             if len(self._read) > _READ_CELLS:
                 self._read.popitem(last=False)
         return found
+
+    def prepare(self, searcher: Searcher) -> None:
+        """Read what searches read once per index reader (the library's dominant languages,
+        the related-terms model and its rows' document numbers), so that the first search
+        typed does not wait for them."""
+        dominant_languages(searcher)
+        self.meaning.prepare(searcher)
 
     def search(self, searcher: Searcher, text: str, limit: int = 20,
                only: set[str] | None = None, *, meaning: bool = True) -> SearchResults:
@@ -861,6 +868,17 @@ class SearchService:
                 procs: int) -> int:
         """Rebuild the index from the catalog and the blobs."""
         return self.index.rebuild(progress, cancel, procs=procs)
+
+    def prepare(self) -> None:
+        """Read now what the first search would read (``Searching.prepare``); nothing when
+        there is no index yet."""
+        from nbshelf.search.index import IndexUnavailable
+
+        try:
+            searcher = self.index.searcher()
+        except IndexUnavailable:
+            return
+        self._searching.prepare(searcher)
 
     def search(self, text: str, limit: int, only: set[str] | None = None, *,
                meaning: bool = True) -> SearchResults:

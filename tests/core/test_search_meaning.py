@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,35 @@ def test_words_side_by_side_are_those_a_phrase_query_finds(shelf: Library, pair:
     assert _side_by_side(searcher, terms, everything) == whole
     some = everything[1::2]
     assert _side_by_side(searcher, terms, some) == whole & set(some)
+
+
+@pytest.mark.parametrize("query", ["combine", "lang:python combine tables", "pd.merge"])
+def test_preparing_search_ahead_changes_no_answer(shelf: Library, query: str) -> None:
+    """The app prepares search when a library opens (the model, the index's tables):
+    answers are those of a reader that did not."""
+    with Library.open(shelf.root, readonly=True) as cold, \
+            Library.open(shelf.root, readonly=True) as warm:
+        warm.prepare_search()
+        got, expected = warm.search(query), cold.search(query)
+        assert [(h.id, h.by_meaning, h.partial, h.reason) for h in got.hits] == [
+            (h.id, h.by_meaning, h.partial, h.reason) for h in expected.hits]
+        assert (got.total, got.meaning_total) == (expected.total, expected.meaning_total)
+    assert by_title(got, MERGE_ONLY) is not None or query != "combine"
+
+
+@pytest.mark.parametrize("state", ["new", "no model", "damaged model", "no index"])
+def test_preparing_search_never_fails(library: Library, share: Path, state: str) -> None:
+    if state != "new":
+        write_topic_notebooks(share)
+        library.add_source(share, name="team")
+        library.sync()
+    if state == "no model":
+        related_file(library).unlink()
+    elif state == "damaged model":
+        related_file(library).write_bytes(b"\x00garbage" * 999)
+    elif state == "no index":
+        shutil.rmtree(library.root / "index")
+    with Library.open(library.root, readonly=True) as reader:
+        reader.prepare_search()
+        if state in ("no model", "damaged model"):
+            assert not any(h.by_meaning for h in reader.search("combine").hits)

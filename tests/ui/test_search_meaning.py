@@ -58,3 +58,19 @@ def test_typing_a_question_lists_meaning_rows_under_the_exact_ones_with_their_re
     # opened, it scrolls to the cell that merges (index 4), not its top
     with Library.open(topics, readonly=True) as lib:
         assert best_cell(lib, model.notebook_id(row), "combine") == 4
+
+
+def test_the_window_reads_the_meaning_model_before_the_first_question(
+    qtbot: Any, runner_for: Any, topics: Path
+) -> None:
+    """After the first rows (and again after the start-up sync), the read lane loads what a
+    search by meaning needs, so the first question typed does not wait for it (1-2 s at
+    100,000 notebooks). Without either, nothing loads it before a question: this fails."""
+    window = open_window(qtbot, runner_for, topics)
+    loaded: list[bool] = []
+    # the read lane runs its tasks in order: this one runs after the window's own
+    window.runner.task(
+        lambda lib, _job: lib.searching._searching.meaning._model is not None,
+        label="Look").on_success(loaded.append).start()
+    qtbot.waitUntil(lambda: bool(loaded), timeout=10000)
+    assert loaded == [True]
