@@ -23,7 +23,6 @@ split is in its docstring); its test half was not looked at for them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -64,61 +63,76 @@ def adjacent_pairs(parsed: ParsedQuery) -> list[tuple[str, str]]:
 def adjacent_shares(searcher: Searcher, pairs: list[tuple[str, str]],
                     docnums: Sequence[int]) -> npt.NDArray[np.float64]:
     """For each document, the share of ``pairs`` it has side by side. Only the documents
-    asked about are looked at (``_side_by_side``): the cost is theirs, not that of every
-    notebook holding the two words."""
+    asked about are looked at (``term_positions``): the cost is theirs, not that of every
+    notebook holding the two words; and each term once, however many pairs it is in
+    ("combine two tables on a key column": five terms walked, not eight)."""
     shares = np.zeros(len(docnums))
     if not pairs or not docnums:
         return shares
-    for first, second in pairs:
-        # as prose (stems): the code reading of a question's words ("time", "series" as
-        # identifiers) doubled the cost and found no more answers on the dev half
-        terms = field_terms("markdown", f"{first} {second}")
-        found = _side_by_side(searcher, terms, docnums) if terms else set()
+    wanted = sorted(set(docnums))
+    # as prose (stems): the code reading of a question's words ("time", "series" as
+    # identifiers) doubled the cost and found no more answers on the dev half
+    phrases = [field_terms("markdown", f"{first} {second}") for first, second in pairs]
+    walked: dict[str, dict[int, Sequence[int]]] = {}
+    # the rarest terms first: a later one is looked for only where a pair it is in can
+    # still stand (its partners walked so far all have the document)
+    for term in sorted({t for terms in phrases for t in terms},
+                       key=lambda t: (searcher.doc_frequency(BODY, t), t)):
+        partners = [[walked[u] for u in terms if u != term and u in walked]
+                    for terms in phrases if term in terms]
+        needed = [d for d in wanted if any(all(d in u for u in group) for group in partners)]
+        walked[term] = term_positions(searcher, term, needed)
+    for terms in phrases:
+        found = _side_by_side([walked[t] for t in terms]) if terms else set()
         shares += [d in found for d in docnums]
     return shares / len(pairs)
 
 
-def _side_by_side(searcher: Searcher, terms: list[str], docnums: Sequence[int]) -> set[int]:
-    """Those of ``docnums`` where ``terms`` stand in order (a phrase, as
-    ``matchers.ExactPhrase`` finds it).
+def term_positions(searcher: Searcher, term: str, wanted: Sequence[int]
+                   ) -> dict[int, Sequence[int]]:
+    """The positions of body ``term`` in each of ``wanted`` (sorted) that has it.
 
-    Each term's postings skip to each document and its positions are compared there. A
-    phrase query's matcher would do the same work for every document holding all the
-    terms up to the next one asked about (10,000 notebooks: most of a query's time).
+    Its postings skip from one wanted document to the next, segment by segment: a phrase
+    query's matcher would walk every notebook holding the words (10,000 notebooks: most of
+    a query's time).
     """
-    found: set[int] = set()
-    wanted = sorted(set(docnums))
-    field = searcher.schema[BODY]
+    found: dict[int, Sequence[int]] = {}
+    key = searcher.schema[BODY].to_bytes(term)
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
         end = offset + reader.doc_count_all()
         local = [d - offset for d in wanted if offset <= d < end]
-        texts = [field.to_bytes(t) for t in terms]
-        if not local or any((BODY, t) not in reader for t in texts):
-            continue  # a term this segment lacks: no phrase in it
-        postings = [reader.postings(BODY, t) for t in texts]
+        if not local or (BODY, key) not in reader:
+            continue  # a term this segment lacks
+        matcher = reader.postings(BODY, key)
         for docnum in local:
-            if _at(postings, docnum) and (len(postings) == 1 or _in_order(postings)):
-                found.add(offset + docnum)
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == docnum:
+                found[offset + docnum] = matcher.value_as("positions")
     return found
 
 
-def _at(postings: list[Any], docnum: int) -> bool:
-    """Move every term's postings to ``docnum``: True when all of them have it."""
-    for matcher in postings:
-        if matcher.is_active() and matcher.id() < docnum:
-            matcher.skip_to(docnum)
-        if not matcher.is_active() or matcher.id() != docnum:
-            return False
-    return True
+def _side_by_side(positions: list[dict[int, Sequence[int]]]) -> set[int]:
+    """The documents where the terms (their positions by document, in order) stand one
+    after another, as ``matchers.ExactPhrase`` finds them: the k-th term at a position k
+    after the first's."""
+    if len(positions) == 1:
+        return set(positions[0])
+    found: set[int] = set()
+    first, rest = positions[0], positions[1:]
+    for docnum, at in first.items():
+        if all(docnum in other for other in rest) and _in_order(at, [o[docnum] for o in rest]):
+            found.add(docnum)
+    return found
 
 
-def _in_order(postings: list[Any]) -> bool:
-    """True when the terms, at their current document, stand one after another (the k-th
-    term at a position k after the first's, as ``matchers.ExactPhrase`` reads them)."""
-    starts = set(postings[0].value_as("positions"))
-    for k, matcher in enumerate(postings[1:], 1):
-        starts.intersection_update(p - k for p in matcher.value_as("positions"))
+def _in_order(first: Sequence[int], rest: list[Sequence[int]]) -> bool:
+    starts = set(first)
+    for k, positions in enumerate(rest, 1):
+        starts.intersection_update(p - k for p in positions)
         if not starts:
             return False
     return True

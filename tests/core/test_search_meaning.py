@@ -243,16 +243,19 @@ def test_filters_are_checked_for_the_candidates_only_with_the_same_answer(
 def test_words_side_by_side_are_those_a_phrase_query_finds(shelf: Library, pair: str) -> None:
     from nbshelf.search.matchers import ExactPhrase
     from nbshelf.search.query import BODY, field_terms
-    from nbshelf.search.rerank import _side_by_side
+    from nbshelf.search.rerank import _side_by_side, term_positions
+
+    def side_by_side(terms: list[str], docnums: list[int]) -> set[int]:
+        return _side_by_side([term_positions(searcher, t, docnums) for t in terms])
 
     searcher = shelf.searching.index.searcher()
     terms = field_terms("markdown", pair)
     everything = list(range(searcher.doc_count_all()))
     whole = set(searcher.docs_for_query(ExactPhrase(BODY, terms)))
     assert whole or pair == "series time"  # the pairs the topics say are found
-    assert _side_by_side(searcher, terms, everything) == whole
+    assert side_by_side(terms, everything) == whole
     some = everything[1::2]
-    assert _side_by_side(searcher, terms, some) == whole & set(some)
+    assert side_by_side(terms, some) == whole & set(some)
 
 
 @pytest.mark.parametrize("query", ["combine", "lang:python combine tables", "pd.merge"])
