@@ -130,6 +130,7 @@ def _side_by_side(positions: list[dict[int, Sequence[int]]]) -> set[int]:
 
 
 def _in_order(first: Sequence[int], rest: list[Sequence[int]]) -> bool:
+    """True when some position of the first term has the k-th of ``rest`` k after it."""
     starts = set(first)
     for k, positions in enumerate(rest, 1):
         starts.intersection_update(p - k for p in positions)
