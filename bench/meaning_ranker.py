@@ -61,6 +61,7 @@ from nbshelf.search.rerank import (  # noqa: E402
     adjacent_shares,
     expanded_query,
     related_scores,
+    term_postings,
 )
 from nbshelf.search.service import _among, _scored, top_matches  # noqa: E402
 
@@ -78,20 +79,9 @@ Question = dict[str, Any]
 def _postings(searcher: Any, term: str, docnums: list[int]) -> dict[int, tuple[int, float, int]]:
     """For each of ``docnums`` holding body ``term``: (count, weight, first position)."""
     found: dict[int, tuple[int, float, int]] = {}
-    key = searcher.schema[BODY].to_bytes(term)
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        end = offset + reader.doc_count_all()
-        local = [d - offset for d in sorted(set(docnums)) if offset <= d < end]
-        if not local or (BODY, key) not in reader:
-            continue
-        matcher = reader.postings(BODY, key)
-        for docnum in local:
-            if matcher.is_active() and matcher.id() < docnum:
-                matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
-                positions = matcher.value_as("positions")
-                found[offset + docnum] = (len(positions), matcher.weight(), min(positions))
+    for docnum, matcher in term_postings(searcher, term, sorted(set(docnums))):
+        positions = matcher.value_as("positions")
+        found[docnum] = (len(positions), matcher.weight(), min(positions))
     return found
 
 

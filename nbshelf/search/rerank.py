@@ -22,7 +22,8 @@ split is in its docstring); its test half was not looked at for them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -90,13 +91,20 @@ def adjacent_shares(searcher: Searcher, pairs: list[tuple[str, str]],
 
 def term_positions(searcher: Searcher, term: str, wanted: Sequence[int]
                    ) -> dict[int, Sequence[int]]:
-    """The positions of body ``term`` in each of ``wanted`` (sorted) that has it.
+    """The positions of body ``term`` in each of ``wanted`` (sorted) that has it."""
+    return {docnum: matcher.value_as("positions")
+            for docnum, matcher in term_postings(searcher, term, wanted)}
 
-    Its postings skip from one wanted document to the next, segment by segment: a phrase
+
+def term_postings(searcher: Searcher, term: str, wanted: Sequence[int]
+                  ) -> Iterator[tuple[int, Any]]:
+    """Body ``term``'s postings matcher at each of ``wanted`` (sorted) that has it, with
+    that document's number.
+
+    The postings skip from one wanted document to the next, segment by segment: a phrase
     query's matcher would walk every notebook holding the words (10,000 notebooks: most of
     a query's time).
     """
-    found: dict[int, Sequence[int]] = {}
     key = searcher.schema[BODY].to_bytes(term)
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
@@ -111,8 +119,7 @@ def term_positions(searcher: Searcher, term: str, wanted: Sequence[int]
                 if not matcher.is_active():
                     break
             if matcher.id() == docnum:
-                found[offset + docnum] = matcher.value_as("positions")
-    return found
+                yield offset + docnum, matcher
 
 
 def _side_by_side(positions: list[dict[int, Sequence[int]]]) -> set[int]:
