@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from nbshelf.library import Library
 from nbshelf.search.service import SearchResults
@@ -288,3 +291,41 @@ def test_preparing_search_never_fails(library: Library, share: Path, state: str)
         reader.prepare_search()
         if state in ("no model", "damaged model"):
             assert not any(h.by_meaning for h in reader.search("combine").hits)
+
+
+QUESTION_WORDS = ["time", "series", "merge", "combine", "tables", "left", "join", "the", "a",
+                  "per", "category", "summary", "statistics", "Time", "数据", "np.linspace",
+                  "read_csv", "don't", "x"]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # read, never changed
+@given(words=st.lists(st.sampled_from(QUESTION_WORDS), min_size=1, max_size=7),
+       pick=st.randoms(use_true_random=False))
+# a middle word more common than both its neighbours, in notebooks with only one of its pairs
+@example(words=["time", "series", "merge"], pick=random.Random(0))
+def test_word_pairs_side_by_side_agree_with_phrase_queries(
+    shelf: Library, words: list[str], pick: random.Random
+) -> None:
+    """Any question a user types: each candidate's share of the question's word pairs
+    written side by side is the share of those pairs a phrase query finds in it (terms
+    walked once, rarest first, and only where a pair can still stand, must not change it)."""
+    from whoosh import query as wq
+
+    from nbshelf.search.matchers import ExactPhrase
+    from nbshelf.search.query import BODY, field_terms, parse
+    from nbshelf.search.rerank import adjacent_pairs, adjacent_shares
+
+    searcher = shelf.searching.index.searcher()
+    everything = list(range(searcher.doc_count_all()))
+    docnums = pick.sample(everything, pick.randint(1, len(everything)))
+    pairs = adjacent_pairs(parse(" ".join(words)))
+    expected = [0.0] * len(docnums)
+    for first, second in pairs:
+        terms = field_terms("markdown", f"{first} {second}")
+        phrase = (ExactPhrase(BODY, terms) if len(terms) > 1
+                  else wq.Term(BODY, terms[0]) if terms else wq.NullQuery)
+        holding = set(searcher.docs_for_query(phrase))
+        expected = [e + (d in holding) / len(pairs) for e, d in zip(expected, docnums,
+                                                                     strict=True)]
+    assert adjacent_shares(searcher, pairs, docnums).tolist() == pytest.approx(expected)
