@@ -210,9 +210,14 @@ def test_a_progressive_first_sync_killed_after_some_batches_were_indexed(tmp_pat
     with Library.open(template) as lib:
         lib.add_source(share, name="share")
 
-    indexed_when_killed = []
-    for round_no in range(3):
+    indexed_when_killed: list[int] = []
+    # Three kills must land mid-sync. Now and then the copy outruns the index worker's start
+    # and the first index a reader can see is the whole one (seen once in CI: [200, 1200,
+    # 200]): such a round is checked like the others and tried again, at most 8 rounds.
+    round_no = 0
+    while sum(0 < n < PROGRESSIVE_NOTEBOOKS for n in indexed_when_killed) < 3 and round_no < 8:
         library_dir = tmp_path / f"lib{round_no}"
+        round_no += 1
         shutil.copytree(template, library_dir)
         sync = start_sync(library_dir)
         deadline = time.monotonic() + 120
@@ -244,4 +249,6 @@ def test_a_progressive_first_sync_killed_after_some_batches_were_indexed(tmp_pat
             assert reader.search("rainfall", limit=3).total == PROGRESSIVE_NOTEBOOKS
             assert reader.index_behind() == 0
     # the kills landed mid-sync, with part of the library searchable
-    assert all(0 < n < PROGRESSIVE_NOTEBOOKS for n in indexed_when_killed), indexed_when_killed
+    assert all(n > 0 for n in indexed_when_killed), indexed_when_killed
+    assert sum(0 < n < PROGRESSIVE_NOTEBOOKS for n in indexed_when_killed) == 3, \
+        indexed_when_killed
