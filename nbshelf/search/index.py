@@ -7,18 +7,24 @@ day it catches up from the catalog's ``index_pending`` queue after each sync.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import gc
+import io
+import itertools
 import os
+import pickle
 import shutil
 import sys
 import threading
 import warnings
+import weakref
 from array import array
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Engine
 from whoosh import index as whoosh_index
@@ -27,8 +33,11 @@ from whoosh.columns import CompressedBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
+from whoosh.matching import ReadTooFar
 from whoosh.reading import EmptyReader, SegmentReader
 from whoosh.searching import Searcher
+from whoosh.system import _INT_SIZE, unpack_int
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from nbshelf.catalog.pending import clear_pending, pending_hashes
@@ -133,17 +142,34 @@ def _pack_values(values: list[bytes]) -> tuple[bytes, bytes]:
     return lengths.tobytes(), b"".join(values)
 
 
-def _unpack_values(packed: tuple[bytes, bytes]) -> tuple[bytes, ...]:
-    sizes, joined = packed
-    lengths = array("I")
-    lengths.frombytes(sizes)
-    if _SWAP:
-        lengths.byteswap()
-    values, start = [], 0
-    for length in lengths:
-        values.append(joined[start:start + length])
-        start += length
-    return tuple(values)
+class _PackedValues(Sequence[bytes]):
+    """A block's variable-size values, cut out one at a time when asked: a search that
+    skips into a block (the word-pair check, ``nbshelf.search.rerank``) reads the value of
+    one posting of its 128, so cutting them all would be wasted."""
+
+    def __init__(self, packed: tuple[bytes, bytes]) -> None:
+        sizes, self._joined = packed
+        lengths = array("I")
+        lengths.frombytes(sizes)
+        if _SWAP:
+            lengths.byteswap()
+        self._ends = list(itertools.accumulate(lengths))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        end = self._ends[index]  # IndexError past the end, as a tuple raises
+        start = self._ends[index - 1] if index % len(self._ends) else 0
+        return self._joined[start:end]
 
 
 class _PackedPostingsWriter(W3PostingsWriter):
@@ -160,8 +186,41 @@ class _PackedPostingsWriter(W3PostingsWriter):
         return super()._mini_values()
 
 
+#: Decompressed postings blocks kept, per postings file (segment): the blocks a question's
+#: words were scored in, read again for their positions. A block is about 4 kB; a
+#: four-pair question at 50,000 notebooks read 100-170 blocks of each of its 4 files.
+_BLOCKS_KEPT = 512
+_BLOCKS: weakref.WeakKeyDictionary[Any, OrderedDict[int, Any]] = weakref.WeakKeyDictionary()
+_BLOCKS_LOCK = threading.Lock()
+
+
+def _kept_blocks(postfile: Any) -> OrderedDict[int, Any]:
+    with _BLOCKS_LOCK:
+        kept = _BLOCKS.get(postfile)
+        if kept is None:
+            kept = _BLOCKS[postfile] = OrderedDict()
+        return kept
+
+
+def forget_blocks() -> None:
+    """Drop every kept postings block (benchmarks: each question reads its own)."""
+    with _BLOCKS_LOCK:
+        _BLOCKS.clear()
+
+
+#: Bytes read at once for a postings block's header: its length (4) and its pickled facts
+#: (about 30: six small numbers).
+_HEADER_BYTES = 96
+
+
 class _PackedMatcher(W3LeafMatcher):
     """Reads the blocks ``_PackedPostingsWriter`` wrote."""
+
+    # Whoosh's block state, which this class reads and sets (Whoosh declares no types)
+    _data: Any
+    _ids: Any
+    _weights: Any
+    _values: Any
 
     def _read_weights(self) -> None:
         if self._data is None:
@@ -175,9 +234,75 @@ class _PackedMatcher(W3LeafMatcher):
         if self._data is None:
             self._read_data()
         if self._fixedsize is None or self._fixedsize < 0:
-            self._values = _unpack_values(self._data[2])
+            self._values = _PackedValues(self._data[2])
         else:
             super()._read_values()
+
+    def _goto(self, position: int) -> None:
+        """Whoosh's ``_goto``, with the block's header (its length, then its pickled facts)
+        read in one call: Whoosh unpickles from the file, which reads it a few bytes at a
+        time, and a skip through a long posting list reads every block's header."""
+        head = self._postfile.get(position, _HEADER_BYTES)
+        try:
+            stream = io.BytesIO(head)
+            stream.seek(_INT_SIZE)
+            info = pickle.load(stream)  # noqa: S301 - the library's own index, as Whoosh reads it
+        except (EOFError, pickle.UnpicklingError, ValueError):
+            super()._goto(position)  # a header longer than read at once
+            return
+        self._data = self._ids = self._weights = self._values = None
+        self._i = 0
+        length = unpack_int(head[:_INT_SIZE])[0]
+        self._lastblock = length < 0  # negative: the last block
+        self._nextoffset = position + _INT_SIZE + abs(length)
+        self._dataoffset = position + stream.tell()
+        self._blocklength, self._maxid, self._maxweight, self._compression, low, high = info
+        self._minlength = byte_to_length(low)
+        self._maxlength = byte_to_length(high)
+
+    def _read_data(self) -> None:
+        """Whoosh's ``_read_data``, kept for the next matcher that reads the same block: a
+        search reads a block to score its notebooks, then the word-pair check reads it
+        again for their positions (``nbshelf.search.rerank``)."""
+        kept = _kept_blocks(self._postfile)
+        with _BLOCKS_LOCK:
+            data = kept.get(self._dataoffset)
+            if data is not None:
+                kept.move_to_end(self._dataoffset)
+        if data is None:
+            super()._read_data()
+            with _BLOCKS_LOCK:
+                kept[self._dataoffset] = self._data
+                if len(kept) > _BLOCKS_KEPT:
+                    kept.popitem(last=False)
+        else:
+            self._data = data
+
+    def _read_ids(self) -> None:
+        """Whoosh's ``_read_ids``, decoding the block's id gaps in C (``accumulate``)
+        instead of a Python generator: every search reads ids."""
+        if self._data is None:
+            self._read_data()
+        ids = self._data[0]
+        self._ids = ids if self._byteids else tuple(itertools.accumulate(ids))
+
+    def skip_to(self, targetid: int) -> None:
+        """Whoosh's ``skip_to``, with a binary search inside the block where it steps
+        posting by posting: a block's ids are sorted, and the word-pair check skips to a
+        few documents in postings of thousands (at 50,000 notebooks, most of its time was
+        those steps)."""
+        if not self.is_active():
+            raise ReadTooFar
+        if targetid <= self.id():
+            return
+        if targetid > self._maxid:
+            self._skip_to_block(lambda: targetid > self._maxid)
+            if not self.is_active():
+                return
+        if self._ids is None:
+            self._read_ids()
+        # the block's last id is its max id, at or past the target: this lands inside it
+        self._i = bisect.bisect_left(self._ids, targetid, self._i)
 
 
 def _text(analyzer: Any, name: str, *, phrase: bool) -> TEXT:

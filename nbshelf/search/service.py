@@ -229,7 +229,11 @@ class Searching:
         self._read: OrderedDict[tuple[str, int], tuple[CellText, str]] = OrderedDict()
 
     def clear_cache(self) -> None:
-        """Forget the cells kept for snippets (the next snippets read their blobs again)."""
+        """Forget the cells kept for snippets (the next snippets read their blobs again)
+        and the postings blocks kept (the next search decompresses its own)."""
+        from nbshelf.search.index import forget_blocks
+
+        forget_blocks()
         self._cells.clear()
         self._read.clear()
         self._cached_chars = 0
