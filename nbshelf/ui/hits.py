@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 from nbshelf.errors import NbshelfError
 from nbshelf.library import Library
 from nbshelf.ui import fmt
-from nbshelf.ui.models import LibraryModel, QueryResult, Role, lacks_text
+from nbshelf.ui.models import LACKS, LibraryModel, QueryResult, Role
 from nbshelf.ui.onscreen import OnScreenRows, Work
 from nbshelf.ui.tasks import Job, TaskRunner
 
@@ -282,7 +282,8 @@ class HitDelegate(QStyledItemDelegate):
     on a row wide enough for it), then the excerpt, plain text (no markdown, HTML or TeX
     markup), elided to the width around its first match, its matches in bold on a soft
     highlight. A partial match (some words of the query only) ends its snippet line with
-    what it lacks, muted ("lacks: forecast"). Everything is drawn as
+    what it lacks, muted ("lacks: forecast"); a match by meaning, with what it is about
+    ("about: merge, join"), or says only that when no cell has the words. Everything is drawn as
     plain text: a notebook's text is never read as markup. A hit that matched on what no
     cell says (``import:pandas``) shows its path there instead. A search's rows are taller
     (:meth:`row_height`, which the window gives the view); a row whose snippets are still
@@ -333,9 +334,13 @@ class HitDelegate(QStyledItemDelegate):
         line = QRect(left, top + title_height + LINE_GAP, width, snippet_height)
         missing: tuple[str, ...] | None = index.data(Role.MISSING)
         muted = _muted(opt.palette, group, selected)
+        reason: str | None = index.data(Role.REASON)
         if missing:
             line = self._paint_missing(painter, line, missing, muted, small)
-        reason: str | None = index.data(Role.REASON)
+        elif reason and snippets:
+            # Found by meaning, with cells that have some of the words: the snippet shows
+            # them, and the end of the line why it is listed ("about: merge, join").
+            line = self._paint_about(painter, line, reason, muted, small)
         if reason and not snippets:
             # Found by meaning: none of its cells has the words, so why it is here is
             # what the line says (muted and italic, as a partial match's "lacks").
@@ -357,15 +362,35 @@ class HitDelegate(QStyledItemDelegate):
                        color: QColor, font: QFont) -> QRect:
         """A partial match's mark at the end of its snippet line ("lacks: forecast", muted,
         italic; at most ``MISSING_SHARE`` of the line, elided); returns the room left."""
+        return HitDelegate._paint_end_mark(painter, line, LACKS, missing, color, font)
+
+    @staticmethod
+    def _paint_about(painter: QPainter, line: QRect, reason: str, color: QColor,
+                     font: QFont) -> QRect:
+        """A meaning hit's mark at the end of its snippet line: the terms it is about, the
+        first part of its reason (the tooltip has the whole); returns the room left."""
+        about = reason.split(" — ", 1)[0]
+        prefix = "about: "
+        if not about.startswith(prefix):  # "close in meaning to the query"
+            return HitDelegate._paint_end_mark(painter, line, "", (about,), color, font)
+        terms = tuple(about.removeprefix(prefix).split(", "))
+        return HitDelegate._paint_end_mark(painter, line, prefix, terms, color, font)
+
+    @staticmethod
+    def _paint_end_mark(painter: QPainter, line: QRect, prefix: str, words: tuple[str, ...],
+                        color: QColor, font: QFont) -> QRect:
+        """``prefix`` and ``words`` at the end of a snippet line, muted and italic, in at
+        most ``MISSING_SHARE`` of it (whole words, the first ones kept, then elided);
+        returns the room left."""
         italic = QFont(font)
         italic.setItalic(True)
         metrics = QFontMetrics(italic)
         room = int(line.width() * MISSING_SHARE)
-        text = lacks_text(missing)
-        for shown in range(len(missing) - 1, 0, -1):  # whole words, the first ones kept
+        text = prefix + ", ".join(words)
+        for shown in range(len(words) - 1, 0, -1):
             if metrics.horizontalAdvance(text) <= room:
                 break
-            text = lacks_text(missing[:shown]) + ", …"
+            text = prefix + ", ".join(words[:shown]) + ", …"
         text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
         used = metrics.horizontalAdvance(text)
         painter.save()

@@ -173,9 +173,13 @@ def _sort_key(
     return None  # title, and the columns with no data yet: the catalog's title order
 
 
+#: What starts a partial match's mark.
+LACKS = "lacks: "
+
+
 def lacks_text(words: tuple[str, ...]) -> str:
     """What a partial match's row says it lacks: ``lacks: forecast, series``."""
-    return "lacks: " + ", ".join(words)
+    return LACKS + ", ".join(words)
 
 
 def file_name(path: str) -> str:

@@ -60,6 +60,36 @@ def test_typing_a_question_lists_meaning_rows_under_the_exact_ones_with_their_re
         assert best_cell(lib, model.notebook_id(row), "combine") == 4
 
 
+def test_a_meaning_row_with_some_of_the_words_shows_its_snippet_and_what_it_is_about(
+    qtbot: Any, runner_for: Any, library_dir: Path, tmp_path: Path
+) -> None:
+    """With many notebooks holding every word, no partial matches are listed, so a row
+    found by meaning may hold some of the words: it shows its snippet, as the exact rows do,
+    and ends its line with what it is about (as a partial row ends with what it lacks)."""
+    share = tmp_path / "topics"
+    share.mkdir()
+    write_topic_notebooks(share, per_topic=12)
+    with Library.open(library_dir) as lib:
+        lib.add_source(share, name="team")
+        lib.sync()
+    window = open_window(qtbot, runner_for, library_dir)
+    window.resize(1280, 800)
+    result = type_query(qtbot, window, "combine key")
+    model = window.model
+    titles = [model.data(model.index(r, Column.TITLE)) for r in range(model.rowCount())]
+    row = titles.index(MERGE_ONLY)
+    assert row >= result.matches >= 10  # under the exact ones, no partial ones listed
+    assert model.data(model.index(row, Column.TITLE), Role.MISSING) is None
+    assert "merge" in model.data(model.index(row, Column.TITLE), Role.REASON)
+    qtbot.waitUntil(lambda: bool(model.snippets_of(model.notebook_id(row))), timeout=10000)
+    painted = painted_text(window, row)
+    assert "key" in painted  # its snippet, the word marked
+    assert any(t.startswith("about: ") and "merge" in t for t in painted)
+    assert not any(t.startswith("about:") for t in painted_text(window, 0))
+    window.table.scrollTo(model.index(row, Column.TITLE))
+    shoot(qtbot, window, "meaning-row-with-snippet")
+
+
 def test_the_window_reads_the_meaning_model_before_the_first_question(
     qtbot: Any, runner_for: Any, topics: Path
 ) -> None:
