@@ -57,5 +57,12 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
+# PySide6 6.12.0 (excluded by pyproject.toml: it loses a reference on every signal emitted)
+# split QtWebEngine into packages that 6.11 does not have: installing over it would leave
+# them claiming 6.11's files. Take the whole binding out first.
+if .venv/bin/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("PySide6") != "6.12.0")' 2>/dev/null; then
+    .venv/bin/python -m pip uninstall -y -q PySide6 PySide6_Essentials PySide6_Addons \
+        PySide6_WebEngine PySide6_Pdf shiboken6
+fi
 .venv/bin/python -m pip install -q -e '.[test]'
 echo "setup: nbshelf is installed in $(pwd)/.venv"

@@ -15,7 +15,7 @@
 #   --target-python PATH     a Python like the target's, on this machine: its version is used,
 #                            and with --check the wheelhouse is test-installed into a venv of it
 #   --glibc X.Y              the target's glibc (ldd --version), default 2.34: the least
-#                            PySide6 6.12 runs on. Every manylinux tag from it down to
+#                            PySide6 6.11 runs on. Every manylinux tag from it down to
 #                            manylinux1 is accepted: pip takes a given --platform literally, so
 #                            manylinux2014_x86_64 alone finds no PySide6 (manylinux_2_34 wheels)
 #   --platform TAG           instead of --glibc: exactly these tags (repeat it), e.g. win_amd64
