@@ -10,6 +10,7 @@ event handlers never do. URL-bearing attributes go through one filter that keeps
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable
 
 import nh3
@@ -195,6 +196,23 @@ def _missing_image(match: re.Match[str]) -> str:
     return f'<span class="nbs-missing-image">[{label}]</span>'
 
 
+def _weak_filter(sanitizer: Sanitizer) -> Callable[[str, str, str], str | None]:
+    """``sanitizer._filter`` for nh3, holding the sanitizer weakly.
+
+    nh3's Cleaner keeps its filter, and Python's garbage collector cannot see inside it: a
+    Cleaner holding ``sanitizer._filter`` made each sanitizer, and with it everything a
+    rendered notebook holds (its markdown parser, its embedded pictures), immortal. An app
+    that opened a few hundred notebooks grew by hundreds of MB.
+    """
+    ref = weakref.ref(sanitizer)
+
+    def attribute_filter(tag: str, attr: str, value: str) -> str | None:
+        owner = ref()
+        return owner._filter(tag, attr, value) if owner is not None else None
+
+    return attribute_filter
+
+
 class Sanitizer:
     """An nh3 cleaner configured for notebook content.
 
@@ -215,7 +233,7 @@ class Sanitizer:
             tags=_HTML_TAGS | _SVG_TAGS | _MATHML_TAGS,
             clean_content_tags=_DROP_WITH_CONTENT,
             attributes=attributes,
-            attribute_filter=self._filter,
+            attribute_filter=_weak_filter(self),
             strip_comments=True,
             link_rel=None,
             # Let every scheme reach our filter, which decides; nh3 would otherwise drop
