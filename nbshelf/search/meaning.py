@@ -47,6 +47,11 @@ SCAN = 500
 #: Notebook terms named in a reason, and query words it says they are close to.
 REASON_TERMS = 3
 REASON_WORDS = 3
+#: How a reason reads: ``ABOUT`` its terms, ``TERM_SEPARATOR`` between them, then
+#: ``CLOSE_TO`` the query words (the app's rows show the part before ``CLOSE_TO``).
+ABOUT = "about: "
+TERM_SEPARATOR = ", "
+CLOSE_TO = " — close to "
 #: A term or word this close (cosine of term vectors) counts as related in a reason.
 CLOSE = 0.15
 #: Characters of a cell read for its best-cell count: a huge cell is not read whole.
@@ -334,10 +339,10 @@ def explain(model: RelatedTerms, query: _Query, row: int
     if not named:
         return "close in meaning to the query", terms
     close = _close_words(space[chosen], query.words)
-    about = "about: " + ", ".join(named)
+    about = ABOUT + TERM_SEPARATOR.join(named)
     if not close:
         return about, terms
-    return about + " — close to " + ", ".join(f"“{w}”" for w in close), terms
+    return about + CLOSE_TO + TERM_SEPARATOR.join(f"“{w}”" for w in close), terms
 
 
 def _close_words(terms: npt.NDArray[np.float32],

@@ -369,12 +369,14 @@ class HitDelegate(QStyledItemDelegate):
                      font: QFont) -> QRect:
         """A meaning hit's mark at the end of its snippet line: the terms it is about, the
         first part of its reason (the tooltip has the whole); returns the room left."""
-        about = reason.split(" — ", 1)[0]
-        prefix = "about: "
-        if not about.startswith(prefix):  # "close in meaning to the query"
+        # the reason was made there, so the module is loaded: no cost at start-up
+        from nbshelf.search.meaning import ABOUT, CLOSE_TO, TERM_SEPARATOR
+
+        about = reason.split(CLOSE_TO, 1)[0]
+        if not about.startswith(ABOUT):  # "close in meaning to the query"
             return HitDelegate._paint_end_mark(painter, line, "", (about,), color, font)
-        terms = tuple(about.removeprefix(prefix).split(", "))
-        return HitDelegate._paint_end_mark(painter, line, prefix, terms, color, font)
+        terms = tuple(about.removeprefix(ABOUT).split(TERM_SEPARATOR))
+        return HitDelegate._paint_end_mark(painter, line, ABOUT, terms, color, font)
 
     @staticmethod
     def _paint_end_mark(painter: QPainter, line: QRect, prefix: str, words: tuple[str, ...],
