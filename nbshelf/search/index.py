@@ -194,14 +194,6 @@ _BLOCKS: weakref.WeakKeyDictionary[Any, OrderedDict[int, Any]] = weakref.WeakKey
 _BLOCKS_LOCK = threading.Lock()
 
 
-def _kept_blocks(postfile: Any) -> OrderedDict[int, Any]:
-    with _BLOCKS_LOCK:
-        kept = _BLOCKS.get(postfile)
-        if kept is None:
-            kept = _BLOCKS[postfile] = OrderedDict()
-        return kept
-
-
 def forget_blocks() -> None:
     """Drop every kept postings block (benchmarks: each question reads its own)."""
     with _BLOCKS_LOCK:
@@ -264,8 +256,8 @@ class _PackedMatcher(W3LeafMatcher):
         """Whoosh's ``_read_data``, kept for the next matcher that reads the same block: a
         search reads a block to score its notebooks, then the word-pair check reads it
         again for their positions (``nbshelf.search.rerank``)."""
-        kept = _kept_blocks(self._postfile)
         with _BLOCKS_LOCK:
+            kept = _BLOCKS.setdefault(self._postfile, OrderedDict())
             data = kept.get(self._dataoffset)
             if data is not None:
                 kept.move_to_end(self._dataoffset)
